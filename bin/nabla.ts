@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { coordinatorCommand, trainCommand } from '../coordinator/command.js';
+import { DataError } from '../shared/data/errors.js';
+import { UsageError } from '../shared/usage-error.js';
+import { workerCommand } from '../worker/command.js';
+
+/** Exit codes: 0 success, 1 runtime failure, 2 usage error (bad flag, bad input file). */
+async function main(): Promise<void> {
+  try {
+    await yargs(hideBin(process.argv))
+      .scriptName('nabla')
+      .command(trainCommand)
+      .command(coordinatorCommand)
+      .command(workerCommand)
+      .demandCommand(1, 'Choose a command; try --help')
+      .strict()
+      .help()
+      .fail((message, error) => {
+        if (error) throw error;
+        throw new UsageError(message);
+      })
+      .parseAsync();
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof DataError) {
+      process.stderr.write(`nabla: ${error.message}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`nabla: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main();

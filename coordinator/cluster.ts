@@ -1,0 +1,262 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { SampleSet } from '../shared/data/samples.js';
+import type { ParamLayout, Params } from '../shared/network/layout.js';
+import { encode, decodeToCoordinator, maxPayloadBytes } from '../shared/protocol/codec.js';
+import { ProtocolError } from '../shared/protocol/errors.js';
+import {
+  assertNever, CloseCode, PROTOCOL_VERSION, type Failure, type FailureCode, type Shard, type ToCoordinator,
+} from '../shared/protocol/messages.js';
+import { chunkCount, chunkOffset } from '../shared/reduction/tree.js';
+import type { Reporter } from './events.js';
+import { StepRun, type StepHost, type StepResult, type StepWorker } from './step.js';
+
+export interface ClusterOptions {
+  layout: ParamLayout;
+  host: string;
+  port: number;
+  /** Upper bound on the fixed chunks a mini-batch is cut into (the reduction tree's leaves). */
+  maxChunks: number;
+  heartbeatTimeoutMs: number;
+  /** Connections beyond this are refused at the upgrade. */
+  maxConnections: number;
+  reporter: Reporter;
+}
+
+/** A connected worker, as the coordinator sees it. */
+interface WorkerLink extends StepWorker {
+  readonly socket: WebSocket;
+  readonly address: string;
+  name: string;
+  kernel: string;
+  isReady: boolean;
+  lastSeenMs: number;
+  weight: number;
+  stats: { shards: number; samples: number; computeMs: number; bytesIn: number; bytesOut: number };
+}
+
+/** The samples at mini-batch positions [offset, offset + count), in order. */
+export type ShardSamples = (offset: number, count: number) => SampleSet;
+
+/**
+ * The coordinator's side of the wire: accepts workers, keeps every replica on the current parameters, and runs
+ * steps over whoever is connected. Bad frames close only the offending connection.
+ */
+export class Cluster implements StepHost {
+  private readonly links = new Map<string, WorkerLink>();
+  private server!: Server;
+  private wss!: WebSocketServer;
+  private heartbeat!: NodeJS.Timeout;
+  private workerCounter = 0;
+  private shardCounter = 0;
+  private params!: Params;
+  private version = 0;
+  private current: { run: StepRun; samples: ShardSamples } | null = null;
+  private starvedNoticeShown = false;
+  private readonly kernelsSeen = new Set<string>();
+  workersSeen = 0;
+  port = 0;
+
+  constructor(private readonly options: ClusterOptions) {}
+
+  /** Starts listening; resolves with the bound port (useful with port 0). */
+  async start(params: Params, version: number): Promise<number> {
+    this.params = params;
+    this.version = version;
+    this.server = createServer((_, response) => {
+      response.writeHead(426, { 'content-type': 'text/plain' }).end('nabla coordinator: connect with a WebSocket client (nabla worker)\n');
+    });
+    this.wss = new WebSocketServer({
+      server: this.server,
+      maxPayload: maxPayloadBytes(this.options.layout),
+      perMessageDeflate: false,
+      verifyClient: (_info, callback) => {
+        if (this.wss.clients.size >= this.options.maxConnections) callback(false, 503, 'too many connections');
+        else callback(true);
+      },
+    });
+    this.wss.on('connection', (socket, request) => this.onConnection(socket, request));
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(this.options.port, this.options.host, () => resolve());
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+    this.heartbeat = setInterval(() => this.checkHeartbeats(), Math.max(50, this.options.heartbeatTimeoutMs / 4));
+    return this.port;
+  }
+
+  workerCount(): number {
+    return [...this.links.values()].filter((link) => link.isReady).length;
+  }
+
+  readyWorkers(): WorkerLink[] {
+    return [...this.links.values()].filter((link) => link.isReady);
+  }
+
+  /** Runs one mini-batch over the cluster and resolves with the fixed-order sum of its gradients. */
+  async runStep(step: number, batchSize: number, samples: ShardSamples): Promise<StepResult> {
+    const chunks = chunkCount(batchSize, this.options.maxChunks);
+    const run = new StepRun(this, step, this.version, batchSize, chunks, () => ++this.shardCounter);
+    this.current = { run, samples };
+    run.dispatch();
+    try {
+      return await run.done;
+    } finally {
+      this.current = null;
+    }
+  }
+
+  /** The parameters for the next step: every ready replica receives them (one encoding, sent to all). */
+  publishParams(params: Params, version: number): void {
+    this.params = params;
+    this.version = version;
+    const frame = encode({ type: 'params', v: PROTOCOL_VERSION, version, weights: params.weights, biases: params.biases });
+    for (const link of this.readyWorkers()) this.send(link, frame);
+  }
+
+  sendShard(worker: StepWorker, tag: Omit<Shard, 'x' | 'xDivisor' | 'labels' | 'y' | 'type' | 'v'>): boolean {
+    const link = worker as WorkerLink;
+    if (!this.current) throw new Error('sendShard called outside a step');
+    if (link.socket.readyState !== WebSocket.OPEN) {
+      this.dropLink(link, 'its connection closed');
+      return false;
+    }
+    const offset = chunkOffset(tag.batchSize, tag.chunks, tag.chunkStart);
+    const samples = this.current.samples(offset, chunkOffset(tag.batchSize, tag.chunks, tag.chunkEnd) - offset);
+    const frame = encode({ type: 'shard', v: PROTOCOL_VERSION, ...tag, x: samples.x, xDivisor: samples.xDivisor, labels: samples.labels, y: samples.y });
+    link.stats.shards++;
+    link.stats.samples += samples.count;
+    this.send(link, frame);
+    return true;
+  }
+
+  onStarved(): void {
+    if (this.starvedNoticeShown) return;
+    this.starvedNoticeShown = true;
+    this.options.reporter.emit({ event: 'waiting', message: `no worker connected; waiting for one (start one with: nabla worker --connect ws://HOST:${this.port})` });
+  }
+
+  /** Tells every worker that training is over and stops listening. */
+  async stop(reason: string): Promise<void> {
+    clearInterval(this.heartbeat);
+    const frame = encode({ type: 'done', v: PROTOCOL_VERSION, reason });
+    for (const link of this.links.values()) {
+      if (link.isReady) this.send(link, frame);
+      link.socket.close(CloseCode.normal, 'training finished');
+    }
+    for (const socket of this.wss.clients) socket.close(CloseCode.normal, 'training finished');
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+  }
+
+  private onConnection(socket: WebSocket, request: IncomingMessage): void {
+    const address = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
+    const link: WorkerLink = {
+      id: `w${++this.workerCounter}`, socket, address, name: '', kernel: '', isReady: false, lastSeenMs: Date.now(), weight: 1,
+      stats: { shards: 0, samples: 0, computeMs: 0, bytesIn: 0, bytesOut: 0 },
+    };
+    this.links.set(link.id, link);
+    socket.on('message', (bytes: RawData, isBinary) => this.onFrame(link, bytes, isBinary));
+    socket.on('pong', () => { link.lastSeenMs = Date.now(); });
+    socket.on('close', () => this.dropLink(link, 'its connection closed'));
+    socket.on('error', (error) => this.reject(link, 'malformed', `socket error: ${error.message}`));
+  }
+
+  private onFrame(link: WorkerLink, bytes: RawData, isBinary: boolean): void {
+    link.lastSeenMs = Date.now();
+    const frame = bytes as Buffer;
+    link.stats.bytesIn += frame.length;
+    let message: ToCoordinator;
+    try {
+      if (!isBinary) throw new ProtocolError('malformed', 'text frames are not part of the protocol; send msgpack in binary frames');
+      message = decodeToCoordinator(frame, this.options.layout);
+      if (!link.isReady && message.type !== 'hello') throw new ProtocolError('unexpected', `the first message must be "hello", got "${message.type}"`);
+      if (link.isReady && message.type === 'hello') throw new ProtocolError('unexpected', 'hello sent twice');
+      this.dispatch(link, message);
+    } catch (error) {
+      if (error instanceof ProtocolError) this.reject(link, error.code, error.message);
+      else throw error;
+    }
+  }
+
+  private dispatch(link: WorkerLink, message: ToCoordinator): void {
+    switch (message.type) {
+      case 'hello':
+        return this.welcome(link, message.name, message.kernel);
+      case 'gradients':
+        link.stats.computeMs += message.computeMs;
+        this.current?.run.onGradients(link.id, message);
+        return;
+      case 'failure':
+        this.options.reporter.emit({ event: 'warning', message: `worker ${link.id} (${link.name}) reports ${message.code}: ${message.message}` });
+        this.dropLink(link, `it reported ${message.code}`);
+        link.socket.close(CloseCode.normal, 'worker reported a failure');
+        return;
+      default:
+        return assertNever(message);
+    }
+  }
+
+  private welcome(link: WorkerLink, name: string, kernel: string): void {
+    link.name = name;
+    link.kernel = kernel;
+    this.send(link, encode({
+      type: 'welcome', v: PROTOCOL_VERSION, workerId: link.id, sizes: [...this.options.layout.sizes],
+      version: this.version, weights: this.params.weights, biases: this.params.biases,
+    }));
+    link.isReady = true;
+    this.workersSeen++;
+    this.starvedNoticeShown = false;
+    this.kernelsSeen.add(kernel);
+    this.options.reporter.emit({ event: 'worker-joined', workerId: link.id, name, address: link.address, kernel, workers: this.workerCount() });
+    if (this.kernelsSeen.size === 2) {
+      this.options.reporter.emit({ event: 'warning', message: `workers run different kernels (${[...this.kernelsSeen].join(', ')}): results stay correct but are no longer bit-identical across runs` });
+    }
+    this.current?.run.dispatch();
+  }
+
+  /** Refuses a frame: tells the peer why, closes only that connection, and re-issues its share of the step. */
+  private reject(link: WorkerLink, code: FailureCode, message: string): void {
+    const text = `${link.name ? `worker ${link.id} (${link.name})` : `connection ${link.address}`}: ${message}`;
+    this.options.reporter.emit({ event: 'rejected', address: link.address, reason: text });
+    if (link.socket.readyState === WebSocket.OPEN) {
+      const failure: Failure = { type: 'failure', v: PROTOCOL_VERSION, code, message };
+      link.socket.send(encode(failure));
+      link.socket.close(code === 'version-mismatch' || code === 'malformed' ? CloseCode.protocolError : CloseCode.policyViolation, code);
+    }
+    this.dropLink(link, `rejected: ${message}`);
+  }
+
+  private dropLink(link: WorkerLink, reason: string): void {
+    if (!this.links.delete(link.id)) return;
+    const wasReady = link.isReady;
+    link.isReady = false;
+    if (link.socket.readyState === WebSocket.OPEN) link.socket.terminate();
+    if (!wasReady) return;
+    this.options.reporter.emit({ event: 'worker-left', workerId: link.id, reason, workers: this.workerCount() });
+    this.current?.run.onWorkerLost(link.id);
+  }
+
+  private send(link: WorkerLink, frame: Buffer): void {
+    link.stats.bytesOut += frame.length;
+    link.socket.send(frame, { binary: true });
+  }
+
+  private checkHeartbeats(): void {
+    const now = Date.now();
+    for (const link of this.links.values()) {
+      if (now - link.lastSeenMs > this.options.heartbeatTimeoutMs) {
+        this.dropLink(link, `no heartbeat for ${this.options.heartbeatTimeoutMs} ms`);
+      } else if (link.socket.readyState === WebSocket.OPEN) {
+        link.socket.ping();
+      }
+    }
+  }
+}
+
+/** The default for --chunks: fine enough to balance up to 8 workers, coarse enough to keep the tree cheap. */
+export const DEFAULT_MAX_CHUNKS = 8;

@@ -1,0 +1,92 @@
+import { KERNEL_CHOICES, type KernelChoice } from '../shared/kernel/select.js';
+import { parseSizes, type ParamLayout } from '../shared/network/layout.js';
+import { usage } from '../shared/usage-error.js';
+
+/** Options shared by `nabla train` and `nabla coordinator`, as yargs hands them over. */
+export interface TrainingArgs {
+  data: string;
+  test?: string;
+  sizes: string;
+  epochs: number;
+  batch: number;
+  eta: number;
+  seed: number;
+  shuffle: boolean;
+  init?: string;
+  save?: string;
+  json: boolean;
+  kernel: string;
+  chunks: number;
+  listen: string;
+  heartbeatTimeout: number;
+  maxConnections: number;
+}
+
+/** Validated configuration; everything a run needs, with units in the names. */
+export interface TrainingConfig {
+  dataSpec: string;
+  testSpec: string | null;
+  layout: ParamLayout;
+  epochs: number;
+  batch: number;
+  eta: number;
+  seed: number;
+  shuffle: boolean;
+  initPath: string | null;
+  savePath: string | null;
+  json: boolean;
+  kernel: KernelChoice;
+  maxChunks: number;
+  host: string;
+  port: number;
+  heartbeatTimeoutMs: number;
+  maxConnections: number;
+}
+
+function positiveInteger(name: string, value: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < 1 || value > max) usage(`--${name} must be an integer from 1 to ${max}, got ${value}`);
+  return value;
+}
+
+/** Splits HOST:PORT (IPv6 as [::1]:PORT); port 0 picks a free port. */
+export function parseListen(text: string): { host: string; port: number } {
+  const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
+  if (!match) usage(`--listen must be HOST:PORT such as 0.0.0.0:8080 or 127.0.0.1:0, got "${text}"`);
+  const port = Number(match[3]);
+  if (port > 65535) usage(`--listen port must be 0..65535, got ${port}`);
+  return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
+/** Checks and converts the command line; pure, so it is tested without starting anything. */
+export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
+  let layout: ParamLayout;
+  try {
+    layout = parseSizes(args.sizes);
+  } catch (error) {
+    return usage((error as Error).message);
+  }
+  if (!(Number.isFinite(args.eta) && args.eta > 0)) usage(`--eta must be a positive number, got ${args.eta}`);
+  if (!Number.isInteger(args.seed) || args.seed < 0 || args.seed > 0xffffffff) usage(`--seed must be an integer from 0 to 4294967295, got ${args.seed}`);
+  if (!KERNEL_CHOICES.includes(args.kernel as KernelChoice)) usage(`--kernel must be one of ${KERNEL_CHOICES.join(', ')}, got "${args.kernel}"`);
+  if (!(Number.isFinite(args.heartbeatTimeout) && args.heartbeatTimeout > 0)) usage(`--heartbeat-timeout must be a positive number of seconds, got ${args.heartbeatTimeout}`);
+  const { host, port } = parseListen(args.listen);
+  return {
+    dataSpec: args.data,
+    testSpec: args.test ?? null,
+    layout,
+    epochs: positiveInteger('epochs', args.epochs, 1_000_000),
+    batch: positiveInteger('batch', args.batch, 1 << 20),
+    eta: args.eta,
+    seed: args.seed,
+    shuffle: args.shuffle,
+    initPath: args.init ?? null,
+    savePath: args.save ?? null,
+    json: args.json,
+    kernel: args.kernel as KernelChoice,
+    maxChunks: positiveInteger('chunks', args.chunks, 1024),
+    host,
+    port,
+    heartbeatTimeoutMs: args.heartbeatTimeout * 1000,
+    maxConnections: positiveInteger('max-connections', args.maxConnections, 100_000),
+  };
+}

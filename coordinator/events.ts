@@ -1,0 +1,25 @@
+/** Everything the coordinator reports, as one typed union; `--json` prints each as one line on stdout. */
+export type TrainEvent =
+  | { event: 'listening'; url: string; host: string; port: number }
+  | { event: 'start'; sizes: number[]; batch: number; eta: number; epochs: number; trainSamples: number; testSamples: number; data: string; kernel: string; chunks: number; seed: number }
+  | { event: 'worker-joined'; workerId: string; name: string; address: string; kernel: string; workers: number }
+  | { event: 'worker-left'; workerId: string; reason: string; workers: number }
+  | { event: 'waiting'; message: string }
+  | { event: 'rejected'; address: string; reason: string }
+  | { event: 'warning'; message: string }
+  | { event: 'step'; step: number; epoch: number; batchSize: number; cost: number; paramHash: string; workers: number; ms: number; reissued: number; dropped: number }
+  | { event: 'epoch'; epoch: number; steps: number; testAccuracy: number | null; testCost: number | null; trainCost: number; samplesPerSecond: number; trainSeconds: number; evalSeconds: number; paramHash: string }
+  | { event: 'saved'; path: string }
+  | { event: 'done'; epochs: number; steps: number; testAccuracy: number | null; seconds: number; samplesPerSecond: number; paramHash: string; droppedResults: number; reissuedShards: number; workersSeen: number };
+
+export interface Reporter {
+  emit(event: TrainEvent): void;
+  /** Live progress within an epoch (human view only); cheap to call every step. */
+  progress?(epoch: number, epochs: number, stepInEpoch: number, stepsPerEpoch: number, samplesPerSecond: number): void;
+  close?(): void;
+}
+
+/** One JSON object per line on stdout. */
+export function jsonReporter(write: (line: string) => void = (line) => process.stdout.write(line)): Reporter {
+  return { emit: (event) => write(JSON.stringify(event) + '\n') };
+}

@@ -1,0 +1,66 @@
+import type { Reporter, TrainEvent } from './events.js';
+
+const percent = (x: number | null): string => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
+const rate = (x: number): string => (x >= 1000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(0));
+
+function clock(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
+  const s = Math.round(seconds);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** A line per event for people; on a terminal, a progress bar with ETA redrawn in place (at most 10 times a second). */
+export function humanReporter(stream: NodeJS.WriteStream = process.stdout): Reporter {
+  const isTty = Boolean(stream.isTTY);
+  let barShown = false;
+  let lastDrawMs = 0;
+  const startedMs = Date.now();
+  const clearBar = (): void => {
+    if (barShown) stream.write('\r\x1b[2K');
+    barShown = false;
+  };
+  const line = (text: string): void => {
+    clearBar();
+    stream.write(text + '\n');
+  };
+
+  return {
+    emit(event: TrainEvent) {
+      switch (event.event) {
+        case 'listening': return line(`coordinator listening on ${event.url}`);
+        case 'start': return line(`training [${event.sizes.join(',')}] on ${event.data}: ${event.trainSamples} training / ${event.testSamples} test samples, ` +
+          `${event.epochs} epochs, mini-batch ${event.batch}, eta ${event.eta}, seed ${event.seed}, kernel ${event.kernel}`);
+        case 'worker-joined': return line(`+ worker ${event.workerId} joined (${event.name}, ${event.address}, kernel ${event.kernel}); ${event.workers} connected`);
+        case 'worker-left': return line(`- worker ${event.workerId} left: ${event.reason}; ${event.workers} connected`);
+        case 'waiting': return line(`… ${event.message}`);
+        case 'rejected': return line(`! refused ${event.reason}`);
+        case 'warning': return line(`! ${event.message}`);
+        case 'step': return;
+        case 'epoch': return line(`epoch ${event.epoch}: test accuracy ${percent(event.testAccuracy)}, train cost ${event.trainCost.toFixed(4)}, ` +
+          `${rate(event.samplesPerSecond)} samples/s, ${event.trainSeconds.toFixed(1)} s`);
+        case 'saved': return line(`model saved to ${event.path}`);
+        case 'done': return line(`done: ${event.epochs} epochs, ${event.steps} steps in ${event.seconds.toFixed(1)} s, ` +
+          `${rate(event.samplesPerSecond)} samples/s, final test accuracy ${percent(event.testAccuracy)}, params ${event.paramHash}`);
+        default: {
+          const unknown: never = event;
+          return line(JSON.stringify(unknown));
+        }
+      }
+    },
+    progress(epoch, epochs, stepInEpoch, stepsPerEpoch, samplesPerSecond) {
+      if (!isTty) return;
+      const now = Date.now();
+      if (now - lastDrawMs < 100 && stepInEpoch < stepsPerEpoch) return;
+      lastDrawMs = now;
+      const done = (epoch - 1 + stepInEpoch / stepsPerEpoch) / epochs;
+      const elapsed = (now - startedMs) / 1000;
+      const width = 24;
+      const filled = Math.round(done * width);
+      const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
+      stream.write(`\r\x1b[2Kepoch ${epoch}/${epochs} ${bar} ${(done * 100).toFixed(0)}% step ${stepInEpoch}/${stepsPerEpoch} ` +
+        `${rate(samplesPerSecond)} samples/s ETA ${clock(done > 0 ? (elapsed * (1 - done)) / done : NaN)}`);
+      barShown = true;
+    },
+    close: clearBar,
+  };
+}

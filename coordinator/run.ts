@@ -1,0 +1,96 @@
+import { DataError } from '../shared/data/errors.js';
+import { checkFitsNetwork } from '../shared/data/samples.js';
+import { loadDataset, loadTestSet } from '../shared/data/spec.js';
+import { selectGemm } from '../shared/kernel/select.js';
+import { initParams } from '../shared/network/init.js';
+import { outputSize, sizesEqual, type Params } from '../shared/network/layout.js';
+import { ModelFileError, readModelFile, writeModelFile } from '../shared/network/model-file.js';
+import { paramHash } from '../shared/param-hash.js';
+import { usage } from '../shared/usage-error.js';
+import { Cluster } from './cluster.js';
+import type { TrainingConfig } from './config.js';
+import { jsonReporter, type Reporter } from './events.js';
+import { humanReporter } from './human-reporter.js';
+import { spawnLocalWorkers, type LocalWorkers } from './local-workers.js';
+import { train } from './trainer.js';
+
+/** Runs a whole job: load data, start the coordinator, (optionally) local workers, train, save. Returns the exit code. */
+export async function runTraining(config: TrainingConfig, localWorkers: number): Promise<number> {
+  const reporter: Reporter = config.json ? jsonReporter() : humanReporter();
+  const gemm = selectGemm(config.kernel);
+  const { layout } = config;
+  const dataset = await loadInputs(config);
+  const params = startingParams(config);
+
+  const cluster = new Cluster({
+    layout, host: config.host, port: config.port, maxChunks: config.maxChunks,
+    heartbeatTimeoutMs: config.heartbeatTimeoutMs, maxConnections: config.maxConnections, reporter,
+  });
+  const port = await cluster.start(params, 0);
+  const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
+  reporter.emit({ event: 'listening', url: `ws://${shownHost}:${port}`, host: config.host, port });
+  reporter.emit({
+    event: 'start', sizes: [...layout.sizes], batch: config.batch, eta: config.eta, epochs: config.epochs,
+    trainSamples: dataset.train.count, testSamples: dataset.test?.count ?? 0, data: dataset.description,
+    kernel: gemm.name, chunks: config.maxChunks, seed: config.seed,
+  });
+
+  let workers: LocalWorkers | null = null;
+  if (localWorkers > 0) {
+    const loopback = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : shownHost;
+    workers = spawnLocalWorkers(localWorkers, `ws://${loopback}:${port}`, ['--kernel', config.kernel]);
+  }
+  const stopOnSignal = (): void => { void cluster.stop('coordinator interrupted').finally(() => process.exit(130)); };
+  process.once('SIGINT', stopOnSignal);
+  process.once('SIGTERM', stopOnSignal);
+  try {
+    const summary = await train({
+      layout, params, train: dataset.train, test: dataset.test, epochs: config.epochs, batch: config.batch,
+      eta: config.eta, seed: config.seed, shuffle: config.shuffle, reportSteps: config.json,
+    }, cluster, gemm, reporter);
+    if (config.savePath) {
+      writeModelFile(config.savePath, layout, summary.params, { trainedBy: 'nabla', epochs: config.epochs, eta: config.eta, batch: config.batch, seed: config.seed });
+      reporter.emit({ event: 'saved', path: config.savePath });
+    }
+    reporter.emit({
+      event: 'done', epochs: config.epochs, steps: summary.steps, testAccuracy: summary.lastEvaluation?.accuracy ?? null,
+      seconds: summary.seconds, samplesPerSecond: summary.samplesPerSecond, paramHash: paramHash(summary.params),
+      droppedResults: summary.droppedResults, reissuedShards: summary.reissuedShards, workersSeen: cluster.workersSeen,
+    });
+    return 0;
+  } finally {
+    process.off('SIGINT', stopOnSignal);
+    process.off('SIGTERM', stopOnSignal);
+    reporter.close?.();
+    await cluster.stop('training finished');
+    await workers?.stop(5000);
+  }
+}
+
+async function loadInputs(config: TrainingConfig) {
+  const { layout } = config;
+  try {
+    const dataset = await loadDataset(config.dataSpec);
+    const test = config.testSpec ? await loadTestSet(config.testSpec) : dataset.test;
+    checkFitsNetwork(dataset.train, layout.sizes[0], outputSize(layout), `--data ${config.dataSpec}`);
+    if (test) checkFitsNetwork(test, layout.sizes[0], outputSize(layout), `--test ${config.testSpec ?? config.dataSpec}`);
+    return { ...dataset, test };
+  } catch (error) {
+    if (error instanceof DataError || error instanceof RangeError) usage(error.message);
+    throw error;
+  }
+}
+
+function startingParams(config: TrainingConfig): Params {
+  if (!config.initPath) return initParams(config.layout, config.seed);
+  try {
+    const model = readModelFile(config.initPath);
+    if (!sizesEqual(model.layout.sizes, config.layout.sizes)) {
+      usage(`--init ${config.initPath} has sizes [${model.layout.sizes.join(',')}] but --sizes is ${config.layout.sizes.join(',')}; pass --sizes ${model.layout.sizes.join(',')}`);
+    }
+    return model.params;
+  } catch (error) {
+    if (error instanceof ModelFileError) usage(error.message);
+    throw error;
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * A block of samples as it is stored and as it travels: inputs keep their stored type (uint8 pixels stay uint8)
+ * and are divided by `xDivisor` only where they enter the maths; targets are class labels (one-hot of the output
+ * size) or full target vectors.
+ */
+export type InputArray = Float64Array | Float32Array | Uint8Array | Uint16Array;
+
+export interface SampleSet {
+  readonly count: number;
+  readonly inputSize: number;
+  /** Row-major [count × inputSize]; the value the network sees is x / xDivisor. */
+  readonly x: InputArray;
+  readonly xDivisor: number;
+  /** Class labels, one per sample; the target is the one-hot vector of the output size. */
+  readonly labels: Uint16Array | null;
+  /** Or full target vectors, row-major [count × targetSize]. Exactly one of labels and y is set. */
+  readonly y: Float64Array | null;
+  readonly targetSize: number;
+}
+
+/** Checks that a set fits a network with these input and output sizes; the message says what to change. */
+export function checkFitsNetwork(set: SampleSet, inputSize: number, outputSize: number, source: string): void {
+  if (set.inputSize !== inputSize) {
+    throw new RangeError(
+      `${source} has ${set.inputSize} inputs per sample but --sizes starts with ${inputSize}; ` +
+        `use --sizes ${set.inputSize},…,${outputSize}`,
+    );
+  }
+  if (set.labels) {
+    for (let i = 0; i < set.count; i++) {
+      if (set.labels[i] >= outputSize) {
+        throw new RangeError(`${source}: sample ${i} has label ${set.labels[i]}, but the output layer has only ${outputSize} neurons (labels 0..${outputSize - 1})`);
+      }
+    }
+  } else if (set.targetSize !== outputSize) {
+    throw new RangeError(`${source} has targets of size ${set.targetSize}, but the output layer has ${outputSize} neurons`);
+  }
+}
+
+/**
+ * Writes `rows` samples, taken at `indices[from…]` (or from…from+rows when indices is null), into network form:
+ * inputs divided by xDivisor into `xOut`, one-hot or vector targets into `yOut` (width `outputSize`).
+ */
+export function loadRows(
+  set: SampleSet, indices: Uint32Array | null, from: number, rows: number,
+  xOut: Float64Array, yOut: Float64Array, outputSize: number,
+): void {
+  const { inputSize, x, xDivisor, labels, y } = set;
+  for (let r = 0; r < rows; r++) {
+    const sample = indices ? indices[from + r] : from + r;
+    const src = sample * inputSize;
+    const dst = r * inputSize;
+    if (xDivisor === 1) for (let k = 0; k < inputSize; k++) xOut[dst + k] = x[src + k];
+    else for (let k = 0; k < inputSize; k++) xOut[dst + k] = x[src + k] / xDivisor;
+    const yRow = r * outputSize;
+    if (labels) {
+      yOut.fill(0, yRow, yRow + outputSize);
+      yOut[yRow + labels[sample]] = 1;
+    } else {
+      for (let j = 0; j < outputSize; j++) yOut[yRow + j] = (y as Float64Array)[sample * outputSize + j];
+    }
+  }
+}
+
+/** The class a sample belongs to: its label, or the argmax of its target vector. */
+export function classOf(set: SampleSet, sample: number): number {
+  if (set.labels) return set.labels[sample];
+  const y = set.y as Float64Array;
+  const offset = sample * set.targetSize;
+  let best = 0;
+  for (let j = 1; j < set.targetSize; j++) if (y[offset + j] > y[offset + best]) best = j;
+  return best;
+}
+
+/** A compact copy of the samples at indices[from…from+count), same storage types: what a shard carries. */
+export function gatherSamples(set: SampleSet, indices: Uint32Array | null, from: number, count: number): SampleSet {
+  const { inputSize, targetSize } = set;
+  const x = new (set.x.constructor as new (n: number) => InputArray)(count * inputSize);
+  const labels = set.labels ? new Uint16Array(count) : null;
+  const y = set.y ? new Float64Array(count * targetSize) : null;
+  for (let r = 0; r < count; r++) {
+    const sample = indices ? indices[from + r] : from + r;
+    x.set(set.x.subarray(sample * inputSize, (sample + 1) * inputSize), r * inputSize);
+    if (labels) labels[r] = (set.labels as Uint16Array)[sample];
+    if (y) y.set((set.y as Float64Array).subarray(sample * targetSize, (sample + 1) * targetSize), r * targetSize);
+  }
+  return { count, inputSize, x, xDivisor: set.xDivisor, labels, y, targetSize };
+}

@@ -1,0 +1,178 @@
+import { createRequire } from 'node:module';
+import { types } from 'node:util';
+import { isMainThread } from 'node:worker_threads';
+import { checkGemmArgs, type Gemm } from './gemm.js';
+
+/**
+ * The OpenBLAS kernel: cblas_dgemm through the optional npm package `nblas`, which links Debian's libblas.so.3
+ * (libopenblas-dev makes that OpenBLAS). Every call goes through this module because the binding checks nothing:
+ * it casts its arguments unchecked, so a wrong type, a short buffer or a bad stride is a segfault, not an exception.
+ *
+ * What the binding does, read from nblas 2.1.13's routines/level3/gemm.cc and checked by blas-gemm.test.ts:
+ * - `dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)` calls
+ *   `cblas_dgemm(CblasRowMajor, …)` with the arguments in that order, so lda/ldb/ldc are the row strides of A, B, C
+ *   as stored: exactly the `Gemm` contract, passed straight through. (Its convenience `gemm()` wrapper instead
+ *   passes lda = k, ldb = n whatever the transpose flags, which is wrong with a transpose; never use it.)
+ * - It takes each matrix's address as buffer data + byteOffset, so a `subarray` view works without a copy.
+ * - m, n, k and the strides become C `int`s; the Trans flags are the CBLAS enum values 111 (NoTrans) and 112 (Trans).
+ */
+
+/** A `Gemm` backed by native BLAS, with the thread count OpenBLAS was asked for. */
+export interface BlasGemm extends Gemm {
+  /**
+   * The OPENBLAS_NUM_THREADS value in force when OpenBLAS loaded (OpenBLAS caps it at the core count), or undefined
+   * when this module cannot know it: loaded in a worker thread, or nblas was loaded before this module loaded it.
+   */
+  readonly threads: number | undefined;
+}
+
+export interface BlasOptions {
+  /**
+   * BLAS threads for this process. Default 1 (or OPENBLAS_NUM_THREADS when set to a positive integer), because the
+   * trainer's parallelism is one worker process per core. OpenBLAS reads it once, when the library loads: only the
+   * first successful load decides it, and a later request for a different count throws.
+   */
+  threads?: number;
+}
+
+interface NblasBinding {
+  readonly NoTrans: number;
+  readonly Trans: number;
+  dgemm(
+    transA: number, transB: number, m: number, n: number, k: number,
+    alpha: number, a: Float64Array, lda: number, b: Float64Array, ldb: number,
+    beta: number, c: Float64Array, ldc: number,
+  ): void;
+}
+
+type LoadState = { kind: 'loaded'; gemm: BlasGemm } | { kind: 'failed'; reason: unknown };
+
+const CBLAS_NO_TRANS = 111;
+const CBLAS_TRANS = 112;
+/** The binding converts dimensions and strides to C `int`. */
+const MAX_INT32 = 2 ** 31 - 1;
+
+let state: LoadState | undefined;
+
+/**
+ * The OpenBLAS `Gemm` ("openblas"), or null when nblas is not installed or does not load (no output either way).
+ * The first call loads the library; later calls return the same kernel.
+ */
+export function loadBlasGemm(options: BlasOptions = {}): BlasGemm | null {
+  const { threads } = options;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1)) {
+    throw new RangeError(`loadBlasGemm: threads must be a positive integer, got ${threads}`);
+  }
+  state ??= load(threads);
+  if (state.kind === 'failed') return null;
+  const loadedThreads = state.gemm.threads;
+  if (threads !== undefined && threads !== loadedThreads) {
+    const current = loadedThreads === undefined ? 'an unknown number of threads' : `${loadedThreads} thread(s)`;
+    throw new Error(
+      `loadBlasGemm: OpenBLAS already runs with ${current}; it reads its thread count once, when it loads, ` +
+      `so ask for ${threads} on the first call (in the main thread) or set OPENBLAS_NUM_THREADS=${threads} before starting node`,
+    );
+  }
+  return state.gemm;
+}
+
+/** Why the last load attempt failed (for error messages), or undefined when it loaded or was never tried. */
+export function blasLoadFailure(): unknown {
+  return state?.kind === 'failed' ? state.reason : undefined;
+}
+
+function load(threads: number | undefined): LoadState {
+  let require: NodeRequire;
+  let modulePath: string;
+  try {
+    require = createRequire(import.meta.url);
+    modulePath = require.resolve('nblas');
+  } catch (reason) {
+    return { kind: 'failed', reason };
+  }
+  // OpenBLAS reads OPENBLAS_NUM_THREADS once, in its constructor, when the require below loads the shared library.
+  // Assigning process.env calls setenv() only in the main thread: a worker thread's process.env is a private copy that
+  // native code never sees (checked: the count there is whatever the real environment says, all cores if unset).
+  const canSetThreads = isMainThread && !(modulePath in require.cache);
+  if (threads !== undefined && !canSetThreads) {
+    // A usage error, not "unavailable": thrown before anything is cached, so a later call can still load the kernel.
+    throw new Error(
+      `loadBlasGemm: cannot set OpenBLAS to ${threads} thread(s) ${isMainThread ? 'after nblas was loaded elsewhere' : 'from a worker thread'}; ` +
+      `set OPENBLAS_NUM_THREADS=${threads} before starting node instead`,
+    );
+  }
+  if (canSetThreads) {
+    if (threads !== undefined) process.env.OPENBLAS_NUM_THREADS = String(threads);
+    // Like `??= '1'`, but also replaces values OpenBLAS would read as "all cores" ('', '0', junk).
+    else if (positiveInteger(process.env.OPENBLAS_NUM_THREADS) === undefined) process.env.OPENBLAS_NUM_THREADS = '1';
+  }
+  try {
+    const binding = require(modulePath) as Partial<NblasBinding>;
+    if (typeof binding.dgemm !== 'function' || binding.NoTrans !== CBLAS_NO_TRANS || binding.Trans !== CBLAS_TRANS) {
+      throw new Error('nblas does not export dgemm with the CBLAS transpose constants 111/112');
+    }
+    const loadedThreads = canSetThreads ? positiveInteger(process.env.OPENBLAS_NUM_THREADS) : undefined;
+    return { kind: 'loaded', gemm: createBlasGemm(binding as NblasBinding, loadedThreads) };
+  } catch (reason) {
+    return { kind: 'failed', reason };
+  }
+}
+
+function createBlasGemm(binding: NblasBinding, threads: number | undefined): BlasGemm {
+  return {
+    name: 'openblas',
+    threads,
+    dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+      checkGemmArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+      checkNativeArgs(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      if (m === 0 || n === 0) return;
+      // k = 0 or alpha = 0 leaves C = beta·C. Done here so native code never sees an empty A or B, whose stride
+      // checkGemmArgs does not constrain (cblas would reject lda = 0 and print to stderr).
+      if (k === 0 || alpha === 0) {
+        scaleC(m, n, beta, c, ldc);
+        return;
+      }
+      binding.dgemm(
+        transA ? CBLAS_TRANS : CBLAS_NO_TRANS, transB ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, k,
+        alpha, a, lda, b, ldb, beta, c, ldc,
+      );
+    },
+  };
+}
+
+/** What checkGemmArgs leaves open but the unchecked native casts need: real Float64Arrays, numbers, C ints. */
+function checkNativeArgs(
+  m: number, n: number, k: number, alpha: number, a: Float64Array, lda: number,
+  b: Float64Array, ldb: number, beta: number, c: Float64Array, ldc: number,
+): void {
+  for (const [name, x] of [['A', a], ['B', b], ['C', c]] as const) {
+    if (!types.isFloat64Array(x)) throw new TypeError(`dgemm: ${name} must be a Float64Array, got ${describe(x)}`);
+  }
+  for (const [name, value] of [['alpha', alpha], ['beta', beta]] as const) {
+    if (typeof value !== 'number') throw new TypeError(`dgemm: ${name} must be a number, got ${describe(value)}`);
+  }
+  for (const [name, value] of [['m', m], ['n', n], ['k', k], ['lda', lda], ['ldb', ldb], ['ldc', ldc]] as const) {
+    if (value > MAX_INT32) throw new RangeError(`dgemm: ${name} = ${value} does not fit the BLAS int (at most ${MAX_INT32})`);
+  }
+}
+
+function scaleC(m: number, n: number, beta: number, c: Float64Array, ldc: number): void {
+  if (beta === 1) return;
+  for (let i = 0; i < m; i++) {
+    const row = i * ldc;
+    if (beta === 0) c.fill(0, row, row + n); // overwrite, so a NaN already in C does not leak through
+    else for (let j = 0; j < n; j++) c[row + j] *= beta;
+  }
+}
+
+function positiveInteger(text: string | undefined): number | undefined {
+  if (text === undefined || !/^\s*\d+\s*$/.test(text)) return undefined;
+  const value = Number(text);
+  return value >= 1 && Number.isSafeInteger(value) ? value : undefined;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return value.constructor?.name ?? 'object';
+  return typeof value;
+}

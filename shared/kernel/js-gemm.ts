@@ -1,0 +1,64 @@
+import type { Gemm } from './gemm.js';
+
+/**
+ * Portable dgemm in plain TypeScript: the fallback kernel and the oracle the native one is tested against.
+ * Each transpose case runs its loops in the order that walks memory contiguously.
+ */
+export const jsGemm: Gemm = {
+  name: 'js',
+  dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+    scaleC(m, n, beta, c, ldc);
+    if (alpha === 0 || k === 0) return;
+    if (!transA && transB) {
+      // C[i][j] += alpha · Σp A[i][p]·B[j][p]: both rows contiguous, a dot product.
+      for (let i = 0; i < m; i++) {
+        const aRow = i * lda;
+        const cRow = i * ldc;
+        for (let j = 0; j < n; j++) {
+          const bRow = j * ldb;
+          let sum = 0;
+          for (let p = 0; p < k; p++) sum += a[aRow + p] * b[bRow + p];
+          c[cRow + j] += alpha * sum;
+        }
+      }
+    } else if (!transA && !transB) {
+      // C[i][:] += alpha · Σp A[i][p]·B[p][:]: an axpy of B's rows.
+      for (let i = 0; i < m; i++) {
+        const cRow = i * ldc;
+        for (let p = 0; p < k; p++) {
+          const s = alpha * a[i * lda + p];
+          const bRow = p * ldb;
+          for (let j = 0; j < n; j++) c[cRow + j] += s * b[bRow + j];
+        }
+      }
+    } else if (transA && !transB) {
+      // C[i][:] += alpha · Σp A[p][i]·B[p][:]: p outermost keeps both reads contiguous.
+      for (let p = 0; p < k; p++) {
+        const aRow = p * lda;
+        const bRow = p * ldb;
+        for (let i = 0; i < m; i++) {
+          const s = alpha * a[aRow + i];
+          const cRow = i * ldc;
+          for (let j = 0; j < n; j++) c[cRow + j] += s * b[bRow + j];
+        }
+      }
+    } else {
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let sum = 0;
+          for (let p = 0; p < k; p++) sum += a[p * lda + i] * b[j * ldb + p];
+          c[i * ldc + j] += alpha * sum;
+        }
+      }
+    }
+  },
+};
+
+function scaleC(m: number, n: number, beta: number, c: Float64Array, ldc: number): void {
+  if (beta === 1) return;
+  for (let i = 0; i < m; i++) {
+    const row = i * ldc;
+    if (beta === 0) c.fill(0, row, row + n);
+    else for (let j = 0; j < n; j++) c[row + j] *= beta;
+  }
+}

@@ -1,0 +1,35 @@
+import { blasLoadFailure, loadBlasGemm } from './blas-gemm.js';
+import type { Gemm } from './gemm.js';
+import { jsGemm } from './js-gemm.js';
+
+/** Which dgemm kernel to use: 'auto' takes OpenBLAS when it loads and plain TypeScript otherwise. */
+export type KernelChoice = 'auto' | 'blas' | 'js';
+
+/** Every KernelChoice, in the order a --kernel option lists them. */
+export const KERNEL_CHOICES: readonly KernelChoice[] = ['auto', 'blas', 'js'];
+
+/** The kernel for a choice; print its `name` so users see which one computes. Throws when 'blas' is unavailable. */
+export function selectGemm(choice: KernelChoice): Gemm {
+  switch (choice) {
+    case 'js':
+      return jsGemm;
+    case 'auto':
+      return loadBlasGemm() ?? jsGemm;
+    case 'blas': {
+      const blas = loadBlasGemm();
+      if (blas === null) {
+        throw new Error(
+          'the OpenBLAS kernel is not available: install Debian\'s libopenblas-dev and run `npm rebuild nblas`, or use --kernel js',
+          { cause: blasLoadFailure() },
+        );
+      }
+      return blas;
+    }
+    default:
+      return assertNever(choice);
+  }
+}
+
+function assertNever(value: never): never {
+  throw new RangeError(`unknown kernel choice ${String(value)}; expected one of ${KERNEL_CHOICES.join(', ')}`);
+}

@@ -1,0 +1,66 @@
+/**
+ * Every message that crosses the wire, in one place. Frames are msgpack (see codec.ts); numeric payloads travel as
+ * typed arrays. Rule for `v`: a new optional field keeps the version; a rename, removal or change of meaning bumps it.
+ */
+import type { InputArray } from '../data/samples.js';
+
+export const PROTOCOL_VERSION = 1;
+
+type Envelope<T extends string> = { type: T; v: number };
+/** Every shard and result is traceable and deduplicable by (step, shardId, version). */
+type Tag = { step: number; shardId: number; version: number };
+
+/** First frame from a worker. */
+export type Hello = Envelope<'hello'> & { role: 'worker'; name: string; kernel: string };
+
+/** The coordinator's answer: the job and the current parameters. */
+export type Welcome = Envelope<'welcome'> & {
+  workerId: string;
+  sizes: number[];
+  version: number;
+  weights: Float64Array;
+  biases: Float64Array;
+};
+
+/** New parameters after an update; every replica replaces its own with these, so all stay bit-identical. */
+export type ParamsUpdate = Envelope<'params'> & { version: number; weights: Float64Array; biases: Float64Array };
+
+/**
+ * Work: chunks [chunkStart, chunkEnd) of the mini-batch of `batchSize` samples cut into `chunks` chunks
+ * (see shared/reduction/tree.ts), with the samples of exactly those chunks, in order.
+ */
+export type Shard = Envelope<'shard'> & Tag & {
+  batchSize: number;
+  chunks: number;
+  chunkStart: number;
+  chunkEnd: number;
+  x: InputArray;
+  xDivisor: number;
+  labels: Uint16Array | null;
+  y: Float64Array | null;
+};
+
+/** The sum over one aligned tree node of the shard: Σ cost and Σ nabla (sums, not means). */
+export type BlockSum = { level: number; index: number; cost: number; nablaW: Float64Array; nablaB: Float64Array };
+
+/** A shard's result: one sum per aligned block of its chunk range, left to right. */
+export type Gradients = Envelope<'gradients'> & Tag & { blocks: BlockSum[]; computeMs: number };
+
+/** Training is over; the worker may exit. */
+export type Done = Envelope<'done'> & { reason: string };
+
+export type FailureCode =
+  | 'version-mismatch' | 'malformed' | 'unexpected' | 'bad-field' | 'bad-length' | 'not-finite' | 'too-many-faults' | 'compute-error';
+
+/** A refusal or fault report, from either side, with a message a person can act on. */
+export type Failure = Envelope<'failure'> & { code: FailureCode; message: string };
+
+export type ToWorker = Welcome | ParamsUpdate | Shard | Done | Failure;
+export type ToCoordinator = Hello | Gradients | Failure;
+
+/** WebSocket close codes we use. */
+export const CloseCode = { normal: 1000, protocolError: 1002, policyViolation: 1008, tooBig: 1009 } as const;
+
+export function assertNever(value: never): never {
+  throw new Error(`unhandled message ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,206 @@
+/**
+ * Validation of decoded frames: everything is `unknown` until proven to be a well-formed message of this protocol
+ * version, with array lengths matching the network layout and every number finite.
+ */
+import type { ParamLayout } from '../network/layout.js';
+import { MAX_LAYER_SIZE } from '../network/layout.js';
+import { fail } from './errors.js';
+import {
+  PROTOCOL_VERSION, type BlockSum, type FailureCode, type Gradients, type Shard, type ToCoordinator, type ToWorker,
+} from './messages.js';
+
+type Raw = Record<string, unknown>;
+
+/** Largest mini-batch (and so shard) we accept in one message. */
+export const MAX_BATCH = 1 << 20;
+
+export function kindOf(value: unknown): string {
+  if (value === null) return 'null';
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as unknown as ArrayLike<unknown>).length})`;
+  if (Array.isArray(value)) return `array(${value.length})`;
+  return typeof value;
+}
+
+function envelope(raw: unknown): Raw & { type: string } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || ArrayBuffer.isView(raw)) {
+    fail('malformed', `a message must be a msgpack map, got ${kindOf(raw)}`);
+  }
+  const message = raw as Raw;
+  if (typeof message.type !== 'string') fail('malformed', `message has no string "type" (got ${kindOf(message.type)})`);
+  if (message.v !== PROTOCOL_VERSION) {
+    const theirs = typeof message.v === 'number' ? `v${message.v}` : `an unknown version (${kindOf(message.v)})`;
+    fail('version-mismatch', `peer speaks protocol ${theirs}, this side speaks v${PROTOCOL_VERSION}; run the same nabla version on both sides`);
+  }
+  return message as Raw & { type: string };
+}
+
+function integer(raw: Raw, name: string, min: number, max: number): number {
+  const value = raw[name];
+  if (typeof value !== 'number' || !Number.isInteger(value)) fail('bad-field', `${name} must be an integer, got ${kindOf(value)}`);
+  if (value < min || value > max) fail('bad-field', `${name} = ${value} is outside ${min}..${max}`);
+  return value;
+}
+
+function finiteNumber(raw: Raw, name: string): number {
+  const value = raw[name];
+  if (typeof value !== 'number') fail('bad-field', `${name} must be a number, got ${kindOf(value)}`);
+  if (!Number.isFinite(value)) fail('not-finite', `${name} is ${value}`);
+  return value;
+}
+
+function string(raw: Raw, name: string, maxLength = 200): string {
+  const value = raw[name];
+  if (typeof value !== 'string') fail('bad-field', `${name} must be a string, got ${kindOf(value)}`);
+  if (value.length > maxLength) fail('bad-field', `${name} is ${value.length} characters, at most ${maxLength} allowed`);
+  return value;
+}
+
+/** A Float64Array of exactly `expected` finite values. */
+export function float64Field(raw: Raw, name: string, expected: number): Float64Array {
+  const value = raw[name];
+  if (!(value instanceof Float64Array)) fail('bad-field', `${name} must be a Float64Array, got ${kindOf(value)}`);
+  if (value.length !== expected) fail('bad-length', `${name} has ${value.length} values, expected ${expected}`);
+  for (let i = 0; i < value.length; i++) if (!Number.isFinite(value[i])) fail('not-finite', `${name}[${i}] is ${value[i]}`);
+  return value;
+}
+
+function sizesField(raw: Raw): number[] {
+  const sizes = raw.sizes;
+  if (!Array.isArray(sizes) || sizes.length < 2 || sizes.length > 64) fail('bad-field', `sizes must list 2 to 64 layer sizes, got ${kindOf(sizes)}`);
+  for (const size of sizes) {
+    if (!Number.isInteger(size) || size < 1 || size > MAX_LAYER_SIZE) fail('bad-field', `sizes holds ${String(size)}, expected integers 1..${MAX_LAYER_SIZE}`);
+  }
+  return sizes as number[];
+}
+
+function failureFields(raw: Raw): { code: FailureCode; message: string } {
+  return { code: string(raw, 'code', 40) as FailureCode, message: string(raw, 'message', 4000) };
+}
+
+function blockSum(raw: unknown, layout: ParamLayout, where: string): BlockSum {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('bad-field', `${where} must be a map, got ${kindOf(raw)}`);
+  const block = raw as Raw;
+  const cost = finiteNumber(block, 'cost');
+  if (cost < 0) fail('bad-field', `${where}.cost is negative (${cost})`);
+  return {
+    level: integer(block, 'level', 0, 31),
+    index: integer(block, 'index', 0, MAX_BATCH),
+    cost,
+    nablaW: float64Field(block, 'nablaW', layout.weightCount),
+    nablaB: float64Field(block, 'nablaB', layout.biasCount),
+  };
+}
+
+function gradients(raw: Raw, layout: ParamLayout): Gradients {
+  const blocks = raw.blocks;
+  if (!Array.isArray(blocks) || blocks.length === 0 || blocks.length > 64) {
+    fail('bad-field', `blocks must be a list of 1 to 64 block sums, got ${kindOf(blocks)}`);
+  }
+  return {
+    type: 'gradients',
+    v: PROTOCOL_VERSION,
+    step: integer(raw, 'step', 0, Number.MAX_SAFE_INTEGER),
+    shardId: integer(raw, 'shardId', 0, Number.MAX_SAFE_INTEGER),
+    version: integer(raw, 'version', 0, Number.MAX_SAFE_INTEGER),
+    computeMs: Math.max(0, finiteNumber(raw, 'computeMs')),
+    blocks: blocks.map((block, i) => blockSum(block, layout, `blocks[${i}]`)),
+  };
+}
+
+/** Validates a frame arriving at the coordinator. */
+export function parseToCoordinator(raw: unknown, layout: ParamLayout): ToCoordinator {
+  const message = envelope(raw);
+  switch (message.type) {
+    case 'hello':
+      if (message.role !== 'worker') fail('bad-field', `hello.role must be "worker", got ${kindOf(message.role)}`);
+      return { type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: string(message, 'name'), kernel: string(message, 'kernel', 40) };
+    case 'gradients':
+      return gradients(message, layout);
+    case 'failure':
+      return { type: 'failure', v: PROTOCOL_VERSION, ...failureFields(message) };
+    default:
+      return fail('unexpected', `the coordinator does not accept "${message.type.slice(0, 40)}" messages`);
+  }
+}
+
+function inputArray(raw: Raw, expected: number): Shard['x'] {
+  const x = raw.x;
+  const ok = x instanceof Float64Array || x instanceof Float32Array || x instanceof Uint8Array || x instanceof Uint16Array;
+  if (!ok) fail('bad-field', `x must be a Float64Array, Float32Array, Uint8Array or Uint16Array, got ${kindOf(x)}`);
+  if (x.length !== expected) fail('bad-length', `x has ${x.length} values, expected ${expected}`);
+  if (x instanceof Float64Array || x instanceof Float32Array) {
+    for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) fail('not-finite', `x[${i}] is ${x[i]}`);
+  }
+  return x;
+}
+
+function shard(raw: Raw, layout: ParamLayout, rowsOf: (m: number, chunks: number, start: number, end: number) => number): Shard {
+  const batchSize = integer(raw, 'batchSize', 1, MAX_BATCH);
+  const chunks = integer(raw, 'chunks', 1, batchSize);
+  const chunkStart = integer(raw, 'chunkStart', 0, chunks - 1);
+  const chunkEnd = integer(raw, 'chunkEnd', chunkStart + 1, chunks);
+  const rows = rowsOf(batchSize, chunks, chunkStart, chunkEnd);
+  const nIn = layout.sizes[0];
+  const nOut = layout.sizes[layout.sizes.length - 1];
+  const xDivisor = finiteNumber(raw, 'xDivisor');
+  if (xDivisor <= 0) fail('bad-field', `xDivisor must be positive, got ${xDivisor}`);
+  let labels: Uint16Array | null = null;
+  let y: Float64Array | null = null;
+  if (raw.labels !== null && raw.labels !== undefined) {
+    if (!(raw.labels instanceof Uint16Array)) fail('bad-field', `labels must be a Uint16Array, got ${kindOf(raw.labels)}`);
+    labels = raw.labels;
+    if (labels.length !== rows) fail('bad-length', `labels has ${labels.length} values, expected ${rows}`);
+    for (let i = 0; i < rows; i++) if (labels[i] >= nOut) fail('bad-field', `labels[${i}] = ${labels[i]} but the output layer has ${nOut} neurons`);
+  } else {
+    y = float64Field(raw, 'y', rows * nOut);
+  }
+  return {
+    type: 'shard',
+    v: PROTOCOL_VERSION,
+    step: integer(raw, 'step', 0, Number.MAX_SAFE_INTEGER),
+    shardId: integer(raw, 'shardId', 0, Number.MAX_SAFE_INTEGER),
+    version: integer(raw, 'version', 0, Number.MAX_SAFE_INTEGER),
+    batchSize, chunks, chunkStart, chunkEnd,
+    x: inputArray(raw, rows * nIn),
+    xDivisor, labels, y,
+  };
+}
+
+/**
+ * Validates a frame arriving at a worker. Before the welcome the layout is unknown (null): only welcome and
+ * failure are accepted then. `rowsOf` maps a chunk range to its sample count (shared/reduction).
+ */
+export function parseToWorker(
+  raw: unknown, layout: ParamLayout | null,
+  rowsOf: (m: number, chunks: number, start: number, end: number) => number,
+): ToWorker {
+  const message = envelope(raw);
+  if (message.type === 'failure') return { type: 'failure', v: PROTOCOL_VERSION, ...failureFields(message) };
+  if (message.type === 'done') return { type: 'done', v: PROTOCOL_VERSION, reason: string(message, 'reason', 4000) };
+  if (message.type === 'welcome') {
+    const sizes = sizesField(message);
+    let weightCount = 0, biasCount = 0;
+    for (let l = 0; l + 1 < sizes.length; l++) { weightCount += sizes[l] * sizes[l + 1]; biasCount += sizes[l + 1]; }
+    return {
+      type: 'welcome', v: PROTOCOL_VERSION,
+      workerId: string(message, 'workerId', 100), sizes,
+      version: integer(message, 'version', 0, Number.MAX_SAFE_INTEGER),
+      weights: float64Field(message, 'weights', weightCount),
+      biases: float64Field(message, 'biases', biasCount),
+    };
+  }
+  if (!layout) return fail('unexpected', `"${message.type.slice(0, 40)}" arrived before the welcome`);
+  switch (message.type) {
+    case 'params':
+      return {
+        type: 'params', v: PROTOCOL_VERSION,
+        version: integer(message, 'version', 0, Number.MAX_SAFE_INTEGER),
+        weights: float64Field(message, 'weights', layout.weightCount),
+        biases: float64Field(message, 'biases', layout.biasCount),
+      };
+    case 'shard':
+      return shard(message, layout, rowsOf);
+    default:
+      return fail('unexpected', `a worker does not accept "${message.type.slice(0, 40)}" messages`);
+  }
+}

@@ -1,0 +1,8 @@
+/** A mistake in how a command was called (a bad flag value, a missing file): printed without a stack, exit code 2. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export function usage(message: string): never {
+  throw new UsageError(message);
+}

@@ -1,0 +1,149 @@
+import { hostname } from 'node:os';
+import { WebSocket, type RawData } from 'ws';
+import type { Gemm } from '../shared/kernel/gemm.js';
+import { createLayout, type ParamLayout, zeroParams } from '../shared/network/layout.js';
+import { layerViews, type LayerViews } from '../shared/network/workspace.js';
+import { decodeToWorker, encode } from '../shared/protocol/codec.js';
+import { ProtocolError } from '../shared/protocol/errors.js';
+import { assertNever, CloseCode, PROTOCOL_VERSION, type Shard, type ToWorker } from '../shared/protocol/messages.js';
+import { ShardComputer } from './compute.js';
+
+export interface WorkerOptions {
+  url: string;
+  name: string;
+  gemm: Gemm;
+  /** First retry delay; doubles up to maxRetryMs while the coordinator cannot be reached. */
+  initialRetryMs: number;
+  maxRetryMs: number;
+  /** Give up after this long without reaching a coordinator (0: never). */
+  giveUpMs: number;
+  log: (line: string) => void;
+}
+
+/** Largest frame we accept from a coordinator (a shard of a large mini-batch). */
+const MAX_INCOMING_BYTES = 1 << 30;
+
+/** The parameter replica and compute state, kept across reconnections to the same job. */
+interface Replica {
+  layout: ParamLayout;
+  views: LayerViews;
+  version: number;
+  computer: ShardComputer;
+}
+
+type SessionEnd = { kind: 'done'; reason: string } | { kind: 'refused'; message: string } | { kind: 'lost'; wasWelcomed: boolean; detail: string };
+
+/**
+ * A worker's life: connect (retrying with backoff until a coordinator answers), take the welcome, then compute
+ * every shard it is sent on its replica of the parameters. Resolves with the process exit code: 0 when training
+ * ended normally, 1 when refused or when it gave up.
+ */
+export async function runWorker(options: WorkerOptions): Promise<number> {
+  let delayMs = options.initialRetryMs;
+  let unreachableSinceMs = Date.now();
+  let replica: Replica | null = null;
+  for (;;) {
+    const end = await session(options, replica, (next) => { replica = next; });
+    if (end.kind === 'done') {
+      options.log(`training finished: ${end.reason}`);
+      return 0;
+    }
+    if (end.kind === 'refused') {
+      options.log(`refused by the coordinator: ${end.message}`);
+      return 1;
+    }
+    if (end.wasWelcomed) {
+      delayMs = options.initialRetryMs;
+      unreachableSinceMs = Date.now();
+    }
+    if (options.giveUpMs > 0 && Date.now() - unreachableSinceMs > options.giveUpMs) {
+      options.log(`giving up: no coordinator at ${options.url} for ${Math.round(options.giveUpMs / 1000)} s (${end.detail})`);
+      return 1;
+    }
+    options.log(`coordinator at ${options.url} ${end.wasWelcomed ? 'went away' : 'not reachable'} (${end.detail}); retrying in ${(delayMs / 1000).toFixed(1)} s`);
+    await new Promise((resolve) => setTimeout(resolve, delayMs * (0.8 + 0.4 * Math.random())));
+    delayMs = Math.min(options.maxRetryMs, delayMs * 2);
+  }
+}
+
+/** One connection, from open to close. */
+function session(options: WorkerOptions, previous: Replica | null, keep: (replica: Replica) => void): Promise<SessionEnd> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(options.url, { perMessageDeflate: false, maxPayload: MAX_INCOMING_BYTES });
+    let replica = previous;
+    let wasWelcomed = false;
+    let ending: SessionEnd | null = null;
+    const finish = (end: SessionEnd): void => { ending ??= end; };
+
+    socket.on('open', () => {
+      socket.send(encode({ type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: options.name, kernel: options.gemm.name }));
+    });
+    socket.on('message', (bytes: RawData) => {
+      try {
+        const message = decodeToWorker(bytes as Buffer, wasWelcomed && replica ? replica.layout : null);
+        handle(message);
+      } catch (error) {
+        const detail = error instanceof ProtocolError ? `${error.code}: ${error.message}` : String(error);
+        finish({ kind: 'refused', message: `bad frame from coordinator (${detail})` });
+        socket.close(CloseCode.protocolError, 'bad frame');
+      }
+    });
+    socket.on('error', (error) => finish({ kind: 'lost', wasWelcomed, detail: (error as NodeJS.ErrnoException).code ?? error.message }));
+    socket.on('close', (code, reason) => {
+      resolve(ending ?? { kind: 'lost', wasWelcomed, detail: `connection closed, code ${code}${reason.length ? ` ${reason.toString()}` : ''}` });
+    });
+
+    function handle(message: ToWorker): void {
+      switch (message.type) {
+        case 'welcome': {
+          const sameJob = replica && replica.layout.sizes.join() === message.sizes.join();
+          if (!replica || !sameJob) {
+            const layout = createLayout(message.sizes);
+            replica = { layout, views: layerViews(layout, zeroParams(layout)), version: 0, computer: new ShardComputer(layout, options.gemm) };
+          }
+          replica.views.params.weights.set(message.weights);
+          replica.views.params.biases.set(message.biases);
+          replica.version = message.version;
+          wasWelcomed = true;
+          keep(replica);
+          options.log(`joined as ${message.workerId}: sizes [${message.sizes.join(',')}], parameters v${message.version}, kernel ${options.gemm.name}`);
+          return;
+        }
+        case 'params':
+          if (!replica) return;
+          replica.views.params.weights.set(message.weights);
+          replica.views.params.biases.set(message.biases);
+          replica.version = message.version;
+          return;
+        case 'shard':
+          if (replica) computeAndReply(replica, message);
+          return;
+        case 'done':
+          finish({ kind: 'done', reason: message.reason });
+          socket.close(CloseCode.normal, 'done');
+          return;
+        case 'failure':
+          finish({ kind: 'refused', message: `${message.code}: ${message.message}` });
+          socket.close(CloseCode.normal, 'refused');
+          return;
+        default:
+          assertNever(message);
+      }
+    }
+
+    function computeAndReply(state: Replica, shard: Shard): void {
+      if (shard.version !== state.version) {
+        socket.send(encode({ type: 'failure', v: PROTOCOL_VERSION, code: 'unexpected', message: `shard for parameters v${shard.version}, but this replica holds v${state.version}` }));
+        return;
+      }
+      const started = performance.now();
+      const blocks = state.computer.compute(state.views, shard);
+      socket.send(encode({
+        type: 'gradients', v: PROTOCOL_VERSION, step: shard.step, shardId: shard.shardId, version: shard.version,
+        blocks, computeMs: performance.now() - started,
+      }));
+    }
+  });
+}
+
+export const defaultWorkerName = (): string => `${hostname()}/${process.pid}`;

@@ -1,0 +1,32 @@
+import type { Argv } from 'yargs';
+import { KERNEL_CHOICES, selectGemm, type KernelChoice } from '../shared/kernel/select.js';
+import { usage } from '../shared/usage-error.js';
+import { defaultWorkerName, runWorker } from './client.js';
+
+interface WorkerArgs {
+  connect: string;
+  name?: string;
+  kernel: string;
+  giveUpAfter: number;
+}
+
+export const workerCommand = {
+  command: 'worker',
+  describe: 'Join a coordinator and compute gradients for it',
+  builder: (y: Argv) => y
+    .option('connect', { type: 'string', demandOption: true, describe: 'Coordinator URL, ws://HOST:PORT' })
+    .option('name', { type: 'string', describe: 'Name shown by the coordinator (default: host/pid)' })
+    .option('kernel', { type: 'string', default: 'auto', choices: ['auto', 'blas', 'js'], describe: 'Matrix kernel: OpenBLAS when available (auto), or plain JS' })
+    .option('give-up-after', { type: 'number', default: 0, describe: 'Exit 1 after this many seconds without reaching a coordinator (0: keep retrying)' })
+    .example('$0 worker --connect ws://10.0.0.5:8080', 'join the coordinator on 10.0.0.5'),
+  handler: async (args: WorkerArgs) => {
+    if (!/^wss?:\/\/[^/\s]+/.test(args.connect)) usage(`--connect must be a ws:// or wss:// URL such as ws://10.0.0.5:8080, got "${args.connect}"`);
+    if (!KERNEL_CHOICES.includes(args.kernel as KernelChoice)) usage(`--kernel must be one of ${KERNEL_CHOICES.join(', ')}`);
+    const gemm = selectGemm(args.kernel as KernelChoice);
+    process.exitCode = await runWorker({
+      url: args.connect, name: args.name ?? defaultWorkerName(), gemm,
+      initialRetryMs: 200, maxRetryMs: 5000, giveUpMs: args.giveUpAfter * 1000,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+  },
+};
