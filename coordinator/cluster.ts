@@ -55,6 +55,8 @@ export class Cluster implements StepHost {
   private current: { run: StepRun; samples: ShardSamples } | null = null;
   private starvedNoticeShown = false;
   private readonly kernelsSeen = new Set<string>();
+  private isStopping = false;
+  private readonly joinWaiters = new Set<() => void>();
   workersSeen = 0;
   port = 0;
 
@@ -92,6 +94,14 @@ export class Cluster implements StepHost {
 
   readyWorkers(): WorkerLink[] {
     return [...this.links.values()].filter((link) => link.isReady);
+  }
+
+  /** Resolves once at least `count` workers are connected, saying what it waits for. */
+  async waitForWorkers(count: number): Promise<void> {
+    while (this.workerCount() < count) {
+      this.options.reporter.emit({ event: 'waiting', message: `${this.workerCount()} of ${count} workers connected; waiting for more (nabla worker --connect ws://HOST:${this.port})` });
+      await new Promise<void>((resolve) => this.joinWaiters.add(resolve));
+    }
   }
 
   /** Runs one mini-batch over the cluster and resolves with the fixed-order sum of its gradients. */
@@ -139,6 +149,7 @@ export class Cluster implements StepHost {
 
   /** Tells every worker that training is over and stops listening. */
   async stop(reason: string): Promise<void> {
+    this.isStopping = true;
     clearInterval(this.heartbeat);
     const frame = encode({ type: 'done', v: PROTOCOL_VERSION, reason });
     for (const link of this.links.values()) {
@@ -216,6 +227,8 @@ export class Cluster implements StepHost {
     if (this.kernelsSeen.size === 2) {
       this.options.reporter.emit({ event: 'warning', message: `workers run different kernels (${[...this.kernelsSeen].join(', ')}): results stay correct but are no longer bit-identical across runs` });
     }
+    for (const wake of this.joinWaiters) wake();
+    this.joinWaiters.clear();
     this.current?.run.dispatch();
   }
 
@@ -236,7 +249,7 @@ export class Cluster implements StepHost {
     const wasReady = link.isReady;
     link.isReady = false;
     if (link.socket.readyState === WebSocket.OPEN) link.socket.terminate();
-    if (!wasReady) return;
+    if (!wasReady || this.isStopping) return;
     this.options.reporter.emit({ event: 'worker-left', workerId: link.id, reason, workers: this.workerCount() });
     this.current?.run.onWorkerLost(link.id);
   }

@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { DEFAULT_MAX_CHUNKS } from './cluster.js';
 import { toTrainingConfig, type TrainingArgs } from './config.js';
 import { runTraining } from './run.js';
+import { usage } from '../shared/usage-error.js';
 
 /** Default epochs: the book's 30, about 25 s for the bundled digits on a 2-core machine (test accuracy ≈ 0.92). */
 export const DEFAULT_EPOCHS = 30;
@@ -24,7 +25,8 @@ function trainingOptions<T>(y: Argv<T>, listenDefault: string) {
     .option('chunks', { type: 'number', default: DEFAULT_MAX_CHUNKS, describe: 'Fixed chunks per mini-batch, reduced in a fixed tree: results are bit-identical for any worker count' })
     .option('listen', { type: 'string', default: listenDefault, describe: 'HOST:PORT to listen on for workers; port 0 picks a free port' })
     .option('heartbeat-timeout', { type: 'number', default: 30, describe: 'Seconds of silence after which a worker is presumed dead and its work re-issued' })
-    .option('max-connections', { type: 'number', default: 256, describe: 'Refuse connections beyond this many' });
+    .option('max-connections', { type: 'number', default: 256, describe: 'Refuse connections beyond this many' })
+    .option('min-workers', { type: 'number', default: 1, describe: 'Workers to wait for before the first step (more may join later)' });
 }
 
 export const trainCommand = {
@@ -36,8 +38,10 @@ export const trainCommand = {
     .example('$0 train --data idx:/usr/share/datasets/fashion-mnist --epochs 3 --workers 2', 'train on Fashion-MNIST')
     .example('$0 train --data csv:rows.csv --sizes 4,8,3 --save model.json --json', 'train on a CSV file, save the model, print JSON events'),
   handler: async (args: TrainingArgs & { workers: number }) => {
-    if (!Number.isInteger(args.workers) || args.workers < 0) throw new Error(`--workers must be a non-negative integer, got ${args.workers}`);
-    process.exitCode = await runTraining(toTrainingConfig(args), args.workers);
+    if (!Number.isInteger(args.workers) || args.workers < 0) usage(`--workers must be a non-negative integer, got ${args.workers}`);
+    // Local workers are started by us: wait for all of them, so the first steps already use every core.
+    const minWorkers = Math.max(args.minWorkers, args.workers);
+    process.exitCode = await runTraining(toTrainingConfig({ ...args, minWorkers }), args.workers);
   },
 };
 

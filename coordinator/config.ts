@@ -20,6 +20,7 @@ export interface TrainingArgs {
   listen: string;
   heartbeatTimeout: number;
   maxConnections: number;
+  minWorkers: number;
 }
 
 /** Validated configuration; everything a run needs, with units in the names. */
@@ -41,6 +42,8 @@ export interface TrainingConfig {
   port: number;
   heartbeatTimeoutMs: number;
   maxConnections: number;
+  /** Workers that must be connected before the first step. */
+  minWorkers: number;
 }
 
 function positiveInteger(name: string, value: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -88,5 +91,6 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     port,
     heartbeatTimeoutMs: args.heartbeatTimeout * 1000,
     maxConnections: positiveInteger('max-connections', args.maxConnections, 100_000),
+    minWorkers: positiveInteger('min-workers', args.minWorkers, 100_000),
   };
 }

@@ -44,6 +44,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
   try {
+    await cluster.waitForWorkers(config.minWorkers);
     const summary = await train({
       layout, params, train: dataset.train, test: dataset.test, epochs: config.epochs, batch: config.batch,
       eta: config.eta, seed: config.seed, shuffle: config.shuffle, reportSteps: config.json,

@@ -6,7 +6,7 @@ import { compareGradients, formatErrorTable, formatMismatch } from './compare.js
 import { sgdLike } from './zz-sgd.js';
 
 it('errors', async () => {
-  for (const pref of ['wasm', 'cpu'] as const) {
+  for (const plain of [process.env.SIG === 'plain']) for (const pref of [process.env.BACKEND as 'wasm']) { (globalThis as any).PLAIN_SIGMOID = plain;
     const { tf, backend } = await loadTf(pref);
     const cases: [number[], number, number, string][] = [
       [[784, 30, 10], 10, 40, 'plain'], [[784, 256, 256, 10], 128, 6, 'plain'],
@@ -26,7 +26,7 @@ it('errors', async () => {
         const cmp = compareGradients(p.layout, c, r, 2e-3);
         if (cmp.maxRelError > worst) { worst = cmp.maxRelError; worstTable = formatErrorTable(cmp); worstMsg = formatMismatch(seed, cmp); }
       }
-      console.log(`RESULT ${backend} ${JSON.stringify(sizes)} b${rows} ${mode} worst=${worst.toExponential(2)}\n${worstTable}\n${worstMsg}`);
+      console.log(`RESULT ${plain ? 'sigmoid' : 'exp-logsig'} ${backend} ${JSON.stringify(sizes)} b${rows} ${mode} worst=${worst.toExponential(2)}\n${worstTable}\n${worstMsg}`);
     }
   }
 });

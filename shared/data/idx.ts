@@ -21,7 +21,9 @@ interface IdxArray {
 
 /** Reads an images file and a labels file of the same count into one set; errors name the file and the problem. */
 export async function readIdxPair(imagesPath: string, labelsPath: string): Promise<SampleSet> {
-  const [images, labels] = await Promise.all([readIdx(imagesPath, 3), readIdx(labelsPath, 1)]);
+  // One after the other, so that when both are wrong the error is always about the images file.
+  const images = await readIdx(imagesPath, 3);
+  const labels = await readIdx(labelsPath, 1);
   const [count, rows, cols] = images.dims;
   if (labels.dims[0] !== count) {
     failData(`IDX ${labelsPath}: has ${labels.dims[0]} labels, but ${imagesPath} has ${count} images; use the labels file that belongs to those images`);

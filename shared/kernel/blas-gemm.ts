@@ -126,8 +126,8 @@ function createBlasGemm(binding: NblasBinding, threads: number | undefined): Bla
       checkGemmArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
       checkNativeArgs(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
       if (m === 0 || n === 0) return;
-      // k = 0 or alpha = 0 leaves C = beta·C. Done here so native code never sees an empty A or B, whose stride
-      // checkGemmArgs does not constrain (cblas would reject lda = 0 and print to stderr).
+      // k = 0 or alpha = 0 leaves C = beta·C (A and B unread, as in BLAS). Done here so native code never sees an
+      // empty A or B, whose stride checkGemmArgs leaves free while the BLAS spec asks for ld >= max(1, columns).
       if (k === 0 || alpha === 0) {
         scaleC(m, n, beta, c, ldc);
         return;

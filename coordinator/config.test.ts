@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../shared/usage-error.js';
+import { parseListen, toTrainingConfig, type TrainingArgs } from './config.js';
+
+const defaults: TrainingArgs = {
+  data: 'mnist', sizes: '784,30,10', epochs: 30, batch: 10, eta: 3, seed: 1, shuffle: true, json: false, kernel: 'auto',
+  chunks: 8, listen: '127.0.0.1:0', heartbeatTimeout: 30, maxConnections: 256, minWorkers: 1,
+};
+
+describe('toTrainingConfig', () => {
+  it('converts the defaults', () => {
+    const config = toTrainingConfig(defaults);
+    expect(config.layout.sizes).toEqual([784, 30, 10]);
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 0, heartbeatTimeoutMs: 30_000, maxChunks: 8 });
+  });
+
+  it.each([
+    [{ sizes: '784,,10' }, '--sizes must be comma-separated integers such as 784,30,10, got "784,,10"'],
+    [{ sizes: '784' }, 'sizes must list at least two layers'],
+    [{ eta: -1 }, '--eta must be a positive number, got -1'],
+    [{ batch: 0 }, '--batch must be an integer from 1 to'],
+    [{ epochs: 1.5 }, '--epochs must be an integer'],
+    [{ listen: 'localhost' }, '--listen must be HOST:PORT'],
+    [{ kernel: 'gpu' }, '--kernel must be one of auto, blas, js'],
+  ] as Array<[Partial<TrainingArgs>, string]>)('refuses %o with a message saying what to type', (override, message) => {
+    expect(() => toTrainingConfig({ ...defaults, ...override })).toThrow(UsageError);
+    expect(() => toTrainingConfig({ ...defaults, ...override })).toThrow(message);
+  });
+
+  it('parses IPv6 listen addresses', () => {
+    expect(parseListen('[::1]:8080')).toEqual({ host: '::1', port: 8080 });
+  });
+});

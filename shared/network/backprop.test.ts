@@ -1,0 +1,95 @@
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect, it } from 'vitest';
+import { loadRows } from '../data/samples.js';
+import { jsGemm } from '../kernel/js-gemm.js';
+import { randomProblem, relativeError, seedSample, toSeedNetwork } from '../../test/support/random-problem.js';
+import { seedBackprop } from '../../test/support/seed-reference.js';
+import { backpropSums } from './backprop.js';
+import { feedforward } from './forward.js';
+import { outputSize, zeroParams, type ParamLayout, type Params } from './layout.js';
+import { createWorkspace, layerViews } from './workspace.js';
+
+const shapes = fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 2, maxLength: 5 });
+
+function gradientSums(layout: ParamLayout, params: Params, samples: ReturnType<typeof randomProblem>['samples'], rows: number) {
+  const ws = createWorkspace(layout, rows);
+  loadRows(samples, null, 0, rows, ws.activations[0], ws.targets, outputSize(layout));
+  const nabla = zeroParams(layout);
+  const cost = backpropSums(jsGemm, layerViews(layout, params), ws, rows, layerViews(layout, nabla));
+  return { nabla, cost };
+}
+
+function costOf(layout: ParamLayout, params: Params, samples: ReturnType<typeof randomProblem>['samples']): number {
+  const ws = createWorkspace(layout, 1);
+  loadRows(samples, null, 0, 1, ws.activations[0], ws.targets, outputSize(layout));
+  feedforward(jsGemm, layerViews(layout, params), ws, 1);
+  const a = ws.activations[layout.sizes.length - 1];
+  let cost = 0;
+  for (let j = 0; j < outputSize(layout); j++) cost += 0.5 * (a[j] - ws.targets[j]) ** 2;
+  return cost;
+}
+
+describe('backpropSums', () => {
+  test.prop([fc.integer({ min: 1, max: 2 ** 31 - 1 }), shapes], { numRuns: 40 })(
+    'agrees with central finite differences of the quadratic cost',
+    (seed, hidden) => {
+      const sizes = [hidden[0] + 1, ...hidden.slice(1), 3];
+      const { layout, params, samples } = randomProblem(seed, sizes, 1);
+      // Scale the N(0,1) weights down so sigmoids are not saturated and differences are well conditioned.
+      params.weights.forEach((w, i) => { params.weights[i] = w * 0.5; });
+      const { nabla } = gradientSums(layout, params, samples, 1);
+      const h = 1e-6;
+      for (const [array, analytic] of [[params.weights, nabla.weights], [params.biases, nabla.biases]] as const) {
+        for (let i = 0; i < array.length; i += Math.max(1, Math.floor(array.length / 8))) {
+          const saved = array[i];
+          array[i] = saved + h;
+          const plus = costOf(layout, params, samples);
+          array[i] = saved - h;
+          const minus = costOf(layout, params, samples);
+          array[i] = saved;
+          const numeric = (plus - minus) / (2 * h);
+          expect(Math.abs(analytic[i] - numeric)).toBeLessThan(1e-7 + 1e-5 * Math.abs(numeric));
+        }
+      }
+    },
+  );
+
+  test.prop([fc.integer({ min: 1, max: 2 ** 31 - 1 }), shapes, fc.integer({ min: 1, max: 17 })], { numRuns: 40 })(
+    "equals the seed's per-sample backprop summed over the shard, to 1e-12",
+    (seed, hidden, rows) => {
+      const sizes = [hidden[0], ...hidden.slice(1), Math.max(1, hidden[hidden.length - 1])];
+      const { layout, params, samples } = randomProblem(seed, sizes, rows);
+      const { nabla, cost } = gradientSums(layout, params, samples, rows);
+      const net = toSeedNetwork(layout, params);
+      const sumW = new Float64Array(layout.weightCount);
+      const sumB = new Float64Array(layout.biasCount);
+      let seedCost = 0;
+      for (let i = 0; i < rows; i++) {
+        const { x, y } = seedSample(samples, i);
+        const { nablaB, nablaW } = seedBackprop(net, x, y);
+        layout.layers.forEach(({ nIn, wOffset, bOffset }, l) => {
+          nablaB[l].forEach((v, j) => { sumB[bOffset + j] += v; });
+          nablaW[l].forEach((row, j) => row.forEach((v, k) => { sumW[wOffset + j * nIn + k] += v; }));
+        });
+        const out = (() => { let a = x; for (let l = 0; l < net.weights.length; l++) a = net.weights[l].map((r, j) => 1 / (1 + Math.exp(-(r.reduce((s, w, k) => s + w * a[k], 0) + net.biases[l][j])))); return a; })();
+        seedCost += out.reduce((s, a, j) => s + 0.5 * (a - y[j]) ** 2, 0);
+      }
+      for (let i = 0; i < sumW.length; i++) expect(Math.abs(nabla.weights[i] - sumW[i])).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(sumW[i])));
+      for (let i = 0; i < sumB.length; i++) expect(Math.abs(nabla.biases[i] - sumB[i])).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(sumB[i])));
+      expect(relativeError(cost, seedCost)).toBeLessThan(1e-12);
+    },
+  );
+
+  it('allocates nothing that depends on the sample count: a workspace serves any shard up to its capacity', () => {
+    const { layout, params, samples } = randomProblem(7, [5, 4, 3], 9);
+    const whole = gradientSums(layout, params, samples, 9);
+    const ws = createWorkspace(layout, 9);
+    const nabla = zeroParams(layout);
+    const views = layerViews(layout, nabla);
+    for (const rows of [9, 3, 9]) {
+      loadRows(samples, null, 0, rows, ws.activations[0], ws.targets, 3);
+      backpropSums(jsGemm, layerViews(layout, params), ws, rows, views);
+    }
+    expect(Array.from(nabla.weights)).toEqual(Array.from(whole.nabla.weights));
+  });
+});

@@ -1,0 +1,83 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { readModelFile } from '../../shared/network/model-file.js';
+import { runNabla, spawnCluster } from '../support/cluster.js';
+import { writeBlobsCsv } from '../support/csv-problem.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'nabla-e2e-'));
+const train = writeBlobsCsv({ rows: 600, features: 4, classes: 3, seed: 11, dir, name: 'train.csv' });
+const test = writeBlobsCsv({ rows: 150, features: 4, classes: 3, seed: 12, dir, name: 'test.csv' });
+const job = ['--data', `csv:${train}`, '--test', `csv:${test}`, '--sizes', '4,6,3', '--epochs', '3', '--batch', '16', '--eta', '4', '--seed', '5'];
+
+const stepHashes = (events: Array<Record<string, unknown>>): string[] =>
+  events.filter((e) => e.event === 'step').map((e) => e.paramHash as string);
+
+describe('nabla train (real coordinator and worker processes over loopback)', () => {
+  it('gives bit-identical parameters after every step with 1 and with 3 workers', async () => {
+    const [one, three] = await Promise.all([
+      runNabla(['train', ...job, '--workers', '1', '--json']),
+      runNabla(['train', ...job, '--workers', '3', '--json']),
+    ]);
+    expect(one.code, one.stderr).toBe(0);
+    expect(three.code, three.stderr).toBe(0);
+    const hashes = stepHashes(one.events);
+    expect(hashes).toHaveLength(3 * Math.ceil(600 / 16));
+    expect(stepHashes(three.events)).toEqual(hashes);
+    const done = three.events.find((e) => e.event === 'done');
+    expect(done?.testAccuracy).toBeGreaterThan(0.9);
+    const epochs = three.events.filter((e) => e.event === 'epoch');
+    expect(epochs).toHaveLength(3);
+    expect(epochs[2]).toMatchObject({ epoch: 3, testAccuracy: expect.any(Number), trainCost: expect.any(Number), samplesPerSecond: expect.any(Number) });
+  });
+
+  it('trains with a coordinator and two separately started workers, saves the model, and the workers exit 0', async () => {
+    const save = join(dir, 'model.json');
+    const cluster = await spawnCluster({ workers: 2, args: [...job, '--save', save, '--min-workers', '2'] });
+    try {
+      const done = await cluster.coordinator.waitFor((e) => e.event === 'done');
+      expect((await cluster.coordinator.exited).code).toBe(0);
+      for (const worker of cluster.workers) expect((await worker.exited).code).toBe(0);
+      const model = readModelFile(save);
+      expect(model.layout.sizes).toEqual([4, 6, 3]);
+      expect(done.testAccuracy).toBeGreaterThan(0.9);
+      const joined = cluster.coordinator.events.filter((e) => e.event === 'worker-joined');
+      expect(joined).toHaveLength(2);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it('starts from --init and --save writes the seed orientation that --init reads back', async () => {
+    const first = join(dir, 'first.json');
+    const again = join(dir, 'again.json');
+    const a = await runNabla(['train', ...job, '--epochs', '1', '--workers', '1', '--save', first, '--json']);
+    expect(a.code, a.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(first, 'utf8'));
+    expect(json.weights[0]).toHaveLength(6);
+    expect(json.weights[0][0]).toHaveLength(4);
+    const b = await runNabla(['train', ...job, '--epochs', '1', '--workers', '2', '--init', first, '--save', again, '--json']);
+    expect(b.code, b.stderr).toBe(0);
+    expect(existsSync(again)).toBe(true);
+    expect(b.events.find((e) => e.event === 'step')?.step).toBe(1);
+  });
+});
+
+describe('nabla usage errors (exit code 2, a message that says what to do)', () => {
+  it.each([
+    [['train', '--bogus'], 'Unknown argument: bogus'],
+    [['train', '--sizes', '784,x,10'], '--sizes must be comma-separated integers'],
+    [['train', '--data', 'idx:/no/such/dir'], '/no/such/dir'],
+    [['train', '--data', 'parquet:x'], 'unknown data spec "parquet:x"'],
+    [['train', '--data', `csv:${train}`, '--sizes', '5,3,3'], 'use --sizes 4,…,3'],
+    [['train', '--init', '/no/such/model.json'], 'cannot read model file /no/such/model.json'],
+    [['worker', '--connect', 'localhost:8080'], '--connect must be a ws:// or wss:// URL'],
+    [[], 'Choose a command'],
+  ])('nabla %j', async (args, message) => {
+    const result = await runNabla(args as string[]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toContain('    at ');
+  });
+});
