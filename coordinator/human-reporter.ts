@@ -28,7 +28,7 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stdout): Repo
     emit(event: TrainEvent) {
       switch (event.event) {
         case 'listening': return line(`coordinator listening on ${event.url}`);
-        case 'start': return line(`training [${event.sizes.join(',')}] on ${event.data}: ${event.trainSamples} training / ${event.testSamples} test samples, ` +
+        case 'start': return line(`training [${event.sizes.join(',')}] on ${event.data}; ` +
           `${event.epochs} epochs, mini-batch ${event.batch}, eta ${event.eta}, seed ${event.seed}, kernel ${event.kernel}`);
         case 'worker-joined': return line(`+ worker ${event.workerId} joined (${event.name}, ${event.address}, kernel ${event.kernel}); ${event.workers} connected`);
         case 'worker-left': return line(`- worker ${event.workerId} left: ${event.reason}; ${event.workers} connected`);

@@ -34,8 +34,7 @@ export function referenceGradient(
     const cost = (...wb: tfjs.Tensor[]): tfjs.Tensor => {
       let a: tfjs.Tensor = xs;
       for (let l = 0; l < L; l++) {
-        const z = tf.add(tf.matMul(a, wb[l] as tfjs.Tensor2D, false, true), wb[L + l]);
-        a = (globalThis as any).PLAIN_SIGMOID ? tf.sigmoid(z) : tf.exp(tf.neg(tf.softplus(tf.neg(z))));
+        a = tf.sigmoid(tf.add(tf.matMul(a, wb[l] as tfjs.Tensor2D, false, true), wb[L + l]));
       }
       return tf.mul(0.5, tf.sum(tf.square(tf.sub(a, ys))));
     };

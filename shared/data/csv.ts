@@ -57,7 +57,10 @@ export function readCsvStream(input: NodeJS.ReadableStream, name: string): Promi
         fail(err);
       }
     });
-    input.on('error', (err: Error) => fail(new DataError(`CSV ${name}: read failed: ${err.message}`)));
+    // readline re-emits input errors on the interface (and listens on the input itself), so both need a listener.
+    const onReadError = (err: Error): void => fail(new DataError(`CSV ${name}: read failed: ${err.message}`));
+    input.on('error', onReadError);
+    lines.on('error', onReadError);
   });
 }
 
