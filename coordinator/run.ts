@@ -47,7 +47,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     await cluster.waitForWorkers(config.minWorkers);
     const summary = await train({
       layout, params, train: dataset.train, test: dataset.test, epochs: config.epochs, batch: config.batch,
-      eta: config.eta, seed: config.seed, shuffle: config.shuffle, reportSteps: config.json,
+      eta: config.eta, seed: config.seed, shuffle: config.shuffle, reportSteps: config.json, resumeFrom: null,
     }, cluster, gemm, reporter);
     if (config.savePath) {
       writeModelFile(config.savePath, layout, summary.params, { trainedBy: 'nabla', epochs: config.epochs, eta: config.eta, batch: config.batch, seed: config.seed });

@@ -4,7 +4,7 @@ import { evaluate, type Evaluation } from '../shared/network/evaluate.js';
 import type { ParamLayout, Params } from '../shared/network/layout.js';
 import { sgdStep } from '../shared/network/sgd.js';
 import { paramHash } from '../shared/param-hash.js';
-import { Rng } from '../shared/rng.js';
+import { Rng, type RngState } from '../shared/rng.js';
 import type { Cluster } from './cluster.js';
 import type { Reporter } from './events.js';
 
@@ -20,6 +20,24 @@ export interface TrainPlan {
   shuffle: boolean;
   /** Emit a `step` event for every step (JSON mode). */
   reportSteps: boolean;
+  /** Where to continue from (a checkpoint); null starts at epoch 1. */
+  resumeFrom: TrainPosition | null;
+  /** Called after every applied step with the position to continue from; used for checkpoints. */
+  afterStep?: (position: TrainPosition, params: Params) => void;
+}
+
+/** Everything besides the parameters that decides what the rest of the run computes. */
+export interface TrainPosition {
+  /** Steps applied so far (= the parameter version). */
+  step: number;
+  /** The epoch in progress, 1-based. */
+  epoch: number;
+  /** Position in this epoch's sample order of the next mini-batch. */
+  from: number;
+  /** The data-order generator's state at the start of this epoch, before its shuffle. */
+  epochRng: RngState;
+  /** Σ cost of this epoch's samples so far (for the epoch's trainCost). */
+  costSum: number;
 }
 
 export interface TrainSummary {
@@ -35,60 +53,77 @@ export interface TrainSummary {
 /** Seed of the data-order stream, kept apart from the initialisation stream so --init does not change the order. */
 const dataOrderSeed = (seed: number): number => (seed ^ 0x5bd1e995) >>> 0;
 
+export function initialPosition(seed: number): TrainPosition {
+  return { step: 0, epoch: 1, from: 0, epochRng: new Rng(dataOrderSeed(seed)).state(), costSum: 0 };
+}
+
+/** The position at the start of the epoch after `position`'s, whose order the generator draws next. */
+function nextEpoch(position: TrainPosition, rng: Rng): TrainPosition {
+  return { step: position.step, epoch: position.epoch + 1, from: 0, epochRng: rng.state(), costSum: 0 };
+}
+
 /**
  * The seed's SGD loop over the cluster: for each epoch, a seeded shuffle (numpy's random.shuffle in the seed),
  * mini-batches of `batch` consecutive samples of that order (the last one may be shorter), one cluster step per
  * mini-batch with w ← w − (η/m)·Σ∇, then an evaluation on the test set.
  */
 export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, reporter: Reporter): Promise<TrainSummary> {
-  const { layout, train: data, batch, eta, epochs } = plan;
-  const params = plan.params;
+  const { layout, train: data, batch, eta, epochs, params } = plan;
   const order = new Uint32Array(data.count);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  const rng = new Rng(dataOrderSeed(plan.seed));
   const stepsPerEpoch = Math.ceil(data.count / batch);
-  let step = 0;
   let trainMs = 0;
+  let trainedSamples = 0;
   let dropped = 0;
   let reissued = 0;
   let lastEvaluation: Evaluation | null = null;
 
-  for (let epoch = 1; epoch <= epochs; epoch++) {
+  let position = { ...(plan.resumeFrom ?? initialPosition(plan.seed)) };
+  while (position.epoch <= epochs) {
+    // Each epoch's order is a fresh permutation drawn from the generator state saved at the epoch's start,
+    // so a checkpoint taken mid-epoch recreates it exactly.
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    const rng = new Rng(position.epochRng);
     if (plan.shuffle) rng.shuffle(order);
     const epochStart = performance.now();
-    let costSum = 0;
-    for (let from = 0, stepInEpoch = 0; from < data.count; from += batch, stepInEpoch++) {
+    const firstFrom = position.from;
+    while (position.from < data.count) {
+      const from = position.from;
       const m = Math.min(batch, data.count - from);
       const stepStart = performance.now();
-      const result = await cluster.runStep(step, m, (offset, count) => gatherSamples(data, order, from + offset, count));
+      const result = await cluster.runStep(position.step, m, (offset, count) => gatherSamples(data, order, from + offset, count));
       sgdStep(params, { weights: result.sum.nablaW, biases: result.sum.nablaB }, eta, m);
-      step++;
-      cluster.publishParams(params, step);
-      costSum += result.sum.cost;
+      position.step++;
+      position.from += m;
+      position.costSum += result.sum.cost;
+      cluster.publishParams(params, position.step);
       dropped += result.dropped;
       reissued += result.reissued;
-      const elapsedMs = performance.now() - epochStart;
+      const isEpochEnd = position.from === data.count;
+      plan.afterStep?.(isEpochEnd ? nextEpoch(position, rng) : { ...position }, params);
       if (plan.reportSteps) {
         reporter.emit({
-          event: 'step', step, epoch, batchSize: m, cost: result.sum.cost / m, paramHash: paramHash(params),
+          event: 'step', step: position.step, epoch: position.epoch, batchSize: m, cost: result.sum.cost / m, paramHash: paramHash(params),
           workers: cluster.workerCount(), ms: performance.now() - stepStart, reissued: result.reissued, dropped: result.dropped,
         });
       }
-      reporter.progress?.(epoch, epochs, stepInEpoch + 1, stepsPerEpoch, ((from + m) / elapsedMs) * 1000);
+      reporter.progress?.(position.epoch, epochs, Math.ceil(position.from / batch), stepsPerEpoch,
+        ((position.from - firstFrom) / (performance.now() - epochStart)) * 1000);
     }
     const epochMs = performance.now() - epochStart;
     trainMs += epochMs;
+    trainedSamples += data.count - firstFrom;
     const evalStart = performance.now();
     lastEvaluation = plan.test ? evaluate(gemm, layout, params, plan.test) : null;
     reporter.emit({
-      event: 'epoch', epoch, steps: stepsPerEpoch,
+      event: 'epoch', epoch: position.epoch, steps: stepsPerEpoch,
       testAccuracy: lastEvaluation?.accuracy ?? null, testCost: lastEvaluation?.cost ?? null,
-      trainCost: costSum / data.count, samplesPerSecond: (data.count / epochMs) * 1000,
+      trainCost: position.costSum / data.count, samplesPerSecond: ((data.count - firstFrom) / epochMs) * 1000,
       trainSeconds: epochMs / 1000, evalSeconds: (performance.now() - evalStart) / 1000, paramHash: paramHash(params),
     });
+    position = nextEpoch(position, rng);
   }
   return {
-    params, steps: step, seconds: trainMs / 1000, samplesPerSecond: trainMs > 0 ? (epochs * data.count * 1000) / trainMs : 0,
+    params, steps: position.step, seconds: trainMs / 1000, samplesPerSecond: trainMs > 0 ? (trainedSamples * 1000) / trainMs : 0,
     lastEvaluation, droppedResults: dropped, reissuedShards: reissued,
   };
 }

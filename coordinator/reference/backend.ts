@@ -15,12 +15,14 @@ export interface LoadedTf {
 }
 
 /**
- * Order tried by 'auto'. tfjs-node (native libtensorflow, multithreaded) first wherever it installed. Then wasm
- * before cpu, from one gradient (tf.grads over the whole network, warm, median of 5, Node 20, this 2-core machine):
- *   sizes             batch   wasm (XNNPACK, SIMD, 1 thread)   cpu (plain JS)
- *   [784,30,10]          10      0.44 ms                          1.06 ms
- *   [784,256,256,10]    128     32 ms                           198 ms
- * wasm runs single-threaded in Node (tfjs disables wasm threads there), which suits a background check.
+ * Order tried by 'auto'. tfjs-node (native libtensorflow, multithreaded) first wherever it installed; it cannot
+ * install here, so it is unmeasured. Then wasm before cpu, measured with one referenceGradient call (tf.grads over
+ * the whole network, inputs converted to float32 included), warm, median of 25, three runs, Node 20.20, 2 cores:
+ *   sizes               batch   wasm (XNNPACK SIMD, 1 thread)   cpu (plain JS)
+ *   [784,30,10]            10     1.35–1.8 ms                     1.5 ms      (per-op overhead dominates)
+ *   [784,256,256,10]      128     51–57 ms                        118–121 ms
+ * Both need ~10–60 ms more on the first call (kernel warm-up). wasm is single-threaded in Node (tfjs disables
+ * wasm threads there), which suits a check that must leave the cores to the workers.
  */
 const AUTO_ORDER: readonly Exclude<TfBackendPreference, 'auto'>[] = ['tensorflow', 'wasm', 'cpu'];
 
