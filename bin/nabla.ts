@@ -16,6 +16,7 @@ async function main(): Promise<void> {
       .command(workerCommand)
       .demandCommand(1, 'Choose a command; try --help')
       .strict()
+      .parserConfiguration({ 'duplicate-arguments-array': false })
       .help()
       .fail((message, error) => {
         if (error) throw error;

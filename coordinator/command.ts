@@ -26,7 +26,11 @@ function trainingOptions<T>(y: Argv<T>, listenDefault: string) {
     .option('listen', { type: 'string', default: listenDefault, describe: 'HOST:PORT to listen on for workers; port 0 picks a free port' })
     .option('heartbeat-timeout', { type: 'number', default: 30, describe: 'Seconds of silence after which a worker is presumed dead and its work re-issued' })
     .option('max-connections', { type: 'number', default: 256, describe: 'Refuse connections beyond this many' })
-    .option('min-workers', { type: 'number', default: 1, describe: 'Workers to wait for before the first step (more may join later)' });
+    .option('min-workers', { type: 'number', default: 1, describe: 'Workers to wait for before the first step (more may join later)' })
+    .option('checkpoint-dir', { type: 'string', describe: 'Write checkpoints (atomic, checksummed) to this directory' })
+    .option('checkpoint-every', { type: 'number', default: 100, describe: 'Steps between checkpoints (one is also written at the end)' })
+    .option('keep-checkpoints', { type: 'number', default: 3, describe: 'How many of the newest checkpoints to keep' })
+    .option('resume', { type: 'boolean', default: false, describe: 'Continue from the newest valid checkpoint in --checkpoint-dir (bit-identical to an uninterrupted run)' });
 }
 
 export const trainCommand = {

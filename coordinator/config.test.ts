@@ -5,6 +5,7 @@ import { parseListen, toTrainingConfig, type TrainingArgs } from './config.js';
 const defaults: TrainingArgs = {
   data: 'mnist', sizes: '784,30,10', epochs: 30, batch: 10, eta: 3, seed: 1, shuffle: true, json: false, kernel: 'auto',
   chunks: 8, listen: '127.0.0.1:0', heartbeatTimeout: 30, maxConnections: 256, minWorkers: 1,
+  checkpointEvery: 100, keepCheckpoints: 3, resume: false,
 };
 
 describe('toTrainingConfig', () => {
@@ -22,6 +23,7 @@ describe('toTrainingConfig', () => {
     [{ epochs: 1.5 }, '--epochs must be an integer'],
     [{ listen: 'localhost' }, '--listen must be HOST:PORT'],
     [{ kernel: 'gpu' }, '--kernel must be one of auto, blas, js'],
+    [{ resume: true }, '--resume needs --checkpoint-dir DIR'],
   ] as Array<[Partial<TrainingArgs>, string]>)('refuses %o with a message saying what to type', (override, message) => {
     expect(() => toTrainingConfig({ ...defaults, ...override })).toThrow(UsageError);
     expect(() => toTrainingConfig({ ...defaults, ...override })).toThrow(message);

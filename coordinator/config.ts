@@ -21,6 +21,10 @@ export interface TrainingArgs {
   heartbeatTimeout: number;
   maxConnections: number;
   minWorkers: number;
+  checkpointDir?: string;
+  checkpointEvery: number;
+  keepCheckpoints: number;
+  resume: boolean;
 }
 
 /** Validated configuration; everything a run needs, with units in the names. */
@@ -44,6 +48,11 @@ export interface TrainingConfig {
   maxConnections: number;
   /** Workers that must be connected before the first step. */
   minWorkers: number;
+  checkpointDir: string | null;
+  /** Write a checkpoint every this many steps (and at the end). */
+  checkpointEvery: number;
+  keepCheckpoints: number;
+  resume: boolean;
 }
 
 function positiveInteger(name: string, value: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -73,6 +82,7 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
   if (!KERNEL_CHOICES.includes(args.kernel as KernelChoice)) usage(`--kernel must be one of ${KERNEL_CHOICES.join(', ')}, got "${args.kernel}"`);
   if (!(Number.isFinite(args.heartbeatTimeout) && args.heartbeatTimeout > 0)) usage(`--heartbeat-timeout must be a positive number of seconds, got ${args.heartbeatTimeout}`);
   const { host, port } = parseListen(args.listen);
+  if (args.resume && !args.checkpointDir) usage('--resume needs --checkpoint-dir DIR (the directory the earlier run wrote its checkpoints to)');
   return {
     dataSpec: args.data,
     testSpec: args.test ?? null,
@@ -92,5 +102,9 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     heartbeatTimeoutMs: args.heartbeatTimeout * 1000,
     maxConnections: positiveInteger('max-connections', args.maxConnections, 100_000),
     minWorkers: positiveInteger('min-workers', args.minWorkers, 100_000),
+    checkpointDir: args.checkpointDir ?? null,
+    checkpointEvery: positiveInteger('checkpoint-every', args.checkpointEvery, Number.MAX_SAFE_INTEGER),
+    keepCheckpoints: positiveInteger('keep-checkpoints', args.keepCheckpoints, 1_000_000),
+    resume: args.resume,
   };
 }

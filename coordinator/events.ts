@@ -10,6 +10,8 @@ export type TrainEvent =
   | { event: 'step'; step: number; epoch: number; batchSize: number; cost: number; paramHash: string; workers: number; ms: number; reissued: number; dropped: number }
   | { event: 'epoch'; epoch: number; steps: number; testAccuracy: number | null; testCost: number | null; trainCost: number; samplesPerSecond: number; trainSeconds: number; evalSeconds: number; paramHash: string }
   | { event: 'saved'; path: string }
+  | { event: 'checkpoint'; path: string; step: number; paramHash: string }
+  | { event: 'resumed'; path: string; step: number; epoch: number; paramHash: string }
   | { event: 'done'; epochs: number; steps: number; testAccuracy: number | null; seconds: number; samplesPerSecond: number; paramHash: string; droppedResults: number; reissuedShards: number; workersSeen: number };
 
 export interface Reporter {

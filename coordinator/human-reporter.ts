@@ -39,6 +39,8 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stdout): Repo
         case 'epoch': return line(`epoch ${event.epoch}: test accuracy ${percent(event.testAccuracy)}, train cost ${event.trainCost.toFixed(4)}, ` +
           `${rate(event.samplesPerSecond)} samples/s, ${event.trainSeconds.toFixed(1)} s`);
         case 'saved': return line(`model saved to ${event.path}`);
+        case 'checkpoint': return;
+        case 'resumed': return line(`resumed from ${event.path}: step ${event.step}, epoch ${event.epoch}, params ${event.paramHash}`);
         case 'done': return line(`done: ${event.epochs} epochs, ${event.steps} steps in ${event.seconds.toFixed(1)} s, ` +
           `${rate(event.samplesPerSecond)} samples/s, final test accuracy ${percent(event.testAccuracy)}, params ${event.paramHash}`);
         default: {

@@ -7,6 +7,7 @@ import { outputSize, sizesEqual, type Params } from '../shared/network/layout.js
 import { ModelFileError, readModelFile, writeModelFile } from '../shared/network/model-file.js';
 import { paramHash } from '../shared/param-hash.js';
 import { usage } from '../shared/usage-error.js';
+import { jobDifferences, newestValidCheckpoint, writeCheckpoint, type JobIdentity } from './checkpoint.js';
 import { Cluster } from './cluster.js';
 import type { TrainingConfig } from './config.js';
 import { jsonReporter, type Reporter } from './events.js';
@@ -20,13 +21,19 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
   const gemm = selectGemm(config.kernel);
   const { layout } = config;
   const dataset = await loadInputs(config);
-  const params = startingParams(config);
+  const job: JobIdentity = {
+    sizes: [...layout.sizes], batch: config.batch, eta: config.eta, seed: config.seed, shuffle: config.shuffle,
+    maxChunks: config.maxChunks, trainSamples: dataset.train.count,
+  };
+  const resumed = config.resume ? resumeCheckpoint(config, job, reporter) : null;
+  const params = resumed?.params ?? startingParams(config);
+  const resumeFrom = resumed?.position ?? null;
 
   const cluster = new Cluster({
     layout, host: config.host, port: config.port, maxChunks: config.maxChunks,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs, maxConnections: config.maxConnections, reporter,
   });
-  const port = await cluster.start(params, 0);
+  const port = await cluster.start(params, resumeFrom?.step ?? 0);
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
   reporter.emit({ event: 'listening', url: `ws://${shownHost}:${port}`, host: config.host, port });
   reporter.emit({
@@ -47,7 +54,14 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     await cluster.waitForWorkers(config.minWorkers);
     const summary = await train({
       layout, params, train: dataset.train, test: dataset.test, epochs: config.epochs, batch: config.batch,
-      eta: config.eta, seed: config.seed, shuffle: config.shuffle, reportSteps: config.json, resumeFrom: null,
+      eta: config.eta, seed: config.seed, shuffle: config.shuffle, reportSteps: config.json, resumeFrom,
+      afterStep: (position, current) => {
+        const isLast = position.epoch > config.epochs;
+        if (config.checkpointDir && (position.step % config.checkpointEvery === 0 || isLast)) {
+          const path = writeCheckpoint(config.checkpointDir, position, job, layout, current, config.keepCheckpoints);
+          reporter.emit({ event: 'checkpoint', path, step: position.step, paramHash: paramHash(current) });
+        }
+      },
     }, cluster, gemm, reporter);
     if (config.savePath) {
       writeModelFile(config.savePath, layout, summary.params, { trainedBy: 'nabla', epochs: config.epochs, eta: config.eta, batch: config.batch, seed: config.seed });
@@ -80,6 +94,23 @@ async function loadInputs(config: TrainingConfig) {
     if (error instanceof DataError || error instanceof RangeError) usage(error.message);
     throw error;
   }
+}
+
+/** The newest valid checkpoint for this job, or null (with a warning) when the directory has none. */
+function resumeCheckpoint(config: TrainingConfig, job: JobIdentity, reporter: Reporter) {
+  const dir = config.checkpointDir as string;
+  const warn = (message: string): void => reporter.emit({ event: 'warning', message });
+  const checkpoint = newestValidCheckpoint(dir, warn);
+  if (!checkpoint) {
+    warn(`--resume: no usable checkpoint in ${dir}; starting from the beginning`);
+    return null;
+  }
+  const differences = jobDifferences(checkpoint.job, job);
+  if (differences.length > 0) {
+    usage(`--resume: ${checkpoint.path} belongs to a different job; resuming would not reproduce it:\n  ${differences.join('\n  ')}`);
+  }
+  reporter.emit({ event: 'resumed', path: checkpoint.path, step: checkpoint.position.step, epoch: checkpoint.position.epoch, paramHash: paramHash(checkpoint.params) });
+  return checkpoint;
 }
 
 function startingParams(config: TrainingConfig): Params {

@@ -5,6 +5,7 @@ import { compareGradients } from './compare.js';
 import { createLayout } from '../../shared/network/layout.js';
 import type { CheckRequest, FromReferenceThread, ReferenceThreadConfig } from './thread-protocol.js';
 import { referenceGradient } from './tfjs-gradient.js';
+import { threadData } from './thread-launcher.js';
 import type { Tf } from './tfjs-gradient.js';
 
 /**
@@ -14,7 +15,7 @@ import type { Tf } from './tfjs-gradient.js';
  */
 if (parentPort === null) throw new Error('reference-thread runs as a worker thread; start it with ReferenceChecker.start()');
 const port: MessagePort = parentPort;
-const config = workerData as ReferenceThreadConfig;
+const config = threadData<ReferenceThreadConfig>(workerData);
 
 const post = (message: FromReferenceThread): void => port.postMessage(message);
 

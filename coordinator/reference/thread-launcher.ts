@@ -15,7 +15,7 @@ import { Worker } from 'node:worker_threads';
  */
 export function startModuleThread(moduleWithoutExtension: URL, workerData: unknown): Worker {
   const compiled = new URL(`${moduleWithoutExtension.href}.js`);
-  if (existsSync(compiled)) return new Worker(compiled, { workerData });
+  if (existsSync(compiled)) return new Worker(compiled, { workerData: { data: workerData } });
   const source = new URL(`${moduleWithoutExtension.href}.ts`);
   if (!existsSync(source)) {
     throw new Error(`cannot start thread: neither ${fileURLToPath(compiled)} nor ${fileURLToPath(source)} exists`);
@@ -30,10 +30,9 @@ export function startModuleThread(moduleWithoutExtension: URL, workerData: unkno
   return new Worker(BOOTSTRAP, { eval: true, workerData: { boot: { hooksUrl, typescriptUrl, entryUrl: source.href }, data: workerData } });
 }
 
-/** The thread's workerData, whether it was started directly or through the TypeScript bootstrap. */
+/** Inside the thread: the workerData given to startModuleThread (wrapped, so the bootstrap can carry its own). */
 export function threadData<T>(raw: unknown): T {
-  const wrapped = raw as { boot?: unknown; data?: unknown } | null;
-  return (wrapped !== null && typeof wrapped === 'object' && 'boot' in wrapped ? wrapped.data : raw) as T;
+  return (raw as { data: T }).data;
 }
 
 // CommonJS, as Node evaluates `eval: true` worker code. The hooks must be registered before the entry is imported.

@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ParamLayout, Params } from '../shared/network/layout.js';
+import { modelFromJson, modelToJson, writeFileAtomic } from '../shared/network/model-file.js';
+import type { RngState } from '../shared/rng.js';
+import type { TrainPosition } from './trainer.js';
+
+/**
+ * Checkpoints: one JSON file per checkpoint, `step-<step>.ckpt.json`, holding the model (the model-file layout),
+ * the training position (step, epoch, data position, RNG state) and the configuration that must not change on
+ * resume, guarded by a SHA-256 of the body. Written atomically (temp file, fsync, rename, fsync of the directory),
+ * so a crash leaves the previous checkpoint intact; a damaged file is detected and skipped on resume.
+ */
+export const CHECKPOINT_FORMAT = 'nabla-checkpoint/1';
+
+/** What a resumed run must share with the run that wrote the checkpoint, or its numbers would differ. */
+export interface JobIdentity {
+  sizes: number[];
+  batch: number;
+  eta: number;
+  seed: number;
+  shuffle: boolean;
+  maxChunks: number;
+  trainSamples: number;
+}
+
+export interface Checkpoint {
+  position: TrainPosition;
+  job: JobIdentity;
+  layout: ParamLayout;
+  params: Params;
+  path: string;
+}
+
+const FILE_PATTERN = /^step-(\d+)\.ckpt\.json$/;
+const fileName = (step: number): string => `step-${String(step).padStart(10, '0')}.ckpt.json`;
+const digest = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Writes a checkpoint and keeps only the newest `keep`. Returns its path. */
+export function writeCheckpoint(dir: string, position: TrainPosition, job: JobIdentity, layout: ParamLayout, params: Params, keep: number): string {
+  mkdirSync(dir, { recursive: true });
+  const body = JSON.stringify({ format: CHECKPOINT_FORMAT, position, job, model: modelToJson(layout, params) });
+  const path = join(dir, fileName(position.step));
+  writeFileAtomic(path, JSON.stringify({ sha256: digest(body), body }) + '\n');
+  fsyncDirectory(dir);
+  for (const old of listCheckpoints(dir).slice(keep)) rmSync(join(dir, old), { force: true });
+  return path;
+}
+
+function fsyncDirectory(dir: string): void {
+  const fd = openSync(dir, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Checkpoint file names in `dir`, newest first. */
+export function listCheckpoints(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.filter((name) => FILE_PATTERN.test(name)).sort().reverse();
+}
+
+/** Reads and verifies one checkpoint; throws an Error saying what is wrong with it. */
+export function readCheckpoint(path: string): Checkpoint {
+  const text = readFileSync(path, 'utf8');
+  let envelope: { sha256?: unknown; body?: unknown };
+  try {
+    envelope = JSON.parse(text);
+  } catch {
+    throw new Error('not valid JSON (truncated?)');
+  }
+  if (typeof envelope.body !== 'string' || typeof envelope.sha256 !== 'string') throw new Error('missing body or checksum');
+  if (digest(envelope.body) !== envelope.sha256) throw new Error('checksum mismatch (the file was damaged)');
+  const body = JSON.parse(envelope.body) as { format: string; position: TrainPosition; job: JobIdentity; model: unknown };
+  if (body.format !== CHECKPOINT_FORMAT) throw new Error(`format "${body.format}", this nabla reads "${CHECKPOINT_FORMAT}"`);
+  const { layout, params } = modelFromJson(body.model, path);
+  const rng = body.position.epochRng as RngState;
+  if (!Array.isArray(rng) || rng.length !== 4) throw new Error('position.epochRng is not an RNG state');
+  return { position: body.position, job: body.job, layout, params, path };
+}
+
+/**
+ * The newest checkpoint in `dir` that verifies. Damaged ones are reported through `warn` and skipped.
+ * Returns null when the directory holds none.
+ */
+export function newestValidCheckpoint(dir: string, warn: (message: string) => void): Checkpoint | null {
+  for (const name of listCheckpoints(dir)) {
+    const path = join(dir, name);
+    try {
+      return readCheckpoint(path);
+    } catch (error) {
+      warn(`checkpoint ${path} is unusable (${(error as Error).message}); trying the previous one`);
+    }
+  }
+  return null;
+}
+
+/** The differences between the job a checkpoint was written for and this one, as readable lines. */
+export function jobDifferences(saved: JobIdentity, current: JobIdentity): string[] {
+  return (Object.keys(current) as Array<keyof JobIdentity>)
+    .filter((key) => JSON.stringify(saved[key]) !== JSON.stringify(current[key]))
+    .map((key) => `${key}: checkpoint has ${JSON.stringify(saved[key])}, this run has ${JSON.stringify(current[key])}`);
+}
