@@ -1,0 +1,108 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../../shared/rng.js';
+import { runNabla, startNabla, type RunningProcess } from '../support/cluster.js';
+import { freePort } from '../support/free-port.js';
+
+/**
+ * Exactness under failure: workers SIGKILLed mid-step and restarted, the coordinator SIGKILLed and restarted with
+ * --resume, and the parameters after every step must still be bit-identical to an undisturbed 1-worker run.
+ */
+const job = ['--data', 'mnist', '--sizes', '784,30,10', '--epochs', '2', '--batch', '100', '--eta', '3', '--kernel', 'js', '--seed', '9'];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+const stepHashes = (events: Array<Record<string, unknown>>) =>
+  new Map(events.filter((e) => e.event === 'step').map((e) => [e.step as number, e.paramHash as string]));
+
+describe('chaos', () => {
+  it('keeps every step bit-identical through 10+ worker kills and 2 coordinator restarts', async () => {
+    const reference = await runNabla(['train', ...job, '--workers', '1', '--json'], { timeoutMs: 120_000 });
+    expect(reference.code, reference.stderr).toBe(0);
+    const expected = stepHashes(reference.events);
+    const finalHash = reference.events.find((e) => e.event === 'done')?.paramHash;
+
+    const dir = mkdtempSync(join(tmpdir(), 'nabla-chaos-'));
+    const checkpoints = join(dir, 'checkpoints');
+    const port = await freePort();
+    const url = `ws://127.0.0.1:${port}`;
+    const rng = new Rng(2026);
+    const startCoordinator = (resume: boolean): RunningProcess => startNabla([
+      'coordinator', '--listen', `127.0.0.1:${port}`, '--json', ...job, '--checkpoint-dir', checkpoints,
+      '--checkpoint-every', '5', '--heartbeat-timeout', '5', ...(resume ? ['--resume'] : []),
+    ]);
+    const startWorker = (): RunningProcess => startNabla(['worker', '--connect', url, '--kernel', 'js', '--give-up-after', '60']);
+
+    const coordinators: RunningProcess[] = [startCoordinator(false)];
+    await coordinators[0].waitFor((e) => e.event === 'listening');
+    const workers: RunningProcess[] = [startWorker(), startWorker(), startWorker()];
+    const everything = () => [...coordinators, ...workers];
+    let workerKills = 0;
+    let coordinatorKills = 0;
+    try {
+      // Let training get going, then kill at random moments until the job is done.
+      await coordinators[0].waitFor((e) => e.event === 'step' && (e.step as number) >= 3);
+      for (let round = 0; ; round++) {
+        const current = coordinators[coordinators.length - 1];
+        if (current.events.some((e) => e.event === 'done')) break;
+        if (round > 400) throw new Error('the job did not finish');
+        await sleep(60 + rng.nextInt(150));
+        if (current.events.some((e) => e.event === 'done')) break;
+        const stepsSoFar = current.events.filter((e) => e.event === 'step').length;
+        if (coordinatorKills < 2 && workerKills >= 4 * (coordinatorKills + 1) && stepsSoFar > 8) {
+          current.kill('SIGKILL');
+          await current.exited;
+          coordinatorKills++;
+          const restarted = startCoordinator(true);
+          coordinators.push(restarted);
+          await restarted.waitFor((e) => e.event === 'listening');
+        } else if (workerKills < 14) {
+          const victim = rng.nextInt(workers.length);
+          workers[victim].kill('SIGKILL');
+          await workers[victim].exited;
+          workerKills++;
+          workers[victim] = startWorker();
+        }
+      }
+      const last = coordinators[coordinators.length - 1];
+      const done = await last.waitFor((e) => e.event === 'done', 120_000);
+      expect((await last.exited).code).toBe(0);
+
+      expect(workerKills).toBeGreaterThanOrEqual(10);
+      expect(coordinatorKills).toBe(2);
+      expect(done.paramHash).toBe(finalHash);
+      // Every step any coordinator applied has the reference's parameters after it: none lost, none applied twice.
+      let checked = 0;
+      for (const coordinator of coordinators) {
+        for (const [step, hash] of stepHashes(coordinator.events)) {
+          expect(hash, `step ${step}`).toBe(expected.get(step));
+          checked++;
+        }
+      }
+      expect(checked).toBeGreaterThanOrEqual(expected.size);
+      const resumed = coordinators.slice(1).map((c) => c.events.find((e) => e.event === 'resumed'));
+      expect(resumed.every((e) => e !== undefined)).toBe(true);
+      console.log(`chaos: ${workerKills} worker kills, ${coordinatorKills} coordinator restarts, ${checked} step hashes checked, final ${done.paramHash}`);
+    } finally {
+      for (const proc of everything()) proc.kill('SIGKILL');
+      await Promise.all(everything().map((proc) => proc.exited));
+    }
+  }, 240_000);
+
+  it('falls back to the previous checkpoint when the newest is corrupted, and says so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nabla-ckpt-'));
+    const small = ['--data', 'mnist', '--sizes', '784,10,10', '--epochs', '1', '--batch', '500', '--json', '--checkpoint-dir', dir, '--checkpoint-every', '4'];
+    const full = await runNabla(['train', ...small, '--workers', '1']);
+    expect(full.code, full.stderr).toBe(0);
+    const names = readdirSync(dir).sort();
+    expect(names.length).toBe(3);
+    writeFileSync(join(dir, names[names.length - 1]), '{"sha256":"00","body":"{}"}');
+    const resumed = await runNabla(['train', ...small, '--workers', '1', '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const warning = resumed.events.find((e) => e.event === 'warning');
+    expect(warning?.message).toContain('checksum mismatch');
+    expect(resumed.events.find((e) => e.event === 'resumed')?.path).toBe(join(dir, names[names.length - 2]));
+    expect(resumed.events.find((e) => e.event === 'done')?.paramHash).toBe(full.events.find((e) => e.event === 'done')?.paramHash);
+  });
+});
