@@ -15,6 +15,7 @@ async function main(): Promise<void> {
       .command(coordinatorCommand)
       .command(workerCommand)
       .demandCommand(1, 'Choose a command; try --help')
+      .env('NABLA')
       .strict()
       .parserConfiguration({ 'duplicate-arguments-array': false })
       .help()

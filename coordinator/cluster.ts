@@ -66,7 +66,12 @@ export class Cluster implements StepHost {
   async start(params: Params, version: number): Promise<number> {
     this.params = params;
     this.version = version;
-    this.server = createServer((_, response) => {
+    this.server = createServer((request, response) => {
+      if (request.url === '/healthz') {
+        // For container health checks and load balancers: up, and how many workers are connected.
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, workers: this.workerCount(), version: this.version }) + '\n');
+        return;
+      }
       response.writeHead(426, { 'content-type': 'text/plain' }).end('nabla coordinator: connect with a WebSocket client (nabla worker)\n');
     });
     this.wss = new WebSocketServer({

@@ -10,7 +10,7 @@ export interface LoadedTf {
   tf: Tf;
   /** The backend actually in use, as tf.getBackend() reports it: 'tensorflow' (tfjs-node), 'wasm' or 'cpu'. */
   backend: string;
-  /** Why faster backends were passed over, e.g. "tfjs-node: Cannot find package '@tensorflow/tfjs-node'". */
+  /** Why faster backends were passed over, e.g. "tensorflow: Cannot find package '@tensorflow/tfjs-node' …". */
   skipped: string[];
 }
 
@@ -19,10 +19,11 @@ export interface LoadedTf {
  * install here, so it is unmeasured. Then wasm before cpu, measured with one referenceGradient call (tf.grads over
  * the whole network, inputs converted to float32 included), warm, median of 25, three runs, Node 20.20, 2 cores:
  *   sizes               batch   wasm (XNNPACK SIMD, 1 thread)   cpu (plain JS)
- *   [784,30,10]            10     1.35–1.8 ms                     1.5 ms      (per-op overhead dominates)
- *   [784,256,256,10]      128     51–57 ms                        118–121 ms
- * Both need ~10–60 ms more on the first call (kernel warm-up). wasm is single-threaded in Node (tfjs disables
- * wasm threads there), which suits a check that must leave the cores to the workers.
+ *   [784,30,10]            10     1.2–1.8 ms (min 0.7)            1.5–2.8 ms (min 1.1)   per-op overhead dominates
+ *   [784,256,256,10]      128     52–57 ms (min 49)               112–120 ms (min 109)
+ * Through ReferenceChecker's thread (wasm): 1.2 / 49 ms in the thread, 2.1 / 52 ms round trip with the copies.
+ * A first call takes 7–65 ms (wasm) or 22–120 ms (cpu) while kernels warm up. wasm is single-threaded in Node
+ * (tfjs disables wasm threads there), which suits a check that must leave the cores to the workers.
  */
 const AUTO_ORDER: readonly Exclude<TfBackendPreference, 'auto'>[] = ['tensorflow', 'wasm', 'cpu'];
 
@@ -43,7 +44,7 @@ export async function loadTf(preference: TfBackendPreference = 'auto'): Promise<
       verifyBackend(tf, backend);
       return { tf, backend: tf.getBackend(), skipped };
     } catch (error) {
-      skipped.push(`${backend}: ${describe(error)}`);
+      skipped.push(`${backend}: ${firstLine(error)}`);
     }
   }
   throw new Error(`no TensorFlow.js backend could be loaded (${skipped.join('; ')})`);
@@ -80,7 +81,20 @@ async function loadWasm(): Promise<Tf> {
     // Thrown only once an earlier initialisation has failed in this thread; setBackend below reports it.
     if (tf.findBackend('wasm') === null) throw error;
   }
-  return useBackend(tf, 'wasm');
+  // Emscripten's Node glue, run when the backend initialises, adds process-wide 'uncaughtException' and
+  // 'unhandledRejection' listeners that rethrow: any late-handled rejection anywhere in the host then kills it (we
+  // saw it end a vitest worker). Remove exactly the listeners it added, so the host keeps its own policy.
+  const before = { uncaught: process.listeners('uncaughtException'), unhandled: process.listeners('unhandledRejection') };
+  try {
+    return await useBackend(tf, 'wasm');
+  } finally {
+    for (const listener of process.listeners('uncaughtException')) {
+      if (!before.uncaught.includes(listener)) process.off('uncaughtException', listener);
+    }
+    for (const listener of process.listeners('unhandledRejection')) {
+      if (!before.unhandled.includes(listener)) process.off('unhandledRejection', listener);
+    }
+  }
 }
 
 async function importTfjs(): Promise<Tf> {
@@ -105,7 +119,7 @@ function verifyBackend(tf: Tf, expected: string): void {
   }
 }
 
-function describe(error: unknown): string {
+function firstLine(error: unknown): string {
   const message = error instanceof Error ? error.message : typeof error === 'object' && error !== null && 'message' in error ? String(error.message) : String(error);
   return message.split('\n')[0];
 }

@@ -155,7 +155,7 @@ function copyJob(job: ReferenceJob, id: number): CheckRequest {
   const layout = createLayout(sizes);
   const where = `reference check of step ${step}`;
   if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`${where}: rows must be a positive integer, got ${rows}`);
-  const expect = (name: string, array: Float64Array, needed: number, exact: boolean): void => {
+  const requireLength = (name: string, array: Float64Array, needed: number, exact: boolean): void => {
     if (!(array instanceof Float64Array)) throw new TypeError(`${where}: ${name} must be a Float64Array`);
     if (exact ? array.length !== needed : array.length < needed) {
       throw new RangeError(`${where}: ${name} has ${array.length} values, expected ${exact ? '' : 'at least '}${needed} for ${rows} rows of sizes [${layout.sizes.join(',')}]`);
@@ -163,12 +163,12 @@ function copyJob(job: ReferenceJob, id: number): CheckRequest {
   };
   const inputCount = rows * layout.sizes[0];
   const targetCount = rows * layout.sizes[layout.sizes.length - 1];
-  expect('params.weights', params.weights, layout.weightCount, true);
-  expect('params.biases', params.biases, layout.biasCount, true);
-  expect('clusterGradient.weights', clusterGradient.weights, layout.weightCount, true);
-  expect('clusterGradient.biases', clusterGradient.biases, layout.biasCount, true);
-  expect('x', x, inputCount, false);
-  expect('y', y, targetCount, false);
+  requireLength('params.weights', params.weights, layout.weightCount, true);
+  requireLength('params.biases', params.biases, layout.biasCount, true);
+  requireLength('clusterGradient.weights', clusterGradient.weights, layout.weightCount, true);
+  requireLength('clusterGradient.biases', clusterGradient.biases, layout.biasCount, true);
+  requireLength('x', x, inputCount, false);
+  requireLength('y', y, targetCount, false);
   // slice() copies into a new buffer of exactly this length, safe to transfer whatever the caller's array views.
   return {
     type: 'check', id, step, sizes: [...layout.sizes], rows,

@@ -20,13 +20,13 @@ export function referenceGradient(
   const layout = createLayout(sizes);
   checkOperands(layout, params, x, y, rows);
   const nIn = layout.sizes[0];
-  const nOutL = layout.sizes[layout.sizes.length - 1];
+  const nOutput = layout.sizes[layout.sizes.length - 1];
   const nabla = zeroParams(layout);
 
   tf.tidy(() => {
     // Float32 explicitly: tfjs computes in float32 whatever it is given; spelling it out keeps that visible.
     const xs = tf.tensor2d(toFloat32(x, 0, rows * nIn), [rows, nIn]);
-    const ys = tf.tensor2d(toFloat32(y, 0, rows * nOutL), [rows, nOutL]);
+    const ys = tf.tensor2d(toFloat32(y, 0, rows * nOutput), [rows, nOutput]);
     const weights = layout.layers.map(({ nIn: k, nOut: j, wOffset }) => tf.tensor2d(toFloat32(params.weights, wOffset, j * k), [j, k]));
     const biases = layout.layers.map(({ nOut, bOffset }) => tf.tensor1d(toFloat32(params.biases, bOffset, nOut)));
     const L = layout.layers.length;
