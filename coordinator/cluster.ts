@@ -19,6 +19,8 @@ export interface ClusterOptions {
   /** Upper bound on the fixed chunks a mini-batch is cut into (the reduction tree's leaves). */
   maxChunks: number;
   heartbeatTimeoutMs: number;
+  /** A worker that holds a shard this long without answering is dropped and its shard re-issued. */
+  shardTimeoutMs: number;
   /** Connections beyond this are refused at the upgrade. */
   maxConnections: number;
   reporter: Reporter;
@@ -31,6 +33,9 @@ interface WorkerLink extends StepWorker {
   name: string;
   kernel: string;
   isReady: boolean;
+  /** Its results were accepted at least once (its kernel then counts for the mixed-kernel warning). */
+  hasContributed: boolean;
+  connectedAtMs: number;
   lastSeenMs: number;
   weight: number;
   stats: { shards: number; samples: number; computeMs: number; bytesIn: number; bytesOut: number };
@@ -89,7 +94,8 @@ export class Cluster implements StepHost {
       this.server.listen(this.options.port, this.options.host, () => resolve());
     });
     this.port = (this.server.address() as AddressInfo).port;
-    this.heartbeat = setInterval(() => this.checkHeartbeats(), Math.max(50, this.options.heartbeatTimeoutMs / 4));
+    const checkEveryMs = Math.min(this.options.heartbeatTimeoutMs, this.options.shardTimeoutMs) / 4;
+    this.heartbeat = setInterval(() => this.checkHeartbeats(), Math.max(50, checkEveryMs));
     return this.port;
   }
 
@@ -172,7 +178,8 @@ export class Cluster implements StepHost {
   private onConnection(socket: WebSocket, request: IncomingMessage): void {
     const address = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
     const link: WorkerLink = {
-      id: `w${++this.workerCounter}`, socket, address, name: '', kernel: '', isReady: false, lastSeenMs: Date.now(), weight: 1,
+      id: `w${++this.workerCounter}`, socket, address, name: '', kernel: '', isReady: false, hasContributed: false,
+      connectedAtMs: Date.now(), lastSeenMs: Date.now(), weight: 1,
       stats: { shards: 0, samples: 0, computeMs: 0, bytesIn: 0, bytesOut: 0 },
     };
     this.links.set(link.id, link);
@@ -205,12 +212,15 @@ export class Cluster implements StepHost {
         return this.welcome(link, message.name, message.kernel);
       case 'gradients':
         link.stats.computeMs += message.computeMs;
-        this.current?.run.onGradients(link.id, message);
+        if (this.current?.run.onGradients(link.id, message) && !link.hasContributed) {
+          link.hasContributed = true;
+          this.noteKernel(link.kernel);
+        }
         return;
       case 'failure':
         this.options.reporter.emit({ event: 'warning', message: `worker ${link.id} (${link.name}) reports ${message.code}: ${message.message}` });
-        this.dropLink(link, `it reported ${message.code}`);
         link.socket.close(CloseCode.normal, 'worker reported a failure');
+        this.dropLink(link, `it reported ${message.code}`);
         return;
       default:
         return assertNever(message);
@@ -227,14 +237,18 @@ export class Cluster implements StepHost {
     link.isReady = true;
     this.workersSeen++;
     this.starvedNoticeShown = false;
-    this.kernelsSeen.add(kernel);
     this.options.reporter.emit({ event: 'worker-joined', workerId: link.id, name, address: link.address, kernel, workers: this.workerCount() });
-    if (this.kernelsSeen.size === 2) {
-      this.options.reporter.emit({ event: 'warning', message: `workers run different kernels (${[...this.kernelsSeen].join(', ')}): results stay correct but are no longer bit-identical across runs` });
-    }
     for (const wake of this.joinWaiters) wake();
     this.joinWaiters.clear();
     this.current?.run.dispatch();
+  }
+
+  /** Warns once when workers whose results were used run different kernels (different rounding). */
+  private noteKernel(kernel: string): void {
+    this.kernelsSeen.add(kernel);
+    if (this.kernelsSeen.size === 2) {
+      this.options.reporter.emit({ event: 'warning', message: `workers run different kernels (${[...this.kernelsSeen].join(', ')}): results stay correct but are no longer bit-identical across runs` });
+    }
   }
 
   /** Refuses a frame: tells the peer why, closes only that connection, and re-issues its share of the step. */
@@ -264,11 +278,19 @@ export class Cluster implements StepHost {
     link.socket.send(frame, { binary: true });
   }
 
+  /** Drops the silent (no pong), the mute (no hello) and the stuck (a shard overdue); their work is re-issued. */
   private checkHeartbeats(): void {
     const now = Date.now();
+    const { heartbeatTimeoutMs, shardTimeoutMs } = this.options;
+    for (const workerId of this.current?.run.overdueWorkers(now, shardTimeoutMs) ?? []) {
+      const link = this.links.get(workerId);
+      if (link) this.reject(link, 'too-many-faults', `no result for its shard within ${shardTimeoutMs / 1000} s`);
+    }
     for (const link of this.links.values()) {
-      if (now - link.lastSeenMs > this.options.heartbeatTimeoutMs) {
-        this.dropLink(link, `no heartbeat for ${this.options.heartbeatTimeoutMs} ms`);
+      if (!link.isReady && now - link.connectedAtMs > heartbeatTimeoutMs) {
+        this.reject(link, 'unexpected', `no hello within ${heartbeatTimeoutMs / 1000} s of connecting`);
+      } else if (now - link.lastSeenMs > heartbeatTimeoutMs) {
+        this.dropLink(link, `no heartbeat for ${heartbeatTimeoutMs / 1000} s`);
       } else if (link.socket.readyState === WebSocket.OPEN) {
         link.socket.ping();
       }

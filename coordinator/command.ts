@@ -3,6 +3,10 @@ import { DEFAULT_MAX_CHUNKS } from './cluster.js';
 import { toTrainingConfig, type TrainingArgs } from './config.js';
 import { runTraining } from './run.js';
 import { usage } from '../shared/usage-error.js';
+import { DEFAULT_CHECK_TOLERANCE } from './reference/compare.js';
+
+/** Reference-check interval: at 1–2 ms (small net) to ~50 ms (784-256-256-10) per check in a thread, < 5% of training. */
+export const DEFAULT_CHECK_EVERY = 100;
 
 /** Default epochs: the book's 30, about 25 s for the bundled digits on a 2-core machine (test accuracy ≈ 0.92). */
 export const DEFAULT_EPOCHS = 30;
@@ -25,11 +29,15 @@ function trainingOptions<T>(y: Argv<T>, listenDefault: string) {
     .option('chunks', { type: 'number', default: DEFAULT_MAX_CHUNKS, describe: 'Fixed chunks per mini-batch, reduced in a fixed tree: results are bit-identical for any worker count' })
     .option('listen', { type: 'string', default: listenDefault, describe: 'HOST:PORT to listen on for workers; port 0 picks a free port' })
     .option('heartbeat-timeout', { type: 'number', default: 30, describe: 'Seconds of silence after which a worker is presumed dead and its work re-issued' })
+    .option('shard-timeout', { type: 'number', default: 60, describe: 'Seconds a worker may hold a shard before it is dropped and the shard re-issued' })
     .option('max-connections', { type: 'number', default: 256, describe: 'Refuse connections beyond this many' })
     .option('min-workers', { type: 'number', default: 1, describe: 'Workers to wait for before the first step (more may join later)' })
     .option('checkpoint-dir', { type: 'string', describe: 'Write checkpoints (atomic, checksummed) to this directory' })
     .option('checkpoint-every', { type: 'number', default: 100, describe: 'Steps between checkpoints (one is also written at the end)' })
     .option('keep-checkpoints', { type: 'number', default: 3, describe: 'How many of the newest checkpoints to keep' })
+    .option('check-every', { type: 'number', default: DEFAULT_CHECK_EVERY, describe: 'Recompute the first step and every N-th step with TF.js autodiff and compare (0: off)' })
+    .option('check-tolerance', { type: 'number', default: DEFAULT_CHECK_TOLERANCE, describe: 'Largest relative error accepted by the reference check (TF.js is float32)' })
+    .option('on-mismatch', { type: 'string', default: 'stop', choices: ['stop', 'warn'], describe: 'What a failed reference check does' })
     .option('resume', { type: 'boolean', default: false, describe: 'Continue from the newest valid checkpoint in --checkpoint-dir (bit-identical to an uninterrupted run)' });
 }
 

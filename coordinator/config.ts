@@ -1,6 +1,7 @@
 import { KERNEL_CHOICES, type KernelChoice } from '../shared/kernel/select.js';
 import { parseSizes, type ParamLayout } from '../shared/network/layout.js';
 import { usage } from '../shared/usage-error.js';
+import type { OnMismatch } from './live-check.js';
 
 /** Options shared by `nabla train` and `nabla coordinator`, as yargs hands them over. */
 export interface TrainingArgs {
@@ -19,12 +20,16 @@ export interface TrainingArgs {
   chunks: number;
   listen: string;
   heartbeatTimeout: number;
+  shardTimeout: number;
   maxConnections: number;
   minWorkers: number;
   checkpointDir?: string;
   checkpointEvery: number;
   keepCheckpoints: number;
   resume: boolean;
+  checkEvery: number;
+  checkTolerance: number;
+  onMismatch: string;
 }
 
 /** Validated configuration; everything a run needs, with units in the names. */
@@ -45,6 +50,7 @@ export interface TrainingConfig {
   host: string;
   port: number;
   heartbeatTimeoutMs: number;
+  shardTimeoutMs: number;
   maxConnections: number;
   /** Workers that must be connected before the first step. */
   minWorkers: number;
@@ -53,6 +59,10 @@ export interface TrainingConfig {
   checkpointEvery: number;
   keepCheckpoints: number;
   resume: boolean;
+  /** TF.js reference check of the first step and every checkEvery-th step; 0 turns it off. */
+  checkEvery: number;
+  checkTolerance: number;
+  onMismatch: OnMismatch;
 }
 
 function positiveInteger(name: string, value: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -81,7 +91,11 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
   if (!Number.isInteger(args.seed) || args.seed < 0 || args.seed > 0xffffffff) usage(`--seed must be an integer from 0 to 4294967295, got ${args.seed}`);
   if (!KERNEL_CHOICES.includes(args.kernel as KernelChoice)) usage(`--kernel must be one of ${KERNEL_CHOICES.join(', ')}, got "${args.kernel}"`);
   if (!(Number.isFinite(args.heartbeatTimeout) && args.heartbeatTimeout > 0)) usage(`--heartbeat-timeout must be a positive number of seconds, got ${args.heartbeatTimeout}`);
+  if (!(Number.isFinite(args.shardTimeout) && args.shardTimeout > 0)) usage(`--shard-timeout must be a positive number of seconds, got ${args.shardTimeout}`);
   const { host, port } = parseListen(args.listen);
+  if (!Number.isInteger(args.checkEvery) || args.checkEvery < 0) usage(`--check-every must be a whole number of steps (0 turns the check off), got ${args.checkEvery}`);
+  if (!(Number.isFinite(args.checkTolerance) && args.checkTolerance > 0)) usage(`--check-tolerance must be a positive number, got ${args.checkTolerance}`);
+  if (args.onMismatch !== 'stop' && args.onMismatch !== 'warn') usage(`--on-mismatch must be stop or warn, got "${args.onMismatch}"`);
   if (args.resume && !args.checkpointDir) usage('--resume needs --checkpoint-dir DIR (the directory the earlier run wrote its checkpoints to)');
   return {
     dataSpec: args.data,
@@ -100,11 +114,15 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     host,
     port,
     heartbeatTimeoutMs: args.heartbeatTimeout * 1000,
+    shardTimeoutMs: args.shardTimeout * 1000,
     maxConnections: positiveInteger('max-connections', args.maxConnections, 100_000),
     minWorkers: positiveInteger('min-workers', args.minWorkers, 100_000),
     checkpointDir: args.checkpointDir ?? null,
     checkpointEvery: positiveInteger('checkpoint-every', args.checkpointEvery, Number.MAX_SAFE_INTEGER),
     keepCheckpoints: positiveInteger('keep-checkpoints', args.keepCheckpoints, 1_000_000),
     resume: args.resume,
+    checkEvery: args.checkEvery,
+    checkTolerance: args.checkTolerance,
+    onMismatch: args.onMismatch as OnMismatch,
   };
 }

@@ -1,18 +1,20 @@
 /** Everything the coordinator reports, as one typed union; `--json` prints each as one line on stdout. */
 export type TrainEvent =
   | { event: 'listening'; url: string; host: string; port: number }
-  | { event: 'start'; sizes: number[]; batch: number; eta: number; epochs: number; trainSamples: number; testSamples: number; data: string; kernel: string; chunks: number; seed: number }
+  | { event: 'start'; sizes: number[]; batch: number; eta: number; epochs: number; trainSamples: number; testSamples: number; data: string; kernel: string; chunks: number; seed: number; referenceBackend: string | null; checkEvery: number }
   | { event: 'worker-joined'; workerId: string; name: string; address: string; kernel: string; workers: number }
   | { event: 'worker-left'; workerId: string; reason: string; workers: number }
   | { event: 'waiting'; message: string }
   | { event: 'rejected'; address: string; reason: string }
   | { event: 'warning'; message: string }
+  | { event: 'error'; message: string }
   | { event: 'step'; step: number; epoch: number; batchSize: number; cost: number; paramHash: string; workers: number; ms: number; reissued: number; dropped: number }
   | { event: 'epoch'; epoch: number; steps: number; testAccuracy: number | null; testCost: number | null; trainCost: number; samplesPerSecond: number; trainSeconds: number; evalSeconds: number; paramHash: string }
+  | { event: 'reference'; step: number; backend: string; maxAbsError: number; maxRelError: number; ok: boolean; tolerance: number; referenceMs: number }
   | { event: 'saved'; path: string }
   | { event: 'checkpoint'; path: string; step: number; paramHash: string }
   | { event: 'resumed'; path: string; step: number; epoch: number; paramHash: string }
-  | { event: 'done'; epochs: number; steps: number; testAccuracy: number | null; seconds: number; samplesPerSecond: number; paramHash: string; droppedResults: number; reissuedShards: number; workersSeen: number };
+  | { event: 'done'; epochs: number; steps: number; testAccuracy: number | null; seconds: number; samplesPerSecond: number; paramHash: string; droppedResults: number; reissuedShards: number; workersSeen: number; referenceChecks: number; referenceFailures: number; worstReferenceRelError: number | null; referenceBackend: string | null };
 
 export interface Reporter {
   emit(event: TrainEvent): void;

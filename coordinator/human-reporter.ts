@@ -29,20 +29,24 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stdout): Repo
       switch (event.event) {
         case 'listening': return line(`coordinator listening on ${event.url}`);
         case 'start': return line(`training [${event.sizes.join(',')}] on ${event.data}; ` +
-          `${event.epochs} epochs, mini-batch ${event.batch}, eta ${event.eta}, seed ${event.seed}, kernel ${event.kernel}`);
+          `${event.epochs} epochs, mini-batch ${event.batch}, eta ${event.eta}, seed ${event.seed}, kernel ${event.kernel}, ` +
+          (event.referenceBackend ? `TF.js reference check (${event.referenceBackend}) every ${event.checkEvery} steps` : 'no reference check'));
         case 'worker-joined': return line(`+ worker ${event.workerId} joined (${event.name}, ${event.address}, kernel ${event.kernel}); ${event.workers} connected`);
         case 'worker-left': return line(`- worker ${event.workerId} left: ${event.reason}; ${event.workers} connected`);
         case 'waiting': return line(`… ${event.message}`);
         case 'rejected': return line(`! refused ${event.reason}`);
         case 'warning': return line(`! ${event.message}`);
+        case 'error': return line(`error: ${event.message}`);
         case 'step': return;
+        case 'reference': return event.ok ? undefined : line(`! reference check of step ${event.step} failed: relative error ${event.maxRelError.toExponential(2)} > ${event.tolerance.toExponential(2)}`);
         case 'epoch': return line(`epoch ${event.epoch}: test accuracy ${percent(event.testAccuracy)}, train cost ${event.trainCost.toFixed(4)}, ` +
           `${rate(event.samplesPerSecond)} samples/s, ${event.trainSeconds.toFixed(1)} s`);
         case 'saved': return line(`model saved to ${event.path}`);
         case 'checkpoint': return;
         case 'resumed': return line(`resumed from ${event.path}: step ${event.step}, epoch ${event.epoch}, params ${event.paramHash}`);
         case 'done': return line(`done: ${event.epochs} epochs, ${event.steps} steps in ${event.seconds.toFixed(1)} s, ` +
-          `${rate(event.samplesPerSecond)} samples/s, final test accuracy ${percent(event.testAccuracy)}, params ${event.paramHash}`);
+          `${rate(event.samplesPerSecond)} samples/s, final test accuracy ${percent(event.testAccuracy)}, params ${event.paramHash}` +
+          (event.referenceBackend ? `\n${event.referenceChecks} reference checks (TF.js ${event.referenceBackend}), ${event.referenceFailures} failed, worst relative error ${(event.worstReferenceRelError ?? 0).toExponential(2)}` : ''));
         default: {
           const unknown: never = event;
           return line(JSON.stringify(unknown));

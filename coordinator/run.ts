@@ -9,6 +9,7 @@ import { paramHash } from '../shared/param-hash.js';
 import { usage } from '../shared/usage-error.js';
 import { jobDifferences, newestValidCheckpoint, writeCheckpoint, type JobIdentity } from './checkpoint.js';
 import { Cluster } from './cluster.js';
+import { LiveReferenceCheck, ReferenceMismatchError } from './live-check.js';
 import type { TrainingConfig } from './config.js';
 import { jsonReporter, type Reporter } from './events.js';
 import { humanReporter } from './human-reporter.js';
@@ -31,15 +32,16 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
 
   const cluster = new Cluster({
     layout, host: config.host, port: config.port, maxChunks: config.maxChunks,
-    heartbeatTimeoutMs: config.heartbeatTimeoutMs, maxConnections: config.maxConnections, reporter,
+    heartbeatTimeoutMs: config.heartbeatTimeoutMs, shardTimeoutMs: config.shardTimeoutMs, maxConnections: config.maxConnections, reporter,
   });
+  const check = config.checkEvery > 0 ? await LiveReferenceCheck.start(config.checkEvery, config.checkTolerance, config.onMismatch, reporter) : null;
   const port = await cluster.start(params, resumeFrom?.step ?? 0);
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
   reporter.emit({ event: 'listening', url: `ws://${shownHost}:${port}`, host: config.host, port });
   reporter.emit({
     event: 'start', sizes: [...layout.sizes], batch: config.batch, eta: config.eta, epochs: config.epochs,
     trainSamples: dataset.train.count, testSamples: dataset.test?.count ?? 0, data: dataset.description,
-    kernel: gemm.name, chunks: config.maxChunks, seed: config.seed,
+    kernel: gemm.name, chunks: config.maxChunks, seed: config.seed, referenceBackend: check?.backend ?? null, checkEvery: config.checkEvery,
   });
 
   let workers: LocalWorkers | null = null;
@@ -54,7 +56,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     await cluster.waitForWorkers(config.minWorkers);
     const summary = await train({
       layout, params, train: dataset.train, test: dataset.test, epochs: config.epochs, batch: config.batch,
-      eta: config.eta, seed: config.seed, shuffle: config.shuffle, reportSteps: config.json, resumeFrom,
+      eta: config.eta, seed: config.seed, shuffle: config.shuffle, reportSteps: config.json, resumeFrom, check,
       afterStep: (position, current) => {
         const isLast = position.epoch > config.epochs;
         if (config.checkpointDir && (position.step % config.checkpointEvery === 0 || isLast)) {
@@ -63,6 +65,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
         }
       },
     }, cluster, gemm, reporter);
+    const checks = await check?.finish();
     if (config.savePath) {
       writeModelFile(config.savePath, layout, summary.params, { trainedBy: 'nabla', epochs: config.epochs, eta: config.eta, batch: config.batch, seed: config.seed });
       reporter.emit({ event: 'saved', path: config.savePath });
@@ -71,9 +74,16 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
       event: 'done', epochs: config.epochs, steps: summary.steps, testAccuracy: summary.lastEvaluation?.accuracy ?? null,
       seconds: summary.seconds, samplesPerSecond: summary.samplesPerSecond, paramHash: paramHash(summary.params),
       droppedResults: summary.droppedResults, reissuedShards: summary.reissuedShards, workersSeen: cluster.workersSeen,
+      referenceChecks: checks?.checks ?? 0, referenceFailures: checks?.failures ?? 0,
+      worstReferenceRelError: checks ? checks.worstRelError : null, referenceBackend: checks?.backend ?? null,
     });
     return 0;
+  } catch (error) {
+    if (!(error instanceof ReferenceMismatchError)) throw error;
+    reporter.emit({ event: 'error', message: `${error.message}; training stopped (--on-mismatch warn keeps going)` });
+    return 1;
   } finally {
+    await check?.close();
     process.off('SIGINT', stopOnSignal);
     process.off('SIGTERM', stopOnSignal);
     reporter.close?.();

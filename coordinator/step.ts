@@ -31,6 +31,7 @@ interface Outstanding {
   workerId: string;
   start: number;
   end: number;
+  sentAtMs: number;
 }
 
 /**
@@ -73,7 +74,7 @@ export class StepRun {
       ranges.forEach((range, i) => {
         if (!range) return;
         const shardId = this.nextShardId();
-        this.outstanding.set(shardId, { workerId: workers[i].id, start: range[0], end: range[1] });
+        this.outstanding.set(shardId, { workerId: workers[i].id, start: range[0], end: range[1], sentAtMs: Date.now() });
         const sent = this.host.sendShard(workers[i], {
           step: this.step, shardId, version: this.version, batchSize: this.batchSize,
           chunks: this.chunks, chunkStart: range[0], chunkEnd: range[1],
@@ -83,15 +84,20 @@ export class StepRun {
     }
   }
 
+  /** Workers holding a shard sent more than `timeoutMs` ago: alive (they answer pings) but not delivering. */
+  overdueWorkers(nowMs: number, timeoutMs: number): string[] {
+    return [...this.outstanding.values()].filter((shard) => nowMs - shard.sentAtMs > timeoutMs).map((shard) => shard.workerId);
+  }
+
   /**
-   * A result from `workerId`. Returns normally when accepted or dropped (stale/duplicate); throws ProtocolError
+   * A result from `workerId`. Returns true when accepted, false when dropped (stale/duplicate); throws ProtocolError
    * when the result is wrong for its shard (its blocks do not match), so the caller can disconnect the worker.
    */
-  onGradients(workerId: string, result: Gradients): void {
+  onGradients(workerId: string, result: Gradients): boolean {
     const shard = this.outstanding.get(result.shardId);
     if (result.step !== this.step || !shard || shard.workerId !== workerId) {
       this.dropped++;
-      return;
+      return false;
     }
     if (result.version !== this.version) {
       throw new ProtocolError('bad-field', `gradients for step ${this.step} were computed on parameters v${result.version}, expected v${this.version}`);
@@ -107,6 +113,7 @@ export class StepRun {
     this.outstanding.delete(result.shardId);
     for (const block of result.blocks) this.received.set(nodeKey(block), block);
     this.finishIfComplete();
+    return true;
   }
 
   /** A worker is gone: whatever it still owed is computed by the others. */

@@ -7,6 +7,7 @@ import { paramHash } from '../shared/param-hash.js';
 import { Rng, type RngState } from '../shared/rng.js';
 import type { Cluster } from './cluster.js';
 import type { Reporter } from './events.js';
+import type { LiveReferenceCheck } from './live-check.js';
 
 export interface TrainPlan {
   layout: ParamLayout;
@@ -22,6 +23,8 @@ export interface TrainPlan {
   reportSteps: boolean;
   /** Where to continue from (a checkpoint); null starts at epoch 1. */
   resumeFrom: TrainPosition | null;
+  /** The TF.js reference check, or null when --check-every is 0. */
+  check: LiveReferenceCheck | null;
   /** Called after every applied step with the position to continue from; used for checkpoints. */
   afterStep?: (position: TrainPosition, params: Params) => void;
 }
@@ -91,13 +94,16 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
       const m = Math.min(batch, data.count - from);
       const stepStart = performance.now();
       const result = await cluster.runStep(position.step, m, (offset, count) => gatherSamples(data, order, from + offset, count));
-      sgdStep(params, { weights: result.sum.nablaW, biases: result.sum.nablaB }, eta, m);
+      const gradient = { weights: result.sum.nablaW, biases: result.sum.nablaB };
+      if (plan.check?.shouldCheck(position.step)) plan.check.submit(position.step, layout, params, gatherSamples(data, order, from, m), gradient);
+      sgdStep(params, gradient, eta, m);
       position.step++;
       position.from += m;
       position.costSum += result.sum.cost;
       cluster.publishParams(params, position.step);
       dropped += result.dropped;
       reissued += result.reissued;
+      plan.check?.throwIfMismatched();
       const isEpochEnd = position.from === data.count;
       plan.afterStep?.(isEpochEnd ? nextEpoch(position, rng) : { ...position }, params);
       if (plan.reportSteps) {

@@ -112,7 +112,10 @@ export function parseToCoordinator(raw: unknown, layout: ParamLayout): ToCoordin
   const message = envelope(raw);
   switch (message.type) {
     case 'hello':
-      if (message.role !== 'worker') fail('bad-field', `hello.role must be "worker", got ${kindOf(message.role)}`);
+      if (message.role !== 'worker') {
+        const got = typeof message.role === 'string' ? `"${message.role.slice(0, 40)}"` : kindOf(message.role);
+        fail('bad-field', `hello.role must be "worker", got ${got}`);
+      }
       return { type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: string(message, 'name'), kernel: string(message, 'kernel', 40) };
     case 'gradients':
       return gradients(message, layout);

@@ -1,0 +1,99 @@
+import { loadRows, type SampleSet } from '../shared/data/samples.js';
+import { outputSize, type ParamLayout, type Params } from '../shared/network/layout.js';
+import type { Reporter } from './events.js';
+import { ReferenceChecker } from './reference/checker.js';
+import { formatMismatch } from './reference/compare.js';
+
+export type OnMismatch = 'stop' | 'warn';
+
+/** A reference check that failed with --on-mismatch stop: training ends with this message, exit code 1. */
+export class ReferenceMismatchError extends Error {
+  override readonly name = 'ReferenceMismatchError';
+}
+
+export interface CheckSummary {
+  backend: string;
+  checks: number;
+  failures: number;
+  worstRelError: number;
+  worstAbsError: number;
+}
+
+/**
+ * The TF.js reference check during training: the first step and every `every`-th step are recomputed by automatic
+ * differentiation in a worker thread, off the step loop's critical path. Results arrive while training goes on;
+ * a mismatch is raised at the next step boundary (or at the end) when `onMismatch` is 'stop'.
+ */
+export class LiveReferenceCheck {
+  private readonly inFlight = new Set<Promise<void>>();
+  private mismatch: string | null = null;
+  private readonly summary: CheckSummary;
+
+  private constructor(
+    private readonly checker: ReferenceChecker,
+    private readonly every: number,
+    private readonly onMismatch: OnMismatch,
+    private readonly reporter: Reporter,
+  ) {
+    this.summary = { backend: checker.backend, checks: 0, failures: 0, worstRelError: 0, worstAbsError: 0 };
+  }
+
+  static async start(every: number, tolerance: number, onMismatch: OnMismatch, reporter: Reporter): Promise<LiveReferenceCheck> {
+    const checker = await ReferenceChecker.start({ tolerance });
+    return new LiveReferenceCheck(checker, every, onMismatch, reporter);
+  }
+
+  get backend(): string {
+    return this.checker.backend;
+  }
+
+  shouldCheck(step: number): boolean {
+    return step === 0 || step % this.every === 0;
+  }
+
+  /** Queues the check of one step: the samples of its mini-batch, the parameters it used, the cluster's sum. */
+  submit(step: number, layout: ParamLayout, params: Params, batch: SampleSet, clusterGradient: Params): void {
+    const nOut = outputSize(layout);
+    const x = new Float64Array(batch.count * layout.sizes[0]);
+    const y = new Float64Array(batch.count * nOut);
+    loadRows(batch, null, 0, batch.count, x, y, nOut);
+    const done = this.checker.check({ step, sizes: layout.sizes, params, x, y, rows: batch.count, clusterGradient })
+      .then((result) => {
+        const { comparison } = result;
+        this.summary.checks++;
+        this.summary.worstRelError = Math.max(this.summary.worstRelError, comparison.maxRelError);
+        this.summary.worstAbsError = Math.max(this.summary.worstAbsError, comparison.maxAbsError);
+        this.reporter.emit({
+          event: 'reference', step, backend: result.backend, maxAbsError: comparison.maxAbsError,
+          maxRelError: comparison.maxRelError, ok: comparison.ok, tolerance: comparison.tolerance, referenceMs: result.referenceMs,
+        });
+        if (comparison.ok) return;
+        this.summary.failures++;
+        const message = formatMismatch(step, comparison);
+        if (this.onMismatch === 'stop') this.mismatch ??= message;
+        else this.reporter.emit({ event: 'warning', message });
+      })
+      .catch((error: Error) => {
+        this.mismatch ??= `the reference check of step ${step} could not run: ${error.message}`;
+      })
+      .finally(() => this.inFlight.delete(done));
+    this.inFlight.add(done);
+  }
+
+  /** Throws the first mismatch seen so far (with --on-mismatch stop). */
+  throwIfMismatched(): void {
+    if (this.mismatch) throw new ReferenceMismatchError(this.mismatch);
+  }
+
+  /** Waits for the checks still running, stops the thread and returns the summary (throwing a pending mismatch). */
+  async finish(): Promise<CheckSummary> {
+    await Promise.all([...this.inFlight]);
+    await this.checker.close();
+    this.throwIfMismatched();
+    return this.summary;
+  }
+
+  async close(): Promise<void> {
+    await this.checker.close();
+  }
+}

@@ -1,0 +1,52 @@
+import { WebSocket } from 'ws';
+import { jsGemm } from '../../shared/kernel/js-gemm.js';
+import { createLayout, zeroParams, type ParamLayout } from '../../shared/network/layout.js';
+import { layerViews, type LayerViews } from '../../shared/network/workspace.js';
+import { decodeToWorker, encode } from '../../shared/protocol/codec.js';
+import { PROTOCOL_VERSION, type BlockSum, type Shard } from '../../shared/protocol/messages.js';
+import { ShardComputer } from '../../worker/compute.js';
+
+export interface ScriptedWorker {
+  readonly socket: WebSocket;
+  shardsSeen: number;
+  close(): void;
+  closed: Promise<number>;
+}
+
+/**
+ * A real WebSocket client that speaks the protocol like a worker but lets the test decide what it answers:
+ * `answer` gets the honest block sums of each shard and may alter them, or return null to stay silent.
+ */
+export function startScriptedWorker(url: string, answer: (blocks: BlockSum[], shard: Shard, layout: ParamLayout) => BlockSum[] | null): ScriptedWorker {
+  const socket = new WebSocket(url);
+  let layout: ParamLayout | null = null;
+  let replica: LayerViews | null = null;
+  let computer: ShardComputer | null = null;
+  const worker: ScriptedWorker = {
+    socket, shardsSeen: 0,
+    close: () => socket.terminate(),
+    closed: new Promise((resolve) => socket.on('close', (code) => resolve(code))),
+  };
+  socket.on('open', () => socket.send(encode({ type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: 'scripted', kernel: 'js' })));
+  socket.on('message', (bytes: Buffer) => {
+    const message = decodeToWorker(bytes, layout);
+    if (message.type === 'welcome') {
+      layout = createLayout(message.sizes);
+      replica = layerViews(layout, zeroParams(layout));
+      computer = new ShardComputer(layout, jsGemm);
+    }
+    if ((message.type === 'welcome' || message.type === 'params') && replica) {
+      replica.params.weights.set(message.weights);
+      replica.params.biases.set(message.biases);
+    }
+    if (message.type === 'shard' && computer && replica && layout) {
+      worker.shardsSeen++;
+      const blocks = answer(computer.compute(replica, message), message, layout);
+      if (blocks) {
+        socket.send(encode({ type: 'gradients', v: PROTOCOL_VERSION, step: message.step, shardId: message.shardId, version: message.version, blocks, computeMs: 1 }));
+      }
+    }
+  });
+  socket.on('error', () => undefined);
+  return worker;
+}
