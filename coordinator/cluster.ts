@@ -1,6 +1,8 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { NONCE_PATH, NonceStore, verifyAuthorization } from '../shared/auth.js';
 import type { SampleSet } from '../shared/data/samples.js';
 import type { ParamLayout, Params } from '../shared/network/layout.js';
 import { encode, decodeToCoordinator, maxPayloadBytes } from '../shared/protocol/codec.js';
@@ -23,6 +25,10 @@ export interface ClusterOptions {
   shardTimeoutMs: number;
   /** Connections beyond this are refused at the upgrade. */
   maxConnections: number;
+  /** Shared secret workers must prove (HMAC over a nonce) during the upgrade; null accepts anyone. */
+  token: string | null;
+  /** PEM certificate and key for wss://; null serves plain ws://. */
+  tls: { cert: string; key: string } | null;
   reporter: Reporter;
 }
 
@@ -61,6 +67,7 @@ export class Cluster implements StepHost {
   private starvedNoticeShown = false;
   private readonly kernelsSeen = new Set<string>();
   private isStopping = false;
+  private readonly nonces = new NonceStore();
   private readonly joinWaiters = new Set<() => void>();
   workersSeen = 0;
   port = 0;
@@ -71,21 +78,18 @@ export class Cluster implements StepHost {
   async start(params: Params, version: number): Promise<number> {
     this.params = params;
     this.version = version;
-    this.server = createServer((request, response) => {
-      if (request.url === '/healthz') {
-        // For container health checks and load balancers: up, and how many workers are connected.
-        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: true, workers: this.workerCount(), version: this.version }) + '\n');
-        return;
-      }
-      response.writeHead(426, { 'content-type': 'text/plain' }).end('nabla coordinator: connect with a WebSocket client (nabla worker)\n');
-    });
+    const handler = (request: IncomingMessage, response: ServerResponse): void => this.onHttpRequest(request, response);
+    this.server = this.options.tls ? createTlsServer(this.options.tls, handler) : createServer(handler);
     this.wss = new WebSocketServer({
       server: this.server,
       maxPayload: maxPayloadBytes(this.options.layout),
       perMessageDeflate: false,
-      verifyClient: (_info, callback) => {
-        if (this.wss.clients.size >= this.options.maxConnections) callback(false, 503, 'too many connections');
-        else callback(true);
+      verifyClient: (info, callback) => {
+        const refusal = this.refusalOf(info.req);
+        if (refusal === null) return callback(true);
+        const address = `${info.req.socket.remoteAddress ?? '?'}:${info.req.socket.remotePort ?? '?'}`;
+        this.options.reporter.emit({ event: 'rejected', address, reason: `connection ${address}: ${refusal.reason}` });
+        callback(false, refusal.status, refusal.reason);
       },
     });
     this.wss.on('connection', (socket, request) => this.onConnection(socket, request));
@@ -97,6 +101,24 @@ export class Cluster implements StepHost {
     const checkEveryMs = Math.min(this.options.heartbeatTimeoutMs, this.options.shardTimeoutMs) / 4;
     this.heartbeat = setInterval(() => this.checkHeartbeats(), Math.max(50, checkEveryMs));
     return this.port;
+  }
+
+  /** Why an upgrade request is refused (before any frame can reach the step loop), or null to accept it. */
+  private refusalOf(request: IncomingMessage): { status: number; reason: string } | null {
+    if (this.wss.clients.size >= this.options.maxConnections) return { status: 503, reason: `too many connections (limit ${this.options.maxConnections})` };
+    if (this.options.token === null) return null;
+    const failure = verifyAuthorization(request.headers.authorization, this.options.token, this.nonces);
+    return failure === null ? null : { status: 401, reason: failure };
+  }
+
+  /** Plain HTTP: a health check for containers, and nonces for the token handshake. */
+  private onHttpRequest(request: IncomingMessage, response: ServerResponse): void {
+    const json = (status: number, body: unknown): void => {
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
+    };
+    if (request.url === '/healthz') return json(200, { ok: true, workers: this.workerCount(), version: this.version });
+    if (request.url === NONCE_PATH && request.method === 'GET') return json(200, { nonce: this.nonces.issue() });
+    response.writeHead(426, { 'content-type': 'text/plain' }).end('nabla coordinator: connect with a WebSocket client (nabla worker)\n');
   }
 
   workerCount(): number {

@@ -5,7 +5,7 @@ import { parseListen, toTrainingConfig, type TrainingArgs } from './config.js';
 const defaults: TrainingArgs = {
   data: 'mnist', sizes: '784,30,10', epochs: 30, batch: 10, eta: 3, seed: 1, shuffle: true, json: false, kernel: 'auto',
   chunks: 8, listen: '127.0.0.1:0', heartbeatTimeout: 30, shardTimeout: 60, maxConnections: 256, minWorkers: 1,
-  checkpointEvery: 100, keepCheckpoints: 3, resume: false, checkEvery: 100, checkTolerance: 2e-3, onMismatch: 'stop',
+  checkpointEvery: 100, keepCheckpoints: 3, resume: false, checkEvery: 100, checkTolerance: 2e-3, onMismatch: 'stop', insecure: false,
 };
 
 describe('toTrainingConfig', () => {
@@ -24,11 +24,19 @@ describe('toTrainingConfig', () => {
     [{ listen: 'localhost' }, '--listen must be HOST:PORT'],
     [{ kernel: 'gpu' }, '--kernel must be one of auto, blas, js'],
     [{ resume: true }, '--resume needs --checkpoint-dir DIR'],
+    [{ listen: '0.0.0.0:8080' }, 'a token is required: pass --token SECRET (or set NABLA_TOKEN'],
+    [{ token: 'short' }, '--token must be at least 8 characters'],
+    [{ tlsCert: 'cert.pem' }, '--tls-cert and --tls-key go together'],
     [{ checkEvery: -1 }, '--check-every must be a whole number of steps'],
     [{ onMismatch: 'ignore' }, '--on-mismatch must be stop or warn'],
   ] as Array<[Partial<TrainingArgs>, string]>)('refuses %o with a message saying what to type', (override, message) => {
     expect(() => toTrainingConfig({ ...defaults, ...override })).toThrow(UsageError);
     expect(() => toTrainingConfig({ ...defaults, ...override })).toThrow(message);
+  });
+
+  it('accepts a non-loopback address with a token or with --insecure', () => {
+    expect(toTrainingConfig({ ...defaults, listen: '0.0.0.0:8080', token: 'secret-token' }).token).toBe('secret-token');
+    expect(toTrainingConfig({ ...defaults, listen: '0.0.0.0:8080', insecure: true }).token).toBeNull();
   });
 
   it('parses IPv6 listen addresses', () => {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { isLoopbackHost } from '../shared/auth.js';
 import { KERNEL_CHOICES, type KernelChoice } from '../shared/kernel/select.js';
 import { parseSizes, type ParamLayout } from '../shared/network/layout.js';
 import { usage } from '../shared/usage-error.js';
@@ -30,6 +32,10 @@ export interface TrainingArgs {
   checkEvery: number;
   checkTolerance: number;
   onMismatch: string;
+  token?: string;
+  insecure: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 /** Validated configuration; everything a run needs, with units in the names. */
@@ -63,6 +69,8 @@ export interface TrainingConfig {
   checkEvery: number;
   checkTolerance: number;
   onMismatch: OnMismatch;
+  token: string | null;
+  tls: { cert: string; key: string } | null;
 }
 
 function positiveInteger(name: string, value: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -77,6 +85,31 @@ export function parseListen(text: string): { host: string; port: number } {
   const port = Number(match[3]);
   if (port > 65535) usage(`--listen port must be 0..65535, got ${port}`);
   return { host: match[1] ?? (match[2] || '0.0.0.0'), port };
+}
+
+/** The token, required by default whenever the coordinator is reachable from other machines. */
+function checkedToken(args: TrainingArgs, host: string): string | null {
+  const token = args.token ?? null;
+  if (token !== null && token.length < 8) usage('--token must be at least 8 characters; generate one with: openssl rand -hex 16');
+  if (token === null && !isLoopbackHost(host) && !args.insecure) {
+    usage(`--listen ${host} accepts connections from other machines, so a token is required: ` +
+      'pass --token SECRET (or set NABLA_TOKEN; generate one with: openssl rand -hex 16) and give workers the same token, ' +
+      'or pass --insecure on a network you trust');
+  }
+  return token;
+}
+
+function readTls(certPath: string | undefined, keyPath: string | undefined): { cert: string; key: string } | null {
+  if (!certPath && !keyPath) return null;
+  if (!certPath || !keyPath) usage('--tls-cert and --tls-key go together (PEM files)');
+  const read = (path: string, flag: string): string => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (error) {
+      return usage(`${flag} ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  };
+  return { cert: read(certPath, '--tls-cert'), key: read(keyPath, '--tls-key') };
 }
 
 /** Checks and converts the command line; pure, so it is tested without starting anything. */
@@ -124,5 +157,7 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     checkEvery: args.checkEvery,
     checkTolerance: args.checkTolerance,
     onMismatch: args.onMismatch as OnMismatch,
+    token: checkedToken(args, host),
+    tls: readTls(args.tlsCert, args.tlsKey),
   };
 }

@@ -14,10 +14,11 @@ export interface LocalWorkers {
  * Starts `count` worker processes on this machine, connected over loopback like any remote worker.
  * Their log lines go to our stderr, prefixed with the worker's number.
  */
-export function spawnLocalWorkers(count: number, url: string, extraArgs: string[] = []): LocalWorkers {
+export function spawnLocalWorkers(count: number, url: string, extraArgs: string[] = [], env: Record<string, string> = {}): LocalWorkers {
   const processes = Array.from({ length: count }, (_, i) => {
     const child = spawn(process.execPath, [cliPath, 'worker', '--connect', url, '--name', `local-${i + 1}`, ...extraArgs], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...env },
     });
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => {

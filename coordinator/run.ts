@@ -32,12 +32,14 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
 
   const cluster = new Cluster({
     layout, host: config.host, port: config.port, maxChunks: config.maxChunks,
-    heartbeatTimeoutMs: config.heartbeatTimeoutMs, shardTimeoutMs: config.shardTimeoutMs, maxConnections: config.maxConnections, reporter,
+    heartbeatTimeoutMs: config.heartbeatTimeoutMs, shardTimeoutMs: config.shardTimeoutMs, maxConnections: config.maxConnections,
+    token: config.token, tls: config.tls, reporter,
   });
   const check = config.checkEvery > 0 ? await LiveReferenceCheck.start(config.checkEvery, config.checkTolerance, config.onMismatch, reporter) : null;
   const port = await cluster.start(params, resumeFrom?.step ?? 0);
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
-  reporter.emit({ event: 'listening', url: `ws://${shownHost}:${port}`, host: config.host, port });
+  const scheme = config.tls ? 'wss' : 'ws';
+  reporter.emit({ event: 'listening', url: `${scheme}://${shownHost}:${port}`, host: config.host, port });
   reporter.emit({
     event: 'start', sizes: [...layout.sizes], batch: config.batch, eta: config.eta, epochs: config.epochs,
     trainSamples: dataset.train.count, testSamples: dataset.test?.count ?? 0, data: dataset.description,
@@ -47,7 +49,10 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
   let workers: LocalWorkers | null = null;
   if (localWorkers > 0) {
     const loopback = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : shownHost;
-    workers = spawnLocalWorkers(localWorkers, `ws://${loopback}:${port}`, ['--kernel', config.kernel]);
+    // Local workers get the token through the environment, never on a command line other users can read.
+    const env: Record<string, string> = config.token ? { NABLA_TOKEN: config.token } : {};
+    const tlsArgs = config.tls ? ['--insecure-skip-verify'] : [];
+    workers = spawnLocalWorkers(localWorkers, `${scheme}://${loopback}:${port}`, ['--kernel', config.kernel, ...tlsArgs], env);
   }
   const stopOnSignal = (): void => { void cluster.stop('coordinator interrupted').finally(() => process.exit(130)); };
   process.once('SIGINT', stopOnSignal);

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { WebSocket, type RawData } from 'ws';
+import type { RawData, WebSocket } from 'ws';
 import type { Gemm } from '../shared/kernel/gemm.js';
 import { createLayout, type ParamLayout, zeroParams } from '../shared/network/layout.js';
 import { layerViews, type LayerViews } from '../shared/network/workspace.js';
@@ -7,9 +7,13 @@ import { decodeToWorker, encode } from '../shared/protocol/codec.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
 import { assertNever, CloseCode, PROTOCOL_VERSION, type Shard, type ToWorker } from '../shared/protocol/messages.js';
 import { ShardComputer } from './compute.js';
+import { openSocket, UpgradeRefused } from './connect.js';
 
 export interface WorkerOptions {
   url: string;
+  token: string | null;
+  ca: string | null;
+  insecureSkipVerify: boolean;
   name: string;
   gemm: Gemm;
   /** First retry delay; doubles up to maxRetryMs while the coordinator cannot be reached. */
@@ -67,9 +71,19 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
 }
 
 /** One connection, from open to close. */
-function session(options: WorkerOptions, previous: Replica | null, keep: (replica: Replica) => void): Promise<SessionEnd> {
+async function session(options: WorkerOptions, previous: Replica | null, keep: (replica: Replica) => void): Promise<SessionEnd> {
+  let socket: WebSocket;
+  try {
+    socket = await openSocket({ ...options, maxPayloadBytes: MAX_INCOMING_BYTES });
+  } catch (error) {
+    if (error instanceof UpgradeRefused) return { kind: 'refused', message: error.message };
+    return { kind: 'lost', wasWelcomed: false, detail: (error as NodeJS.ErrnoException).code ?? (error as Error).message };
+  }
+  return run(socket, options, previous, keep);
+}
+
+function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null, keep: (replica: Replica) => void): Promise<SessionEnd> {
   return new Promise((resolve) => {
-    const socket = new WebSocket(options.url, { perMessageDeflate: false, maxPayload: MAX_INCOMING_BYTES });
     let replica = previous;
     let wasWelcomed = false;
     let ending: SessionEnd | null = null;
@@ -87,6 +101,14 @@ function session(options: WorkerOptions, previous: Replica | null, keep: (replic
         finish({ kind: 'refused', message: `bad frame from coordinator (${detail})` });
         socket.close(CloseCode.protocolError, 'bad frame');
       }
+    });
+    socket.on('unexpected-response', (_request, response) => {
+      // A refused upgrade (401 wrong token, 503 full) is final: say why instead of retrying forever.
+      let body = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => { body += chunk; }).on('end', () => {
+        finish({ kind: 'refused', message: new UpgradeRefused(response.statusCode ?? 0, body.trim() || (response.statusMessage ?? '')).message });
+        socket.terminate();
+      });
     });
     socket.on('error', (error) => finish({ kind: 'lost', wasWelcomed, detail: (error as NodeJS.ErrnoException).code ?? error.message }));
     socket.on('close', (code, reason) => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { KERNEL_CHOICES, selectGemm, type KernelChoice } from '../shared/kernel/select.js';
 import { usage } from '../shared/usage-error.js';
@@ -8,6 +9,17 @@ interface WorkerArgs {
   name?: string;
   kernel: string;
   giveUpAfter: number;
+  token?: string;
+  ca?: string;
+  insecureSkipVerify: boolean;
+}
+
+function readCa(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    return usage(`--ca ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
 }
 
 export const workerCommand = {
@@ -17,6 +29,9 @@ export const workerCommand = {
     .option('connect', { type: 'string', demandOption: true, describe: 'Coordinator URL, ws://HOST:PORT' })
     .option('name', { type: 'string', describe: 'Name shown by the coordinator (default: host/pid)' })
     .option('kernel', { type: 'string', default: 'auto', choices: ['auto', 'blas', 'js'], describe: 'Matrix kernel: OpenBLAS when available (auto), or plain JS' })
+    .option('token', { type: 'string', describe: 'The coordinator\'s shared secret (env NABLA_TOKEN); proven by HMAC, never sent' })
+    .option('ca', { type: 'string', describe: 'PEM CA certificate to trust for wss:// (e.g. the coordinator\'s self-signed certificate)' })
+    .option('insecure-skip-verify', { type: 'boolean', default: false, describe: 'Do not verify the coordinator\'s TLS certificate (testing only)' })
     .option('give-up-after', { type: 'number', default: 0, describe: 'Exit 1 after this many seconds without reaching a coordinator (0: keep retrying)' })
     .example('$0 worker --connect ws://10.0.0.5:8080', 'join the coordinator on 10.0.0.5'),
   handler: async (args: WorkerArgs) => {
@@ -24,7 +39,7 @@ export const workerCommand = {
     if (!KERNEL_CHOICES.includes(args.kernel as KernelChoice)) usage(`--kernel must be one of ${KERNEL_CHOICES.join(', ')}`);
     const gemm = selectGemm(args.kernel as KernelChoice);
     process.exitCode = await runWorker({
-      url: args.connect, name: args.name ?? defaultWorkerName(), gemm,
+      url: args.connect, token: args.token ?? null, ca: args.ca ? readCa(args.ca) : null, insecureSkipVerify: args.insecureSkipVerify, name: args.name ?? defaultWorkerName(), gemm,
       initialRetryMs: 200, maxRetryMs: 5000, giveUpMs: args.giveUpAfter * 1000,
       log: (line) => process.stderr.write(`${line}\n`),
     });

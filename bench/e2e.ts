@@ -1,0 +1,90 @@
+/**
+ * Section 2: end to end. Runs the real CLI, `nabla train --json --workers K …`, and reads the `epoch` events'
+ * samplesPerSecond (training wall time only; evaluation excluded). The rate reported is the median over epochs
+ * 2..E: epoch 1 carries JIT warm-up and the workers' first allocations.
+ */
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import type { NetCase } from './nets.js';
+import { median } from './timing.js';
+
+const cliPath = fileURLToPath(new URL('../bin/nabla.js', import.meta.url));
+
+export interface E2eConfig {
+  net: NetCase;
+  workers: number;
+  /** Value for --kernel. */
+  kernel: 'auto' | 'js';
+  epochs: number;
+}
+
+export interface E2eResult {
+  net: string;
+  sizes: number[];
+  batch: number;
+  workers: number;
+  kernelOption: string;
+  /** What the coordinator's `start` event reports (the kernel local workers were told to use). */
+  kernel: string | null;
+  epochs: number;
+  epochRates: number[];
+  /** Median of epochs 2..E (all epochs when E = 1). */
+  samplesPerSecond: number;
+  wallSeconds: number;
+  testAccuracy: number | null;
+  paramHash: string | null;
+  command: string;
+  error?: string;
+}
+
+interface EpochEvent { event: 'epoch'; epoch: number; samplesPerSecond: number; testAccuracy: number | null; paramHash: string }
+
+export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eResult> {
+  const { net, workers, kernel, epochs } = config;
+  const args = [
+    cliPath, 'train', '--json', '--workers', String(workers), '--epochs', String(epochs), '--data', 'mnist',
+    '--sizes', net.sizes.join(','), '--batch', String(net.batch), '--seed', '1',
+  ];
+  if (kernel !== 'auto') args.push('--kernel', kernel);
+  const command = `node dist/bin/nabla.js ${args.slice(1).join(' ')}`;
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (text: string) => { stderr = (stderr + text).slice(-4000); });
+  const epochRates: number[] = [];
+  let startKernel: string | null = null;
+  let last: EpochEvent | null = null;
+  const lines = createInterface({ input: child.stdout });
+  lines.on('line', (line) => {
+    if (!line.startsWith('{')) return;
+    let event: { event?: string; kernel?: string };
+    try {
+      event = JSON.parse(line) as { event?: string };
+    } catch {
+      return;
+    }
+    if (event.event === 'start') startKernel = event.kernel ?? null;
+    if (event.event === 'epoch') {
+      last = event as EpochEvent;
+      epochRates.push(last.samplesPerSecond);
+    }
+  });
+  const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    child.once('close', (c, s) => resolve([c, s])); // after stdout has ended, so every line was read
+  });
+  clearTimeout(timer);
+  const measured = epochRates.length > 1 ? epochRates.slice(1) : epochRates;
+  const result: E2eResult = {
+    net: net.label, sizes: [...net.sizes], batch: net.batch, workers, kernelOption: kernel, kernel: startKernel, epochs,
+    epochRates, samplesPerSecond: median(measured), wallSeconds: (performance.now() - started) / 1000,
+    testAccuracy: (last as EpochEvent | null)?.testAccuracy ?? null, paramHash: (last as EpochEvent | null)?.paramHash ?? null, command,
+  };
+  if (code !== 0 || epochRates.length < epochs) {
+    result.error = `exit ${code ?? signal}${signal === 'SIGTERM' ? ` (timed out after ${timeoutMs / 1000} s)` : ''}; ` +
+      `${epochRates.length}/${epochs} epochs; stderr: ${stderr.trim().split('\n').slice(-5).join(' | ')}`;
+  }
+  return result;
+}

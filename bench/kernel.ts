@@ -1,0 +1,214 @@
+/**
+ * Section 1: the worker's backprop kernel alone, in this process, on one thread.
+ * - plain: one batched backprop over the whole mini-batch (loadRows + backpropSums, as the worker would do without
+ *   fixed chunks);
+ * - deterministic: the worker's real path, ShardComputer.compute over the full chunk range (each fixed chunk
+ *   separately, then the chunk sums added along the fixed tree).
+ * The two are interleaved round by round so background load hits both alike; each rate is the median of its rounds.
+ */
+import { loadBundledMnist } from '../shared/data/mnist.js';
+import { gatherSamples, loadRows, type SampleSet } from '../shared/data/samples.js';
+import type { Gemm } from '../shared/kernel/gemm.js';
+import { selectGemm } from '../shared/kernel/select.js';
+import { backpropSums } from '../shared/network/backprop.js';
+import { initParams } from '../shared/network/init.js';
+import { outputSize, zeroParams } from '../shared/network/layout.js';
+import { createWorkspace, layerViews } from '../shared/network/workspace.js';
+import { PROTOCOL_VERSION, type Shard } from '../shared/protocol/messages.js';
+import { chunkCount } from '../shared/reduction/tree.js';
+import { DEFAULT_MAX_CHUNKS } from '../coordinator/cluster.js';
+import { ShardComputer } from '../worker/compute.js';
+import { exactFlopsPerSample, nominalFlopsPerSample, type NetCase } from './nets.js';
+import { median, perSecond, runFor } from './timing.js';
+
+export interface KernelOptions {
+  /** Measured milliseconds per (net, kernel, mode), split into `rounds`. */
+  budgetMs: number;
+  rounds: number;
+  warmupMs: number;
+  /** Measured milliseconds for the 1024³ dgemm (at least one call is always made). */
+  dgemmBudgetMs: number;
+}
+
+export interface KernelResult {
+  net: string;
+  sizes: number[];
+  batch: number;
+  kernel: string;
+  chunks: number;
+  plainSamplesPerSecond: number;
+  deterministicSamplesPerSecond: number;
+  /** Time per sample, deterministic / plain (> 1: determinism costs that factor). */
+  determinismCost: number;
+  plainRounds: number[];
+  deterministicRounds: number[];
+  nominalFlopsPerSample: number;
+  exactFlopsPerSample: number;
+  /** Of the deterministic (real worker) path, with the nominal 6·W count. */
+  gflopsNominal: number;
+  gflopsExact: number;
+  /** gflopsNominal / the same kernel's 1024³ dgemm GFLOPS, measured in this run. */
+  fractionOfDgemm: number;
+  /** Largest |plain − deterministic| / max|plain| over ∇w of one mini-batch: both paths compute the same sums. */
+  agreement: number;
+}
+
+export interface DgemmResult {
+  kernel: string;
+  n: number;
+  calls: number;
+  gflops: number;
+  threads: number | undefined;
+}
+
+export interface KernelSection {
+  kernels: { name: string; available: boolean; note: string }[];
+  dgemm: DgemmResult[];
+  results: KernelResult[];
+}
+
+interface KernelEntry {
+  name: string;
+  available: boolean;
+  note: string;
+  gemm?: Gemm;
+}
+
+/** Loads the kernels to compare: js always, openblas when nblas loads. */
+export function availableKernels(): KernelEntry[] {
+  const list: KernelEntry[] = [{ name: 'js', available: true, note: 'plain TypeScript loops', gemm: selectGemm('js') }];
+  try {
+    const blas = selectGemm('blas') as Gemm & { threads?: number };
+    list.push({ name: blas.name, available: true, note: `nblas → cblas_dgemm, OPENBLAS_NUM_THREADS=${blas.threads ?? '?'}`, gemm: blas });
+  } catch (error) {
+    const cause = (error as Error).cause instanceof Error ? ` (${((error as Error).cause as Error).message.split('\n')[0]})` : '';
+    list.push({ name: 'blas', available: false, note: `skipped: ${(error as Error).message}${cause}` });
+  }
+  return list;
+}
+
+export function runKernelSection(nets: readonly NetCase[], options: KernelOptions, log: (line: string) => void): KernelSection {
+  const kernels = availableKernels();
+  const dgemm: DgemmResult[] = [];
+  const results: KernelResult[] = [];
+  for (const k of kernels) {
+    if (!k.available || !k.gemm) {
+      log(`  ${k.name}: ${k.note}`);
+      continue;
+    }
+    const d = measureDgemm(k.gemm, 1024, options.dgemmBudgetMs);
+    dgemm.push(d);
+    log(`  ${k.name}: dgemm 1024³ ${d.gflops.toFixed(2)} GFLOPS (${d.calls} call${d.calls === 1 ? '' : 's'})`);
+    for (const net of nets) {
+      const r = measureNet(net, k.gemm, d.gflops, options);
+      results.push(r);
+      log(`  ${k.name} ${net.label}: plain ${Math.round(r.plainSamplesPerSecond)}/s, deterministic ${Math.round(r.deterministicSamplesPerSecond)}/s`);
+    }
+  }
+  return { kernels: kernels.map(({ name, available, note }) => ({ name, available, note })), dgemm, results };
+}
+
+/** C = A·B for n×n matrices through the kernel's validated dgemm, after one untimed warm-up call on a smaller size. */
+export function measureDgemm(gemm: Gemm, n: number, budgetMs: number): DgemmResult {
+  const a = randomMatrix(n * n, 1), b = randomMatrix(n * n, 2), c = new Float64Array(n * n);
+  const warm = Math.min(n, 256);
+  gemm.dgemm(false, false, warm, warm, warm, 1, a, warm, b, warm, 0, c, warm);
+  const t = runFor(budgetMs, () => {
+    gemm.dgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n);
+    return 1;
+  });
+  return { kernel: gemm.name, n, calls: t.units, gflops: (2 * n ** 3 * t.units) / (t.ms * 1e6), threads: (gemm as { threads?: number }).threads };
+}
+
+function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: KernelOptions): KernelResult {
+  const { layout, batch: m } = net;
+  const nOut = outputSize(layout);
+  const chunks = chunkCount(m, DEFAULT_MAX_CHUNKS);
+  const train = loadBundledMnist().train;
+  const batches = Math.floor(train.count / m);
+  const sets: SampleSet[] = [];
+  const shards: Shard[] = [];
+  for (let t = 0; t < batches; t++) {
+    const set = gatherSamples(train, null, t * m, m);
+    sets.push(set);
+    shards.push({
+      type: 'shard', v: PROTOCOL_VERSION, step: t, shardId: t, version: 0, batchSize: m, chunks, chunkStart: 0, chunkEnd: chunks,
+      x: set.x, xDivisor: set.xDivisor, labels: set.labels, y: set.y,
+    });
+  }
+  const replica = layerViews(layout, initParams(layout, 1));
+
+  // plain: the whole mini-batch in one batched pass
+  const ws = createWorkspace(layout, m);
+  const nabla = layerViews(layout, zeroParams(layout));
+  let tPlain = 0;
+  const plain = (): number => {
+    const set = sets[tPlain++ % batches];
+    loadRows(set, null, 0, m, ws.activations[0], ws.targets, nOut);
+    backpropSums(gemm, replica, ws, m, nabla);
+    return m;
+  };
+  // deterministic: the worker's real path
+  const computer = new ShardComputer(layout, gemm);
+  let tDet = 0;
+  let lastBlocks = computer.compute(replica, shards[0]);
+  const deterministic = (): number => {
+    lastBlocks = computer.compute(replica, shards[tDet++ % batches]);
+    return m;
+  };
+
+  // Agreement on mini-batch 0 (before timing, so both see the same batch).
+  tPlain = 0;
+  plain();
+  tDet = 0;
+  deterministic();
+  const agreement = relativeDifference(nabla.params.weights, lastBlocks[0].nablaW);
+
+  runFor(options.warmupMs, plain);
+  runFor(options.warmupMs, deterministic);
+  const plainRounds: number[] = [];
+  const detRounds: number[] = [];
+  const perRound = options.budgetMs / options.rounds / 2;
+  for (let r = 0; r < options.rounds; r++) {
+    // Alternate which goes first, so a burst of background load is not always charged to the same mode.
+    if (r % 2 === 0) {
+      plainRounds.push(perSecond(runFor(perRound, plain)));
+      detRounds.push(perSecond(runFor(perRound, deterministic)));
+    } else {
+      detRounds.push(perSecond(runFor(perRound, deterministic)));
+      plainRounds.push(perSecond(runFor(perRound, plain)));
+    }
+  }
+  const plainSps = median(plainRounds);
+  const detSps = median(detRounds);
+  const nominal = nominalFlopsPerSample(layout);
+  const exact = exactFlopsPerSample(layout);
+  const gflopsNominal = (detSps * nominal) / 1e9;
+  return {
+    net: net.label, sizes: [...net.sizes], batch: m, kernel: gemm.name, chunks,
+    plainSamplesPerSecond: plainSps, deterministicSamplesPerSecond: detSps, determinismCost: plainSps / detSps,
+    plainRounds, deterministicRounds: detRounds,
+    nominalFlopsPerSample: nominal, exactFlopsPerSample: exact,
+    gflopsNominal, gflopsExact: (detSps * exact) / 1e9, fractionOfDgemm: gflopsNominal / dgemmGflops, agreement,
+  };
+}
+
+function relativeDifference(a: Float64Array, b: Float64Array): number {
+  let scale = 0, diff = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(a[i]));
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+  }
+  return scale === 0 ? diff : diff / scale;
+}
+
+/** Deterministic values in [0, 1) (a tiny LCG; the values do not matter, only that they are not denormal). */
+function randomMatrix(length: number, seed: number): Float64Array {
+  const out = new Float64Array(length);
+  let s = seed >>> 0;
+  for (let i = 0; i < length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 32;
+  }
+  return out;
+}
