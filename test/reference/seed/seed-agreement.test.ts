@@ -16,7 +16,9 @@ import { runNabla } from '../../support/cluster.js';
 const SEED_SCRIPT = fileURLToPath(new URL('./network.py', import.meta.url));
 const TOLERANCE = 1e-9;
 
-const numpyCheck = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
+// Debian's python3-numpy lives with /usr/bin/python3; a python3 earlier on PATH (pyenv, venv) may lack it.
+const PYTHON = ['/usr/bin/python3', 'python3'].find((python) => spawnSync(python, ['-c', 'import numpy']).status === 0) ?? 'python3';
+const numpyCheck = spawnSync(PYTHON, ['-c', 'import numpy'], { encoding: 'utf8' });
 const hasNumpy = numpyCheck.status === 0;
 const skipReason = hasNumpy ? '' : `python3 with numpy is not available (${numpyCheck.error?.message ?? numpyCheck.stderr.trim()}); apt-get install python3-numpy`;
 
@@ -50,7 +52,7 @@ function gaussianModel(sizes: number[], seed: number): ModelJson {
 
 /** The seed's run: resolves when network.py has written `out`, rejects with its stderr otherwise. */
 function runSeed(args: { init: string; csv: string; epochs: number; batch: number; eta: number; out: string }): Promise<void> {
-  const child = spawn('python3', [SEED_SCRIPT, '--init', args.init, '--csv', args.csv, '--epochs', String(args.epochs),
+  const child = spawn(PYTHON, [SEED_SCRIPT, '--init', args.init, '--csv', args.csv, '--epochs', String(args.epochs),
     '--batch', String(args.batch), '--eta', String(args.eta), '--out', args.out], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
