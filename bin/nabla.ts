@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { coordinatorCommand, trainCommand } from '../coordinator/command.js';
+import { coordinatorCommand, trainCommand, verifyCommand } from '../coordinator/command.js';
 import { DataError } from '../shared/data/errors.js';
 import { UsageError } from '../shared/usage-error.js';
 import { workerCommand } from '../worker/command.js';
@@ -14,6 +14,7 @@ async function main(): Promise<void> {
       .command(trainCommand)
       .command(coordinatorCommand)
       .command(workerCommand)
+      .command(verifyCommand)
       .demandCommand(1, 'Choose a command; try --help')
       .env('NABLA')
       .strict()

@@ -2,6 +2,7 @@ import type { Argv } from 'yargs';
 import { DEFAULT_MAX_CHUNKS } from './cluster.js';
 import { toTrainingConfig, type TrainingArgs } from './config.js';
 import { runTraining } from './run.js';
+import { runVerify } from './verify.js';
 import { usage } from '../shared/usage-error.js';
 import { DEFAULT_CHECK_TOLERANCE } from './reference/compare.js';
 
@@ -68,5 +69,26 @@ export const coordinatorCommand = {
     .example('$0 coordinator --listen 0.0.0.0:8080 --sizes 784,30,10', 'then on each machine: $0 worker --connect ws://HOST:8080'),
   handler: async (args: TrainingArgs) => {
     process.exitCode = await runTraining(toTrainingConfig(args), 0);
+  },
+};
+
+export const verifyCommand = {
+  command: 'verify',
+  describe: 'Run one mini-batch through a cluster and through TensorFlow.js autodiff, and compare every gradient',
+  builder: (y: Argv) => y
+    .option('model', { type: 'string', demandOption: true, describe: 'Model file (as written by --save)' })
+    .option('data', { type: 'string', default: 'mnist', describe: 'Data: mnist, idx:DIR, csv:FILE; the first --batch samples are used' })
+    .option('batch', { type: 'number', default: 10, describe: 'Samples in the mini-batch' })
+    .option('workers', { type: 'number', default: 2, describe: 'Local worker processes' })
+    .option('chunks', { type: 'number', default: DEFAULT_MAX_CHUNKS, describe: 'Fixed chunks per mini-batch' })
+    .option('tolerance', { type: 'number', default: DEFAULT_CHECK_TOLERANCE, describe: 'Largest accepted relative error' })
+    .example('$0 verify --model model.json --data mnist --batch 100 --workers 3', 'exit 0 when the cluster agrees with TF.js'),
+  handler: async (args: { model: string; data: string; batch: number; workers: number; chunks: number; tolerance: number }) => {
+    for (const name of ['batch', 'workers', 'chunks'] as const) {
+      if (!Number.isInteger(args[name]) || args[name] < 1) usage(`--${name} must be a positive integer, got ${args[name]}`);
+    }
+    process.exitCode = await runVerify({
+      modelPath: args.model, dataSpec: args.data, batch: args.batch, workers: args.workers, tolerance: args.tolerance, chunks: args.chunks,
+    }, (line) => process.stdout.write(`${line}\n`));
   },
 };

@@ -10,6 +10,8 @@ export interface RunningProcess {
   /** Every JSON event printed so far (stdout lines that parse). */
   readonly events: Array<Record<string, unknown>>;
   stderr(): string;
+  /** Everything printed on stdout so far. */
+  stdout(): string;
   /** Resolves with the first event matching `predicate`, or rejects on exit/timeout with stderr attached. */
   waitFor(predicate: (event: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<Record<string, unknown>>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -23,9 +25,11 @@ export function startNabla(args: string[], options: { stdin?: string } = {}): Ru
   else child.stdin.end();
   const events: Array<Record<string, unknown>> = [];
   let stderr = '';
+  let stdout = '';
   const waiters = new Set<() => void>();
   child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
   createInterface({ input: child.stdout }).on('line', (line) => {
+    stdout += `${line}\n`;
     try {
       events.push(JSON.parse(line));
     } catch {
@@ -44,6 +48,7 @@ export function startNabla(args: string[], options: { stdin?: string } = {}): Ru
   return {
     child, events, exited,
     stderr: () => stderr,
+    stdout: () => stdout,
     kill: (signal = 'SIGTERM') => { if (!hasExited) child.kill(signal); },
     waitFor(predicate, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
@@ -67,7 +72,7 @@ export async function runNabla(args: string[], options: { stdin?: string; timeou
   const timer = setTimeout(() => proc.kill('SIGKILL'), options.timeoutMs ?? 120_000);
   const { code, signal } = await proc.exited;
   clearTimeout(timer);
-  return { code, signal, events: proc.events, stderr: proc.stderr() };
+  return { code, signal, events: proc.events, stderr: proc.stderr(), stdout: proc.stdout() };
 }
 
 export interface Cluster {

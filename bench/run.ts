@@ -1,0 +1,250 @@
+/**
+ * `npm run bench` (after `npm run build`): one invocation, every number measured in the same run, so every claim
+ * below is a ratio of two measurements taken minutes apart on the same machine under the same load.
+ *
+ *   1. kernel alone: the worker's backprop (plain batched vs the deterministic chunked path), GFLOPS vs a 1024³ dgemm
+ *   2. end to end: real `nabla train --json` runs with 1 and 2 local workers
+ *   3. peers: the seed in numpy, numpy batched, PyTorch single process and DDP (gloo, 2 × 1 thread)
+ *   4. a table per net, and bench/results/latest.json
+ *
+ * Options: --quick (shorter budgets, fewer runs), --only kernel,e2e,peers (a subset of sections).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runE2e, type E2eConfig, type E2eResult } from './e2e.js';
+import { runKernelSection, type KernelSection } from './kernel.js';
+import { exactFlopsPerSample, NETS, nominalFlopsPerSample, type NetCase } from './nets.js';
+import { exportTrainingData, peerSpecs, planPeers, probePythons, removeData, runPeer, type PeerPlan, type PeerResult } from './peers.js';
+import { fmtRate, fmtRatio, table } from './timing.js';
+
+const resultsPath = fileURLToPath(new URL('../../bench/results/latest.json', import.meta.url));
+
+interface Options {
+  quick: boolean;
+  sections: Set<string>;
+}
+
+function parseOptions(argv: string[]): Options {
+  const quick = argv.includes('--quick');
+  const onlyIndex = argv.indexOf('--only');
+  const sections = new Set(onlyIndex >= 0 ? (argv[onlyIndex + 1] ?? '').split(',') : ['kernel', 'e2e', 'peers']);
+  for (const arg of argv) {
+    if (arg.startsWith('--') && !['--quick', '--only'].includes(arg)) {
+      console.error(`bench: unknown option ${arg}; use --quick and/or --only kernel,e2e,peers`);
+      process.exit(2);
+    }
+  }
+  return { quick, sections };
+}
+
+const say = (line = ''): void => { process.stdout.write(line + '\n'); };
+
+async function main(): Promise<void> {
+  const options = parseOptions(process.argv.slice(2));
+  const { quick } = options;
+  const started = Date.now();
+  const load0 = loadavg();
+  say(`Nabla bench — ${new Date().toISOString()}${quick ? ' (--quick)' : ''}`);
+  say(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; node ${process.version}; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}`);
+  say(`nets: ${NETS.map((n) => n.label).join(' and ')}; data: the bundled MNIST digits (8000 training rows)`);
+  say(`OpenBLAS overrides in this environment: OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}, ` +
+    `OPENBLAS_L2_SIZE=${process.env.OPENBLAS_L2_SIZE ?? '(unset)'}; left as they are for Node (and for Debian's numpy/PyTorch), unset for the current numpy only`);
+
+  // ── 1. Kernel ───────────────────────────────────────────────────────────────────────────────────────────────
+  let kernel: KernelSection | null = null;
+  if (options.sections.has('kernel')) {
+    say();
+    say('── 1. Kernel alone: one thread, this process, gradient sums of one mini-batch (no update) ──');
+    kernel = runKernelSection(NETS, quick
+      ? { budgetMs: 1200, rounds: 3, warmupMs: 150, dgemmBudgetMs: 300 }
+      : { budgetMs: 3000, rounds: 3, warmupMs: 300, dgemmBudgetMs: 1000 }, (line) => say(line));
+    say(`  nblas loads: ${blasLibrariesInThisProcess().join(', ') || '(no BLAS library mapped)'}`);
+    say();
+    say(table([
+      ['net', 'kernel', 'chunks', 'plain/s', 'determ./s', 'det/plain time', 'GFLOPS 6W', 'GFLOPS exact', 'dgemm 1024³', 'kernel/dgemm', 'agree'],
+      ...kernel.results.map((r) => {
+        const d = kernel?.dgemm.find((x) => x.kernel === r.kernel);
+        return [r.net, r.kernel, String(r.chunks), fmtRate(r.plainSamplesPerSecond), fmtRate(r.deterministicSamplesPerSecond),
+          fmtRatio(r.determinismCost), r.gflopsNominal.toFixed(2), r.gflopsExact.toFixed(2), d ? d.gflops.toFixed(2) : '—',
+          `${(r.fractionOfDgemm * 100).toFixed(1)}%`, r.agreement.toExponential(0)];
+      }),
+    ]));
+    say('  plain = loadRows + one backpropSums over the whole mini-batch; determ. = ShardComputer.compute over chunks 0..K');
+    say('  (each fixed chunk its own batched pass, chunk sums added along the fixed tree): the worker\'s real path.');
+    say('  det/plain time = time per sample deterministic ÷ plain: the cost of bit-identical results in the kernel.');
+    say(`  GFLOPS 6W: 6 × weightCount flops per sample (2 for w·a forward, 4 for δᵀ·a and δ·w backward), of the deterministic`);
+    say(`  path; exact: 6W − 2W₁ (no δ·w for the first layer): ${NETS.map((n) => `${n.label} ${nominalFlopsPerSample(n.layout)} vs ${exactFlopsPerSample(n.layout)}`).join('; ')}.`);
+    say('  kernel/dgemm = GFLOPS 6W ÷ one 1024³ dgemm through the same validated binding, in this run. agree = max|Δ∇w|/max|∇w|, plain vs determ.');
+  }
+
+  // ── 2. End to end ────────────────────────────────────────────────────────────────────────────────────────────
+  const e2e: E2eResult[] = [];
+  if (options.sections.has('e2e')) {
+    say();
+    say('── 2. End to end: `nabla train --json --workers K` (coordinator + K local worker processes over loopback WebSocket) ──');
+    for (const config of e2eConfigs(quick)) {
+      if (config === null) continue;
+      if ('skip' in config) {
+        say(`  ${config.skip}`);
+        continue;
+      }
+      const r = await runE2e(config, 180_000);
+      e2e.push(r);
+      say(`  ${r.net} K=${r.workers} --kernel ${r.kernelOption} (${r.kernel ?? '?'}): ${fmtRate(r.samplesPerSecond)} samples/s; epochs ${r.epochRates.map((x) => Math.round(x)).join(', ')}; ${r.wallSeconds.toFixed(1)} s wall${r.error ? `; ERROR ${r.error}` : ''}`);
+    }
+    say();
+    const rows: string[][] = [['net', 'kernel', 'workers', 'samples/s', 'K=2 ÷ K=1', 'epochs used', 'test acc.', 'paramHash']];
+    for (const r of e2e) {
+      const one = e2e.find((x) => x.net === r.net && x.kernelOption === r.kernelOption && x.workers === 1);
+      rows.push([r.net, r.kernel ?? r.kernelOption, String(r.workers), fmtRate(r.samplesPerSecond),
+        r.workers > 1 && one ? fmtRatio(r.samplesPerSecond / one.samplesPerSecond) : '',
+        r.epochRates.length > 1 ? `2..${r.epochRates.length} (median)` : `${r.epochRates.length}`,
+        r.testAccuracy === null ? '—' : r.testAccuracy.toFixed(3), r.paramHash ?? '—']);
+    }
+    say(table(rows));
+    say('  samples/s = the epoch events\' samplesPerSecond (training wall time, evaluation excluded), median of epochs 2..E;');
+    say('  epoch 1 is left out (JIT warm-up). Same paramHash for K=1 and K=2 = bit-identical parameters after the run.');
+  }
+
+  // ── 3. Peers ─────────────────────────────────────────────────────────────────────────────────────────────────
+  const peers: PeerResult[] = [];
+  let plan: PeerPlan | null = null;
+  if (options.sections.has('peers')) {
+    say();
+    say('── 3. Peers in Python (bench/python/), same data, one thread per process ──');
+    plan = planPeers(probePythons());
+    for (const note of plan.notes) say(`  ${note}`);
+    if (plan.numpy) say(`  current numpy: ${plan.numpy.executable} (Python ${plan.numpy.version}, numpy ${plan.numpy.numpy}); run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (that command only)`);
+    if (plan.debianNumpy) say(`  Debian numpy: ${plan.debianNumpy.executable} (numpy ${plan.debianNumpy.numpy}); environment kept, as for Node`);
+    else say('  Debian numpy (the same OpenBLAS as nblas) not found as a separate interpreter: that row is skipped');
+    if (plan.torch) say(`  PyTorch: ${plan.torch.executable} (torch ${plan.torch.torch}); environment kept (it loads Debian's OpenBLAS, like nblas)`);
+    const seconds = quick ? 1.5 : 4;
+    const warmup = quick ? 0.5 : 1;
+    const dataDir = exportTrainingData();
+    try {
+      for (const net of NETS) {
+        for (const spec of peerSpecs(plan, net, !quick)) {
+          const r = await runPeer(spec, dataDir, seconds, warmup, 120_000);
+          peers.push(r);
+          const core = r.blas?.map((b) => `${b.core}${b.threads !== undefined ? `/${b.threads}t` : ''}`).filter((x, i, all) => all.indexOf(x) === i).join(',') ?? '';
+          say(`  ${net.label} ${r.label}: ${r.error ? `FAILED ${r.error}` : `${fmtRate(r.samplesPerSecond)} samples/s (${r.steps} steps in ${r.seconds?.toFixed(1)} s; OpenBLAS core ${core || '?'})`}`);
+        }
+      }
+    } finally {
+      removeData(dataDir);
+    }
+    say(`  measured ${seconds} s per run after ${warmup} s of warm-up; samples/s counts global samples (DDP: each rank m/2).`);
+    say('  OpenBLAS core read in each child (threadpoolctl if installed, else openblas_get_corename via ctypes).');
+  }
+
+  // ── 4. Per-net summary ───────────────────────────────────────────────────────────────────────────────────────
+  say();
+  say('── 4. Summary per net (all measured in this run) ──');
+  const summary = NETS.map((net) => summarise(net, kernel, e2e, peers));
+  for (const s of summary) {
+    say();
+    say(`${s.net}   A = ${s.baselineA.label}${s.baselineA.value === null ? ' (not measured)' : ''}; B = ${s.baselineB.label}${s.baselineB.value === null ? ' (not measured)' : ''}`);
+    say(table([['configuration', 'procs×thr', 'samples/s', '÷ A', '÷ B'],
+      ...s.rows.map((r) => [r.label, r.procs, fmtRate(r.samplesPerSecond), fmtRatio(r.vsA), fmtRatio(r.vsB)])]));
+    for (const line of s.notes) say(`  ${line}`);
+  }
+  say();
+  say('  Kernel rows compute gradient sums only (no update, no data shuffling); every other row trains (update included).');
+
+  const seconds = (Date.now() - started) / 1000;
+  const results = {
+    when: new Date(started).toISOString(), quick, seconds, node: process.version, cpus: cpus().length, cpuModel: cpus()[0]?.model,
+    loadAverageStart: load0, loadAverageEnd: loadavg(),
+    env: { OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE ?? null, OPENBLAS_L2_SIZE: process.env.OPENBLAS_L2_SIZE ?? null, OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? null },
+    nodeBlasLibraries: blasLibrariesInThisProcess(),
+    flops: { formula: 'nominal 6·weightCount per sample; exact 6·W − 2·W1', perNet: NETS.map((n) => ({ net: n.label, nominal: nominalFlopsPerSample(n.layout), exact: exactFlopsPerSample(n.layout) })) },
+    kernel, e2e, peers: { plan, results: peers }, summary,
+  };
+  mkdirSync(dirname(resultsPath), { recursive: true });
+  writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
+  say();
+  say(`wrote ${resultsPath}; total ${seconds.toFixed(0)} s; load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+}
+
+type E2eItem = E2eConfig | { skip: string } | null;
+
+function e2eConfigs(quick: boolean): E2eItem[] {
+  const [small, big] = NETS;
+  const items: E2eItem[] = [];
+  for (const net of [small, big]) {
+    for (const workers of [1, 2]) items.push({ net, workers, kernel: 'auto', epochs: quick ? 3 : 4 });
+  }
+  for (const net of [small, big]) {
+    const jsEpochs = net === small ? (quick ? 2 : 4) : 3;
+    if (quick && net === big) {
+      items.push({ skip: `${net.label} --kernel js: skipped with --quick (about 10 s per epoch)` });
+      continue;
+    }
+    for (const workers of [1, 2]) items.push({ net, workers, kernel: 'js', epochs: jsEpochs });
+  }
+  return items;
+}
+
+interface SummaryRow { label: string; procs: string; samplesPerSecond: number | null; vsA: number | null; vsB: number | null }
+interface NetSummary {
+  net: string;
+  baselineA: { label: string; value: number | null };
+  baselineB: { label: string; value: number | null };
+  rows: SummaryRow[];
+  notes: string[];
+}
+
+function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[], peers: PeerResult[]): NetSummary {
+  const peer = (id: string): PeerResult | undefined => peers.find((p) => p.net === net.label && p.id === id);
+  const a = peer('numpy-batched-f64')?.samplesPerSecond ?? null;
+  const b = peer('torch-ddp-f32')?.samplesPerSecond ?? null;
+  const rows: SummaryRow[] = [];
+  const add = (label: string, procs: string, sps: number | null | undefined): void => {
+    const v = sps ?? null;
+    rows.push({ label, procs, samplesPerSecond: v, vsA: v !== null && a ? v / a : null, vsB: v !== null && b ? v / b : null });
+  };
+  const notes: string[] = [];
+  for (const r of kernel?.results.filter((x) => x.net === net.label) ?? []) {
+    add(`Nabla kernel ${r.kernel}, plain batched`, '1×1', r.plainSamplesPerSecond);
+    add(`Nabla kernel ${r.kernel}, deterministic (${r.chunks} chunks + tree)`, '1×1', r.deterministicSamplesPerSecond);
+    notes.push(`determinism cost (${r.kernel}): ${r.determinismCost.toFixed(2)}× the time per sample of the plain pass; ` +
+      `kernel ${r.gflopsNominal.toFixed(2)} GFLOPS (6W) = ${(r.fractionOfDgemm * 100).toFixed(1)}% of this kernel's 1024³ dgemm`);
+  }
+  for (const r of e2e.filter((x) => x.net === net.label)) {
+    add(`nabla train, ${r.kernel ?? r.kernelOption}, ${r.workers} worker${r.workers > 1 ? 's' : ''}${r.error ? ' (FAILED)' : ''}`, `${r.workers}×1 +coord`, r.error ? null : r.samplesPerSecond);
+  }
+  for (const p of peers.filter((x) => x.net === net.label)) {
+    add(`${p.label}${p.error ? ' (FAILED)' : ''}`, `${p.procs}×1`, p.samplesPerSecond);
+  }
+  const bestE2e = e2e.filter((x) => x.net === net.label && !x.error).sort((x, y) => y.samplesPerSecond - x.samplesPerSecond)[0];
+  if (bestE2e && b) notes.push(`best nabla train (${bestE2e.kernel}, ${bestE2e.workers} workers) ÷ PyTorch DDP f32: ${fmtRatio(bestE2e.samplesPerSecond / b)}`);
+  const ddp64 = peer('torch-ddp-f64')?.samplesPerSecond;
+  if (bestE2e && ddp64) notes.push(`best nabla train ÷ PyTorch DDP f64 (same precision as Nabla): ${fmtRatio(bestE2e.samplesPerSecond / ddp64)}`);
+  const k1 = e2e.find((x) => x.net === net.label && x.workers === 1 && x.kernel === 'openblas' && !x.error);
+  const kd = kernel?.results.find((x) => x.net === net.label && x.kernel === 'openblas');
+  if (k1 && kd) notes.push(`nabla train K=1 (openblas) reaches ${(100 * k1.samplesPerSecond / kd.deterministicSamplesPerSecond).toFixed(0)}% of the deterministic kernel alone: the rest is coordinator, protocol and update`);
+  return {
+    net: net.label,
+    baselineA: { label: 'numpy batched float64, 1 thread (current numpy)', value: a },
+    baselineB: { label: 'PyTorch DDP gloo 2×1 float32', value: b },
+    rows, notes,
+  };
+}
+
+/** The BLAS shared objects mapped into this process (after nblas loaded): which library Node's kernel really calls. */
+function blasLibrariesInThisProcess(): string[] {
+  try {
+    const maps = readFileSync('/proc/self/maps', 'utf8').split('\n');
+    const libs = maps.map((l) => l.split(/\s+/).pop() ?? '').filter((p) => /blas/i.test(p) && p.startsWith('/'));
+    return [...new Set(libs)];
+  } catch {
+    return [];
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
