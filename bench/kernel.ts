@@ -49,6 +49,9 @@ export interface KernelResult {
   gflopsExact: number;
   /** gflopsNominal / the same kernel's 1024³ dgemm GFLOPS, measured in this run. */
   fractionOfDgemm: number;
+  /** The same two numbers for the plain batched pass. */
+  gflopsNominalPlain: number;
+  fractionOfDgemmPlain: number;
   /** Largest |plain − deterministic| / max|plain| over ∇w of one mini-batch: both paths compute the same sums. */
   agreement: number;
 }
@@ -189,7 +192,8 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
     plainSamplesPerSecond: plainSps, deterministicSamplesPerSecond: detSps, determinismCost: plainSps / detSps,
     plainRounds, deterministicRounds: detRounds,
     nominalFlopsPerSample: nominal, exactFlopsPerSample: exact,
-    gflopsNominal, gflopsExact: (detSps * exact) / 1e9, fractionOfDgemm: gflopsNominal / dgemmGflops, agreement,
+    gflopsNominal, gflopsExact: (detSps * exact) / 1e9, fractionOfDgemm: gflopsNominal / dgemmGflops,
+    gflopsNominalPlain: (plainSps * nominal) / 1e9, fractionOfDgemmPlain: (plainSps * nominal) / 1e9 / dgemmGflops, agreement,
   };
 }
 

@@ -52,7 +52,7 @@ export interface PeerResult {
   samplesPerSecond: number | null;
   steps?: number;
   seconds?: number;
-  blas?: { lib?: string; core?: string; config?: string; threads?: number }[];
+  blas?: { source?: string; lib?: string; core?: string; config?: string; threads?: number }[];
   raw?: unknown;
   error?: string;
 }

@@ -63,20 +63,21 @@ async function main(): Promise<void> {
     say(`  nblas loads: ${blasLibrariesInThisProcess().join(', ') || '(no BLAS library mapped)'}`);
     say();
     say(table([
-      ['net', 'kernel', 'chunks', 'plain/s', 'determ./s', 'det/plain time', 'GFLOPS 6W', 'GFLOPS exact', 'dgemm 1024³', 'kernel/dgemm', 'agree'],
+      ['net', 'kernel', 'chunks', 'plain/s', 'determ./s', 'det/plain time', 'GFLOPS 6W plain|det', 'det exact', 'dgemm 1024³', 'of dgemm plain|det', 'agree'],
       ...kernel.results.map((r) => {
         const d = kernel?.dgemm.find((x) => x.kernel === r.kernel);
         return [r.net, r.kernel, String(r.chunks), fmtRate(r.plainSamplesPerSecond), fmtRate(r.deterministicSamplesPerSecond),
-          fmtRatio(r.determinismCost), r.gflopsNominal.toFixed(2), r.gflopsExact.toFixed(2), d ? d.gflops.toFixed(2) : '—',
-          `${(r.fractionOfDgemm * 100).toFixed(1)}%`, r.agreement.toExponential(0)];
+          fmtRatio(r.determinismCost), `${r.gflopsNominalPlain.toFixed(2)} | ${r.gflopsNominal.toFixed(2)}`, r.gflopsExact.toFixed(2),
+          d ? d.gflops.toFixed(2) : '—', `${(r.fractionOfDgemmPlain * 100).toFixed(0)}% | ${(r.fractionOfDgemm * 100).toFixed(0)}%`, r.agreement.toExponential(0)];
       }),
     ]));
     say('  plain = loadRows + one backpropSums over the whole mini-batch; determ. = ShardComputer.compute over chunks 0..K');
     say('  (each fixed chunk its own batched pass, chunk sums added along the fixed tree): the worker\'s real path.');
     say('  det/plain time = time per sample deterministic ÷ plain: the cost of bit-identical results in the kernel.');
-    say(`  GFLOPS 6W: 6 × weightCount flops per sample (2 for w·a forward, 4 for δᵀ·a and δ·w backward), of the deterministic`);
-    say(`  path; exact: 6W − 2W₁ (no δ·w for the first layer): ${NETS.map((n) => `${n.label} ${nominalFlopsPerSample(n.layout)} vs ${exactFlopsPerSample(n.layout)}`).join('; ')}.`);
-    say('  kernel/dgemm = GFLOPS 6W ÷ one 1024³ dgemm through the same validated binding, in this run. agree = max|Δ∇w|/max|∇w|, plain vs determ.');
+    say(`  GFLOPS 6W: 6 × weightCount flops per sample (2 for w·a forward, 4 for δᵀ·a and δ·w backward); det exact: the`);
+    say(`  deterministic path counted as 6W − 2W₁ (no δ·w for the first layer): ${NETS.map((n) => `${n.label} ${nominalFlopsPerSample(n.layout)} vs ${exactFlopsPerSample(n.layout)}`).join('; ')}.`);
+    say('  of dgemm = GFLOPS 6W ÷ a 1024³ dgemm (C = A·B, 2n³ flops) through the same validated binding, in this run.');
+    say('  agree = max|Δ∇w| / max|∇w| between plain and deterministic on one mini-batch (same sums, other rounding order).');
   }
 
   // ── 2. End to end ────────────────────────────────────────────────────────────────────────────────────────────
@@ -128,15 +129,16 @@ async function main(): Promise<void> {
         for (const spec of peerSpecs(plan, net, !quick)) {
           const r = await runPeer(spec, dataDir, seconds, warmup, 120_000);
           peers.push(r);
-          const core = r.blas?.map((b) => `${b.core}${b.threads !== undefined ? `/${b.threads}t` : ''}`).filter((x, i, all) => all.indexOf(x) === i).join(',') ?? '';
-          say(`  ${net.label} ${r.label}: ${r.error ? `FAILED ${r.error}` : `${fmtRate(r.samplesPerSecond)} samples/s (${r.steps} steps in ${r.seconds?.toFixed(1)} s; OpenBLAS core ${core || '?'})`}`);
+          const core = r.blas?.map((b) => `${b.core} ${b.config?.split(/\s+/)[1] ?? ''}, ${b.threads ?? '?'} thread(s), via ${b.source ?? '?'}`)
+            .filter((x, i, all) => all.indexOf(x) === i).join('; ') ?? '';
+          say(`  ${net.label} ${r.label}: ${r.error ? `FAILED ${r.error}` : `${fmtRate(r.samplesPerSecond)} samples/s (${r.steps} steps in ${r.seconds?.toFixed(1)} s; OpenBLAS ${core || '?'})`}`);
         }
       }
     } finally {
       removeData(dataDir);
     }
     say(`  measured ${seconds} s per run after ${warmup} s of warm-up; samples/s counts global samples (DDP: each rank m/2).`);
-    say('  OpenBLAS core read in each child (threadpoolctl if installed, else openblas_get_corename via ctypes).');
+    say('  OpenBLAS core/version/threads read inside each child: threadpoolctl when installed, else openblas_get_corename/_config via ctypes.');
   }
 
   // ── 4. Per-net summary ───────────────────────────────────────────────────────────────────────────────────────
@@ -145,9 +147,12 @@ async function main(): Promise<void> {
   const summary = NETS.map((net) => summarise(net, kernel, e2e, peers));
   for (const s of summary) {
     say();
-    say(`${s.net}   A = ${s.baselineA.label}${s.baselineA.value === null ? ' (not measured)' : ''}; B = ${s.baselineB.label}${s.baselineB.value === null ? ' (not measured)' : ''}`);
-    say(table([['configuration', 'procs×thr', 'samples/s', '÷ A', '÷ B'],
-      ...s.rows.map((r) => [r.label, r.procs, fmtRate(r.samplesPerSecond), fmtRatio(r.vsA), fmtRatio(r.vsB)])]));
+    say(`${s.net}`);
+    for (const [key, base] of [['A', s.baselineA], ['B', s.baselineB], ['C', s.baselineC]] as const) {
+      say(`  ${key} = ${base.label}: ${base.value === null ? 'not measured' : `${fmtRate(base.value)} samples/s`}`);
+    }
+    say(table([['configuration', 'procs×thr', 'samples/s', '÷ A', '÷ B', '÷ C'],
+      ...s.rows.map((r) => [r.label, r.procs, fmtRate(r.samplesPerSecond), fmtRatio(r.vsA), fmtRatio(r.vsB), fmtRatio(r.vsC)])]));
     for (const line of s.notes) say(`  ${line}`);
   }
   say();
@@ -187,11 +192,12 @@ function e2eConfigs(quick: boolean): E2eItem[] {
   return items;
 }
 
-interface SummaryRow { label: string; procs: string; samplesPerSecond: number | null; vsA: number | null; vsB: number | null }
+interface SummaryRow { label: string; procs: string; samplesPerSecond: number | null; vsA: number | null; vsB: number | null; vsC: number | null }
 interface NetSummary {
   net: string;
   baselineA: { label: string; value: number | null };
   baselineB: { label: string; value: number | null };
+  baselineC: { label: string; value: number | null };
   rows: SummaryRow[];
   notes: string[];
 }
@@ -200,17 +206,22 @@ function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[],
   const peer = (id: string): PeerResult | undefined => peers.find((p) => p.net === net.label && p.id === id);
   const a = peer('numpy-batched-f64')?.samplesPerSecond ?? null;
   const b = peer('torch-ddp-f32')?.samplesPerSecond ?? null;
+  const c = peer('numpy-debian-f64')?.samplesPerSecond ?? null;
   const rows: SummaryRow[] = [];
   const add = (label: string, procs: string, sps: number | null | undefined): void => {
     const v = sps ?? null;
-    rows.push({ label, procs, samplesPerSecond: v, vsA: v !== null && a ? v / a : null, vsB: v !== null && b ? v / b : null });
+    rows.push({
+      label, procs, samplesPerSecond: v,
+      vsA: v !== null && a ? v / a : null, vsB: v !== null && b ? v / b : null, vsC: v !== null && c ? v / c : null,
+    });
   };
   const notes: string[] = [];
   for (const r of kernel?.results.filter((x) => x.net === net.label) ?? []) {
     add(`Nabla kernel ${r.kernel}, plain batched`, '1×1', r.plainSamplesPerSecond);
     add(`Nabla kernel ${r.kernel}, deterministic (${r.chunks} chunks + tree)`, '1×1', r.deterministicSamplesPerSecond);
-    notes.push(`determinism cost (${r.kernel}): ${r.determinismCost.toFixed(2)}× the time per sample of the plain pass; ` +
-      `kernel ${r.gflopsNominal.toFixed(2)} GFLOPS (6W) = ${(r.fractionOfDgemm * 100).toFixed(1)}% of this kernel's 1024³ dgemm`);
+    notes.push(`determinism cost (${r.kernel}): ${r.determinismCost.toFixed(2)}× the time per sample of the plain pass; kernel (6W) ` +
+      `${r.gflopsNominalPlain.toFixed(2)} GFLOPS plain = ${(r.fractionOfDgemmPlain * 100).toFixed(0)}%, ${r.gflopsNominal.toFixed(2)} deterministic = ` +
+      `${(r.fractionOfDgemm * 100).toFixed(0)}% of this kernel's 1024³ dgemm`);
   }
   for (const r of e2e.filter((x) => x.net === net.label)) {
     add(`nabla train, ${r.kernel ?? r.kernelOption}, ${r.workers} worker${r.workers > 1 ? 's' : ''}${r.error ? ' (FAILED)' : ''}`, `${r.workers}×1 +coord`, r.error ? null : r.samplesPerSecond);
@@ -219,7 +230,7 @@ function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[],
     add(`${p.label}${p.error ? ' (FAILED)' : ''}`, `${p.procs}×1`, p.samplesPerSecond);
   }
   const bestE2e = e2e.filter((x) => x.net === net.label && !x.error).sort((x, y) => y.samplesPerSecond - x.samplesPerSecond)[0];
-  if (bestE2e && b) notes.push(`best nabla train (${bestE2e.kernel}, ${bestE2e.workers} workers) ÷ PyTorch DDP f32: ${fmtRatio(bestE2e.samplesPerSecond / b)}`);
+  if (bestE2e && b) notes.push(`best nabla train (${bestE2e.kernel}, K=${bestE2e.workers}) ÷ PyTorch DDP f32: ${fmtRatio(bestE2e.samplesPerSecond / b)}`);
   const ddp64 = peer('torch-ddp-f64')?.samplesPerSecond;
   if (bestE2e && ddp64) notes.push(`best nabla train ÷ PyTorch DDP f64 (same precision as Nabla): ${fmtRatio(bestE2e.samplesPerSecond / ddp64)}`);
   const k1 = e2e.find((x) => x.net === net.label && x.workers === 1 && x.kernel === 'openblas' && !x.error);
@@ -229,6 +240,7 @@ function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[],
     net: net.label,
     baselineA: { label: 'numpy batched float64, 1 thread (current numpy)', value: a },
     baselineB: { label: 'PyTorch DDP gloo 2×1 float32', value: b },
+    baselineC: { label: "numpy float64 on Debian's OpenBLAS 0.3.21, the library nblas calls (same precision, same BLAS)", value: c },
     rows, notes,
   };
 }

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createTlsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { NONCE_PATH, NonceStore, verifyAuthorization } from '../shared/auth.js';
+import { NONCE_PATH, NonceStore, verifyAuthorization, type Role } from '../shared/auth.js';
 import type { SampleSet } from '../shared/data/samples.js';
 import type { ParamLayout, Params } from '../shared/network/layout.js';
 import { encode, decodeToCoordinator, maxPayloadBytes } from '../shared/protocol/codec.js';
@@ -13,6 +13,8 @@ import {
 import { chunkCount, chunkOffset } from '../shared/reduction/tree.js';
 import type { Reporter } from './events.js';
 import { StepRun, type StepHost, type StepResult, type StepWorker } from './step.js';
+import { newShardTiming, StepTimer, type ShardTiming } from './step-timing.js';
+import type { WorkerStatus } from '../shared/protocol/status.js';
 
 export interface ClusterOptions {
   layout: ParamLayout;
@@ -32,12 +34,16 @@ export interface ClusterOptions {
   reporter: Reporter;
 }
 
-/** A connected worker, as the coordinator sees it. */
+/** A connection, as the coordinator sees it: a worker, or once its hello says so, a read-only monitor. */
 interface WorkerLink extends StepWorker {
   readonly socket: WebSocket;
   readonly address: string;
   name: string;
   kernel: string;
+  role: 'worker' | 'monitor' | null;
+  /** The role its token handshake proved (null without a token). */
+  readonly provenRole: Role | null;
+  /** A worker that has been welcomed and holds the current parameters. */
   isReady: boolean;
   /** Its results were accepted at least once (its kernel then counts for the mixed-kernel warning). */
   hasContributed: boolean;
@@ -45,6 +51,7 @@ interface WorkerLink extends StepWorker {
   lastSeenMs: number;
   weight: number;
   stats: { shards: number; samples: number; computeMs: number; bytesIn: number; bytesOut: number };
+  timing: ShardTiming;
 }
 
 /** The samples at mini-batch positions [offset, offset + count), in order. */
@@ -69,6 +76,11 @@ export class Cluster implements StepHost {
   private isStopping = false;
   private readonly nonces = new NonceStore();
   private readonly joinWaiters = new Set<() => void>();
+  private readonly monitors = new Set<WorkerLink>();
+  /** The role each authenticated upgrade proved; its hello must claim the same (a monitor token can't compute). */
+  private readonly provenRoles = new WeakMap<IncomingMessage, Role>();
+  private latestStatus: Buffer | null = null;
+  readonly timer = new StepTimer();
   workersSeen = 0;
   port = 0;
 
@@ -107,8 +119,10 @@ export class Cluster implements StepHost {
   private refusalOf(request: IncomingMessage): { status: number; reason: string } | null {
     if (this.wss.clients.size >= this.options.maxConnections) return { status: 503, reason: `too many connections (limit ${this.options.maxConnections})` };
     if (this.options.token === null) return null;
-    const failure = verifyAuthorization(request.headers.authorization, this.options.token, this.nonces);
-    return failure === null ? null : { status: 401, reason: failure };
+    const verdict = verifyAuthorization(request.headers.authorization, this.options.token, this.nonces);
+    if ('failure' in verdict) return { status: 401, reason: verdict.failure };
+    this.provenRoles.set(request, verdict.role);
+    return null;
   }
 
   /** Plain HTTP: a health check for containers, and nonces for the token handshake. */
@@ -125,8 +139,13 @@ export class Cluster implements StepHost {
     return [...this.links.values()].filter((link) => link.isReady).length;
   }
 
+  /** Workers that can take a shard, each weighted by its measured speed (the mean speed until it has one). */
   readyWorkers(): WorkerLink[] {
-    return [...this.links.values()].filter((link) => link.isReady);
+    const ready = [...this.links.values()].filter((link) => link.isReady);
+    const measured = ready.filter((link) => link.timing.samplesPerSecond > 0);
+    const meanSpeed = measured.reduce((sum, link) => sum + link.timing.samplesPerSecond, 0) / Math.max(1, measured.length);
+    for (const link of ready) link.weight = link.timing.samplesPerSecond || meanSpeed || 1;
+    return ready;
   }
 
   /** Resolves once at least `count` workers are connected, saying what it waits for. */
@@ -142,9 +161,12 @@ export class Cluster implements StepHost {
     const chunks = chunkCount(batchSize, this.options.maxChunks);
     const run = new StepRun(this, step, this.version, batchSize, chunks, () => ++this.shardCounter);
     this.current = { run, samples };
+    this.timer.stepStarted();
     run.dispatch();
     try {
-      return await run.done;
+      const result = await run.done;
+      this.timer.stepFinished([...this.links.values()].map((link) => link.timing));
+      return result;
     } finally {
       this.current = null;
     }
@@ -170,6 +192,7 @@ export class Cluster implements StepHost {
     const frame = encode({ type: 'shard', v: PROTOCOL_VERSION, ...tag, x: samples.x, xDivisor: samples.xDivisor, labels: samples.labels, y: samples.y });
     link.stats.shards++;
     link.stats.samples += samples.count;
+    this.timer.shardSent(link.timing, tag.chunkEnd - tag.chunkStart, samples.count);
     this.send(link, frame);
     return true;
   }
@@ -186,7 +209,7 @@ export class Cluster implements StepHost {
     clearInterval(this.heartbeat);
     const frame = encode({ type: 'done', v: PROTOCOL_VERSION, reason });
     for (const link of this.links.values()) {
-      if (link.isReady) this.send(link, frame);
+      if (link.role !== null) this.send(link, frame);
       link.socket.close(CloseCode.normal, 'training finished');
     }
     for (const socket of this.wss.clients) socket.close(CloseCode.normal, 'training finished');
@@ -200,9 +223,9 @@ export class Cluster implements StepHost {
   private onConnection(socket: WebSocket, request: IncomingMessage): void {
     const address = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
     const link: WorkerLink = {
-      id: `w${++this.workerCounter}`, socket, address, name: '', kernel: '', isReady: false, hasContributed: false,
+      id: `w${++this.workerCounter}`, socket, address, name: '', kernel: '', role: null, provenRole: this.provenRoles.get(request) ?? null, isReady: false, hasContributed: false,
       connectedAtMs: Date.now(), lastSeenMs: Date.now(), weight: 1,
-      stats: { shards: 0, samples: 0, computeMs: 0, bytesIn: 0, bytesOut: 0 },
+      stats: { shards: 0, samples: 0, computeMs: 0, bytesIn: 0, bytesOut: 0 }, timing: newShardTiming(),
     };
     this.links.set(link.id, link);
     socket.on('message', (bytes: RawData, isBinary) => this.onFrame(link, bytes, isBinary));
@@ -219,8 +242,12 @@ export class Cluster implements StepHost {
     try {
       if (!isBinary) throw new ProtocolError('malformed', 'text frames are not part of the protocol; send msgpack in binary frames');
       message = decodeToCoordinator(frame, this.options.layout);
-      if (!link.isReady && message.type !== 'hello') throw new ProtocolError('unexpected', `the first message must be "hello", got "${message.type}"`);
-      if (link.isReady && message.type === 'hello') throw new ProtocolError('unexpected', 'hello sent twice');
+      if (link.role === null && message.type !== 'hello') throw new ProtocolError('unexpected', `the first message must be "hello", got "${message.type}"`);
+      if (link.role !== null && message.type === 'hello') throw new ProtocolError('unexpected', 'hello sent twice');
+      if (link.role === 'monitor') throw new ProtocolError('unexpected', `monitors are read-only; "${message.type}" is not accepted from a monitor`);
+      if (message.type === 'hello' && link.provenRole !== null && message.role !== link.provenRole) {
+        throw new ProtocolError('bad-field', `hello says role "${message.role}" but the handshake proved "${link.provenRole}"`);
+      }
       this.dispatch(link, message);
     } catch (error) {
       if (error instanceof ProtocolError) this.reject(link, error.code, error.message);
@@ -231,10 +258,12 @@ export class Cluster implements StepHost {
   private dispatch(link: WorkerLink, message: ToCoordinator): void {
     switch (message.type) {
       case 'hello':
-        return this.welcome(link, message.name, message.kernel);
+        return message.role === 'monitor' ? this.welcomeMonitor(link, message.name) : this.welcome(link, message.name, message.kernel);
       case 'gradients':
+        if (!this.current?.run.onGradients(link.id, message)) return;
         link.stats.computeMs += message.computeMs;
-        if (this.current?.run.onGradients(link.id, message) && !link.hasContributed) {
+        this.timer.resultArrived(link.timing, message.computeMs);
+        if (!link.hasContributed) {
           link.hasContributed = true;
           this.noteKernel(link.kernel);
         }
@@ -249,7 +278,40 @@ export class Cluster implements StepHost {
     }
   }
 
+  private welcomeMonitor(link: WorkerLink, name: string): void {
+    link.role = 'monitor';
+    link.name = name;
+    this.monitors.add(link);
+    if (this.latestStatus) this.send(link, this.latestStatus);
+  }
+
+  /** Sends one encoded status frame to every monitor (the feed encodes once, whatever their number). */
+  publishStatus(frame: Buffer): void {
+    this.latestStatus = frame;
+    for (const monitor of this.monitors) {
+      // A monitor that cannot keep up skips snapshots rather than queueing them in our memory.
+      if (monitor.socket.bufferedAmount < 4 * frame.length) this.send(monitor, frame);
+    }
+  }
+
+  monitorCount(): number {
+    return this.monitors.size;
+  }
+
+  /** The per-worker rows of the monitor feed. */
+  workerStatuses(nowMs = Date.now()): WorkerStatus[] {
+    return this.readyWorkers().map((link) => ({
+      id: link.id, name: link.name, address: link.address, kernel: link.kernel,
+      state: this.current?.run.holdsShard(link.id) ? 'busy' : 'idle',
+      chunks: link.timing.chunks, samplesPerSecond: link.timing.samplesPerSecond,
+      computeMs: link.timing.computeMs, transferMs: link.timing.transferMs, waitMs: link.timing.waitMs,
+      bytesIn: link.stats.bytesIn, bytesOut: link.stats.bytesOut, shards: link.stats.shards, samples: link.stats.samples,
+      heartbeatAgeMs: nowMs - link.lastSeenMs,
+    }));
+  }
+
   private welcome(link: WorkerLink, name: string, kernel: string): void {
+    link.role = 'worker';
     link.name = name;
     link.kernel = kernel;
     this.send(link, encode({
@@ -287,6 +349,7 @@ export class Cluster implements StepHost {
 
   private dropLink(link: WorkerLink, reason: string): void {
     if (!this.links.delete(link.id)) return;
+    this.monitors.delete(link);
     const wasReady = link.isReady;
     link.isReady = false;
     if (link.socket.readyState === WebSocket.OPEN) link.socket.terminate();
@@ -309,7 +372,7 @@ export class Cluster implements StepHost {
       if (link) this.reject(link, 'too-many-faults', `no result for its shard within ${shardTimeoutMs / 1000} s`);
     }
     for (const link of this.links.values()) {
-      if (!link.isReady && now - link.connectedAtMs > heartbeatTimeoutMs) {
+      if (link.role === null && now - link.connectedAtMs > heartbeatTimeoutMs) {
         this.reject(link, 'unexpected', `no hello within ${heartbeatTimeoutMs / 1000} s of connecting`);
       } else if (now - link.lastSeenMs > heartbeatTimeoutMs) {
         this.dropLink(link, `no heartbeat for ${heartbeatTimeoutMs / 1000} s`);

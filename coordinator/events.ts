@@ -8,7 +8,7 @@ export type TrainEvent =
   | { event: 'rejected'; address: string; reason: string }
   | { event: 'warning'; message: string }
   | { event: 'error'; message: string }
-  | { event: 'step'; step: number; epoch: number; batchSize: number; cost: number; paramHash: string; workers: number; ms: number; reissued: number; dropped: number }
+  | { event: 'step'; step: number; epoch: number; batchSize: number; cost: number; paramHash: string | null; workers: number; ms: number; reissued: number; dropped: number }
   | { event: 'epoch'; epoch: number; steps: number; testAccuracy: number | null; testCost: number | null; trainCost: number; samplesPerSecond: number; trainSeconds: number; evalSeconds: number; paramHash: string }
   | { event: 'reference'; step: number; backend: string; maxAbsError: number; maxRelError: number; ok: boolean; tolerance: number; referenceMs: number }
   | { event: 'saved'; path: string }

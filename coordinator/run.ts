@@ -13,12 +13,17 @@ import { LiveReferenceCheck, ReferenceMismatchError } from './live-check.js';
 import type { TrainingConfig } from './config.js';
 import { jsonReporter, type Reporter } from './events.js';
 import { humanReporter } from './human-reporter.js';
+import { MonitorFeed, teeReporter } from './monitor-feed.js';
+
+/** How often the monitor feed computes and sends a snapshot. */
+const MONITOR_INTERVAL_MS = 500;
 import { spawnLocalWorkers, type LocalWorkers } from './local-workers.js';
 import { train } from './trainer.js';
 
 /** Runs a whole job: load data, start the coordinator, (optionally) local workers, train, save. Returns the exit code. */
 export async function runTraining(config: TrainingConfig, localWorkers: number): Promise<number> {
-  const reporter: Reporter = config.json ? jsonReporter() : humanReporter();
+  const feed = new MonitorFeed(MONITOR_INTERVAL_MS);
+  const reporter: Reporter = teeReporter(config.json ? jsonReporter() : humanReporter(), feed);
   const gemm = selectGemm(config.kernel);
   const { layout } = config;
   const dataset = await loadInputs(config);
@@ -37,6 +42,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
   });
   const check = config.checkEvery > 0 ? await LiveReferenceCheck.start(config.checkEvery, config.checkTolerance, config.onMismatch, reporter) : null;
   const port = await cluster.start(params, resumeFrom?.step ?? 0);
+  feed.attach(cluster);
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
   const scheme = config.tls ? 'wss' : 'ws';
   reporter.emit({ event: 'listening', url: `${scheme}://${shownHost}:${port}`, host: config.host, port });
@@ -61,7 +67,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     await cluster.waitForWorkers(config.minWorkers);
     const summary = await train({
       layout, params, train: dataset.train, test: dataset.test, epochs: config.epochs, batch: config.batch,
-      eta: config.eta, seed: config.seed, shuffle: config.shuffle, reportSteps: config.json, resumeFrom, check,
+      eta: config.eta, seed: config.seed, shuffle: config.shuffle, hashSteps: config.json, resumeFrom, check,
       afterStep: (position, current) => {
         const isLast = position.epoch > config.epochs;
         if (config.checkpointDir && (position.step % config.checkpointEvery === 0 || isLast)) {
@@ -88,6 +94,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     reporter.emit({ event: 'error', message: `${error.message}; training stopped (--on-mismatch warn keeps going)` });
     return 1;
   } finally {
+    feed.stop();
     await check?.close();
     process.off('SIGINT', stopOnSignal);
     process.off('SIGTERM', stopOnSignal);

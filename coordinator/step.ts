@@ -84,6 +84,11 @@ export class StepRun {
     }
   }
 
+  holdsShard(workerId: string): boolean {
+    for (const shard of this.outstanding.values()) if (shard.workerId === workerId) return true;
+    return false;
+  }
+
   /** Workers holding a shard sent more than `timeoutMs` ago: alive (they answer pings) but not delivering. */
   overdueWorkers(nowMs: number, timeoutMs: number): string[] {
     return [...this.outstanding.values()].filter((shard) => nowMs - shard.sentAtMs > timeoutMs).map((shard) => shard.workerId);

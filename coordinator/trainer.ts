@@ -19,8 +19,8 @@ export interface TrainPlan {
   eta: number;
   seed: number;
   shuffle: boolean;
-  /** Emit a `step` event for every step (JSON mode). */
-  reportSteps: boolean;
+  /** Fingerprint the parameters after every step (`paramHash` in step events; JSON mode). */
+  hashSteps: boolean;
   /** Where to continue from (a checkpoint); null starts at epoch 1. */
   resumeFrom: TrainPosition | null;
   /** The TF.js reference check, or null when --check-every is 0. */
@@ -106,12 +106,11 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
       plan.check?.throwIfMismatched();
       const isEpochEnd = position.from === data.count;
       plan.afterStep?.(isEpochEnd ? nextEpoch(position, rng) : { ...position }, params);
-      if (plan.reportSteps) {
-        reporter.emit({
-          event: 'step', step: position.step, epoch: position.epoch, batchSize: m, cost: result.sum.cost / m, paramHash: paramHash(params),
-          workers: cluster.workerCount(), ms: performance.now() - stepStart, reissued: result.reissued, dropped: result.dropped,
-        });
-      }
+      reporter.emit({
+        event: 'step', step: position.step, epoch: position.epoch, batchSize: m, cost: result.sum.cost / m,
+        paramHash: plan.hashSteps ? paramHash(params) : null,
+        workers: cluster.workerCount(), ms: performance.now() - stepStart, reissued: result.reissued, dropped: result.dropped,
+      });
       reporter.progress?.(position.epoch, epochs, Math.ceil(position.from / batch), stepsPerEpoch,
         ((position.from - firstFrom) / (performance.now() - epochStart)) * 1000);
     }

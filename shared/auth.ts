@@ -7,7 +7,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
  */
 export const AUTH_SCHEME = 'Nabla-HMAC';
 export const NONCE_PATH = '/auth/nonce';
-export type Role = 'worker';
+export type Role = 'worker' | 'monitor';
 
 export function authMac(token: string, role: Role, nonce: string): string {
   return createHmac('sha256', token).update(`nabla-auth/1|${role}|${nonce}`).digest('hex');
@@ -54,16 +54,16 @@ export class NonceStore {
   }
 }
 
-/** Checks an Authorization header against the token; returns why it fails, or null when it is valid. */
-export function verifyAuthorization(header: string | undefined, token: string, nonces: NonceStore): string | null {
+/** Checks an Authorization header against the token: the role it proved, or why it fails. */
+export function verifyAuthorization(header: string | undefined, token: string, nonces: NonceStore): { role: Role } | { failure: string } {
   const auth = parseAuthorization(header);
-  if (!auth) return 'missing credentials: start the worker with --token (or NABLA_TOKEN) set to the coordinator\'s token';
-  if (auth.role !== 'worker') return `unknown role "${auth.role.slice(0, 20)}"`;
-  if (!nonces.consume(auth.nonce)) return 'unknown, expired or already used nonce (a replayed handshake?)';
-  const expected = Buffer.from(authMac(token, 'worker', auth.nonce), 'hex');
+  if (!auth) return { failure: 'missing credentials: start the worker or monitor with --token (or NABLA_TOKEN) set to the coordinator\'s token' };
+  if (auth.role !== 'worker' && auth.role !== 'monitor') return { failure: `unknown role "${auth.role.slice(0, 20)}"` };
+  if (!nonces.consume(auth.nonce)) return { failure: 'unknown, expired or already used nonce (a replayed handshake?)' };
+  const expected = Buffer.from(authMac(token, auth.role, auth.nonce), 'hex');
   const given = Buffer.from(auth.mac, 'hex');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return 'wrong token';
-  return null;
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { failure: 'wrong token' };
+  return { role: auth.role };
 }
 
 /** Whether a listen host only accepts connections from this machine (no token needed there by default). */

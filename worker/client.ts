@@ -7,7 +7,7 @@ import { decodeToWorker, encode } from '../shared/protocol/codec.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
 import { assertNever, CloseCode, PROTOCOL_VERSION, type Shard, type ToWorker } from '../shared/protocol/messages.js';
 import { ShardComputer } from './compute.js';
-import { openSocket, UpgradeRefused } from './connect.js';
+import { openSocket, UpgradeRefused } from '../shared/connect.js';
 
 export interface WorkerOptions {
   url: string;
@@ -74,7 +74,7 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
 async function session(options: WorkerOptions, previous: Replica | null, keep: (replica: Replica) => void): Promise<SessionEnd> {
   let socket: WebSocket;
   try {
-    socket = await openSocket({ ...options, maxPayloadBytes: MAX_INCOMING_BYTES });
+    socket = await openSocket({ ...options, role: 'worker', maxPayloadBytes: MAX_INCOMING_BYTES });
   } catch (error) {
     if (error instanceof UpgradeRefused) return { kind: 'refused', message: error.message };
     return { kind: 'lost', wasWelcomed: false, detail: (error as NodeJS.ErrnoException).code ?? (error as Error).message };

@@ -2,13 +2,13 @@ import { Packr } from 'msgpackr';
 import type { ParamLayout } from '../network/layout.js';
 import { chunkOffset } from '../reduction/tree.js';
 import { fail, ProtocolError } from './errors.js';
-import type { ToCoordinator, ToWorker } from './messages.js';
+import type { ToCoordinator, ToMonitor, ToWorker } from './messages.js';
 import { parseToCoordinator, parseToWorker } from './validate.js';
 
 /** One configured codec for both sides: typed arrays travel as typed arrays and arrive as aligned copies. */
 const packr = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: true });
 
-export const encode = (message: ToWorker | ToCoordinator): Buffer => packr.pack(message);
+export const encode = (message: ToWorker | ToCoordinator | ToMonitor): Buffer => packr.pack(message);
 
 function unpack(bytes: Uint8Array): unknown {
   try {

@@ -3,6 +3,7 @@
  * typed arrays. Rule for `v`: a new optional field keeps the version; a rename, removal or change of meaning bumps it.
  */
 import type { InputArray } from '../data/samples.js';
+import type { StatusSnapshot } from './status.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -10,8 +11,8 @@ type Envelope<T extends string> = { type: T; v: number };
 /** Every shard and result is traceable and deduplicable by (step, shardId, version). */
 type Tag = { step: number; shardId: number; version: number };
 
-/** First frame from a worker. */
-export type Hello = Envelope<'hello'> & { role: 'worker'; name: string; kernel: string };
+/** First frame from a worker or a (read-only) monitor. */
+export type Hello = Envelope<'hello'> & { role: 'worker' | 'monitor'; name: string; kernel: string };
 
 /** The coordinator's answer: the job and the current parameters. */
 export type Welcome = Envelope<'welcome'> & {
@@ -46,6 +47,9 @@ export type BlockSum = { level: number; index: number; cost: number; nablaW: Flo
 /** A shard's result: one sum per aligned block of its chunk range, left to right. */
 export type Gradients = Envelope<'gradients'> & Tag & { blocks: BlockSum[]; computeMs: number };
 
+/** The monitor feed: a snapshot of the cluster, sent to monitors once per interval. */
+export type Status = Envelope<'status'> & { snapshot: StatusSnapshot };
+
 /** Training is over; the worker may exit. */
 export type Done = Envelope<'done'> & { reason: string };
 
@@ -56,6 +60,7 @@ export type FailureCode =
 export type Failure = Envelope<'failure'> & { code: FailureCode; message: string };
 
 export type ToWorker = Welcome | ParamsUpdate | Shard | Done | Failure;
+export type ToMonitor = Status | Done | Failure;
 export type ToCoordinator = Hello | Gradients | Failure;
 
 /** WebSocket close codes we use. */

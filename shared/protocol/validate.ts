@@ -112,11 +112,11 @@ export function parseToCoordinator(raw: unknown, layout: ParamLayout): ToCoordin
   const message = envelope(raw);
   switch (message.type) {
     case 'hello':
-      if (message.role !== 'worker') {
+      if (message.role !== 'worker' && message.role !== 'monitor') {
         const got = typeof message.role === 'string' ? `"${message.role.slice(0, 40)}"` : kindOf(message.role);
-        fail('bad-field', `hello.role must be "worker", got ${got}`);
+        fail('bad-field', `hello.role must be "worker" or "monitor", got ${got}`);
       }
-      return { type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: string(message, 'name'), kernel: string(message, 'kernel', 40) };
+      return { type: 'hello', v: PROTOCOL_VERSION, role: message.role, name: string(message, 'name'), kernel: string(message, 'kernel', 40) };
     case 'gradients':
       return gradients(message, layout);
     case 'failure':

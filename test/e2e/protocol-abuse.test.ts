@@ -183,10 +183,10 @@ const expectations: Expectation[] = [
     rejected: /hello/,
   },
   {
-    name: 'a hello with role monitor',
-    act: (a) => a.send({ ...hello, role: 'monitor' }),
+    name: 'a hello with an unknown role',
+    act: (a) => a.send({ ...hello, role: 'admin' }),
     closeCode: 1008,
-    failure: { code: 'bad-field', message: /role must be "worker"/ },
+    failure: { code: 'bad-field', message: /role must be "worker" or "monitor", got "admin"/ },
     rejected: /role/,
   },
   {

@@ -1,10 +1,15 @@
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { WebSocket } from 'ws';
-import { authorizationHeader, NONCE_PATH } from '../shared/auth.js';
+import { authorizationHeader, NONCE_PATH, type Role } from './auth.js';
 
+/**
+ * Opening a connection to a coordinator, shared by workers and monitors (the one place in shared/ that touches a
+ * socket: both clients must do the token handshake identically).
+ */
 export interface ConnectOptions {
   url: string;
+  role: Role;
   /** Shared secret proven with an HMAC over a coordinator nonce; null when the coordinator needs none. */
   token: string | null;
   /** PEM CA certificate(s) to trust for wss:// (a self-signed coordinator certificate, say). */
@@ -27,7 +32,7 @@ export async function openSocket(options: ConnectOptions): Promise<WebSocket> {
   const headers: Record<string, string> = {};
   if (options.token !== null) {
     const nonce = await fetchNonce(options.url, tls);
-    headers.authorization = authorizationHeader(options.token, 'worker', nonce);
+    headers.authorization = authorizationHeader(options.token, options.role, nonce);
   }
   return new WebSocket(options.url, { perMessageDeflate: false, maxPayload: options.maxPayloadBytes, headers, ...tls });
 }

@@ -1,0 +1,83 @@
+/** What the coordinator measures of one worker's last shard. */
+export interface ShardTiming {
+  sentAtMs: number;
+  arrivedAtMs: number;
+  chunks: number;
+  samples: number;
+  /** Compute time the worker reported. */
+  computeMs: number;
+  /** Round trip minus compute: encoding, the wire and queueing, both ways. */
+  transferMs: number;
+  /** Time it sat idle at the end of the step, waiting for the slowest worker. */
+  waitMs: number;
+  /** Smoothed compute speed, samples per second (0 until measured); sizes its next shards. */
+  samplesPerSecond: number;
+  /** Took part in the step in progress. */
+  isInStep: boolean;
+}
+
+export const newShardTiming = (): ShardTiming => ({
+  sentAtMs: 0, arrivedAtMs: 0, chunks: 0, samples: 0, computeMs: 0, transferMs: 0, waitMs: 0, samplesPerSecond: 0, isInStep: false,
+});
+
+/** Where steps' time goes, summed since the last take(): per step, the critical path split into its parts. */
+export interface StepTimeTotals {
+  steps: number;
+  computeMs: number;
+  transferMs: number;
+  reduceMs: number;
+  idleMs: number;
+}
+
+const SPEED_SMOOTHING = 0.2;
+
+/**
+ * Step timing for the monitor and for speed-based sharding. Per step: compute and transfer of the worker whose
+ * result arrived last (the critical path), idle as the mean time workers waited for it, and reduce-and-update as
+ * the coordinator's own time between the end of one step and the start of the next.
+ */
+export class StepTimer {
+  private stepStartMs = 0;
+  private lastStepEndMs = 0;
+  private totals: StepTimeTotals = { steps: 0, computeMs: 0, transferMs: 0, reduceMs: 0, idleMs: 0 };
+
+  stepStarted(nowMs = performance.now()): void {
+    this.stepStartMs = nowMs;
+    if (this.lastStepEndMs > 0) this.totals.reduceMs += nowMs - this.lastStepEndMs;
+  }
+
+  shardSent(timing: ShardTiming, chunks: number, samples: number, nowMs = performance.now()): void {
+    Object.assign(timing, { sentAtMs: nowMs, chunks, samples, isInStep: true });
+  }
+
+  resultArrived(timing: ShardTiming, computeMs: number, nowMs = performance.now()): void {
+    timing.arrivedAtMs = nowMs;
+    timing.computeMs = computeMs;
+    timing.transferMs = Math.max(0, nowMs - timing.sentAtMs - computeMs);
+    if (computeMs > 0) {
+      const speed = (timing.samples / computeMs) * 1000;
+      timing.samplesPerSecond = timing.samplesPerSecond === 0 ? speed : timing.samplesPerSecond + SPEED_SMOOTHING * (speed - timing.samplesPerSecond);
+    }
+  }
+
+  stepFinished(workers: ShardTiming[], nowMs = performance.now()): void {
+    const participants = workers.filter((timing) => timing.isInStep && timing.arrivedAtMs >= this.stepStartMs);
+    if (participants.length > 0) {
+      const last = participants.reduce((a, b) => (b.arrivedAtMs > a.arrivedAtMs ? b : a));
+      this.totals.computeMs += last.computeMs;
+      this.totals.transferMs += Math.max(0, last.arrivedAtMs - this.stepStartMs - last.computeMs);
+      for (const timing of participants) timing.waitMs = last.arrivedAtMs - timing.arrivedAtMs;
+      this.totals.idleMs += participants.reduce((sum, timing) => sum + timing.waitMs, 0) / participants.length;
+    }
+    for (const timing of workers) timing.isInStep = false;
+    this.totals.steps++;
+    this.lastStepEndMs = nowMs;
+  }
+
+  /** Totals since the last call, and a fresh start. */
+  take(): StepTimeTotals {
+    const totals = this.totals;
+    this.totals = { steps: 0, computeMs: 0, transferMs: 0, reduceMs: 0, idleMs: 0 };
+    return totals;
+  }
+}
