@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { contentionBetween, snapshot, type Contention } from './contention.js';
 import type { NetCase } from './nets.js';
 import { median } from './timing.js';
 
@@ -35,6 +36,8 @@ export interface E2eResult {
   testAccuracy: number | null;
   paramHash: string | null;
   command: string;
+  /** Other processes' CPU use during the whole run (start-up included). */
+  contention: Contention | null;
   error?: string;
 }
 
@@ -49,6 +52,7 @@ export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eR
   if (kernel !== 'auto') args.push('--kernel', kernel);
   const command = `node dist/bin/nabla.js ${args.slice(1).join(' ')}`;
   const started = performance.now();
+  const before = snapshot();
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
@@ -76,11 +80,12 @@ export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eR
     child.once('close', (c, s) => resolve([c, s])); // after stdout has ended, so every line was read
   });
   clearTimeout(timer);
+  const contention = contentionBetween(before, snapshot());
   const measured = epochRates.length > 1 ? epochRates.slice(1) : epochRates;
   const result: E2eResult = {
     net: net.label, sizes: [...net.sizes], batch: net.batch, workers, kernelOption: kernel, kernel: startKernel, epochs,
     epochRates, samplesPerSecond: median(measured), wallSeconds: (performance.now() - started) / 1000,
-    testAccuracy: (last as EpochEvent | null)?.testAccuracy ?? null, paramHash: (last as EpochEvent | null)?.paramHash ?? null, command,
+    testAccuracy: (last as EpochEvent | null)?.testAccuracy ?? null, paramHash: (last as EpochEvent | null)?.paramHash ?? null, command, contention,
   };
   if (code !== 0 || epochRates.length < epochs) {
     result.error = `exit ${code ?? signal}${signal === 'SIGTERM' ? ` (timed out after ${timeoutMs / 1000} s)` : ''}; ` +

@@ -18,6 +18,7 @@ import { PROTOCOL_VERSION, type Shard } from '../shared/protocol/messages.js';
 import { chunkCount } from '../shared/reduction/tree.js';
 import { DEFAULT_MAX_CHUNKS } from '../coordinator/cluster.js';
 import { ShardComputer } from '../worker/compute.js';
+import { contentionBetween, snapshot, type Contention } from './contention.js';
 import { exactFlopsPerSample, nominalFlopsPerSample, type NetCase } from './nets.js';
 import { median, perSecond, runFor } from './timing.js';
 
@@ -54,6 +55,8 @@ export interface KernelResult {
   fractionOfDgemmPlain: number;
   /** Largest |plain − deterministic| / max|plain| over ∇w of one mini-batch: both paths compute the same sums. */
   agreement: number;
+  /** Other processes' CPU use during this (net, kernel) block. */
+  contention: Contention | null;
 }
 
 export interface DgemmResult {
@@ -62,6 +65,7 @@ export interface DgemmResult {
   calls: number;
   gflops: number;
   threads: number | undefined;
+  contention: Contention | null;
 }
 
 export interface KernelSection {
@@ -90,7 +94,9 @@ export function availableKernels(): KernelEntry[] {
   return list;
 }
 
-export function runKernelSection(nets: readonly NetCase[], options: KernelOptions, log: (line: string) => void): KernelSection {
+export async function runKernelSection(
+  nets: readonly NetCase[], options: KernelOptions, log: (line: string) => void, gate: () => Promise<void>,
+): Promise<KernelSection> {
   const kernels = availableKernels();
   const dgemm: DgemmResult[] = [];
   const results: KernelResult[] = [];
@@ -99,10 +105,12 @@ export function runKernelSection(nets: readonly NetCase[], options: KernelOption
       log(`  ${k.name}: ${k.note}`);
       continue;
     }
+    await gate();
     const d = measureDgemm(k.gemm, 1024, options.dgemmBudgetMs);
     dgemm.push(d);
     log(`  ${k.name}: dgemm 1024³ ${d.gflops.toFixed(2)} GFLOPS (${d.calls} call${d.calls === 1 ? '' : 's'})`);
     for (const net of nets) {
+      await gate();
       const r = measureNet(net, k.gemm, d.gflops, options);
       results.push(r);
       log(`  ${k.name} ${net.label}: plain ${Math.round(r.plainSamplesPerSecond)}/s, deterministic ${Math.round(r.deterministicSamplesPerSecond)}/s`);
@@ -116,11 +124,13 @@ export function measureDgemm(gemm: Gemm, n: number, budgetMs: number): DgemmResu
   const a = randomMatrix(n * n, 1), b = randomMatrix(n * n, 2), c = new Float64Array(n * n);
   const warm = Math.min(n, 256);
   gemm.dgemm(false, false, warm, warm, warm, 1, a, warm, b, warm, 0, c, warm);
+  const before = snapshot();
   const t = runFor(budgetMs, () => {
     gemm.dgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n);
     return 1;
   });
-  return { kernel: gemm.name, n, calls: t.units, gflops: (2 * n ** 3 * t.units) / (t.ms * 1e6), threads: (gemm as { threads?: number }).threads };
+  return { kernel: gemm.name, n, calls: t.units, gflops: (2 * n ** 3 * t.units) / (t.ms * 1e6), threads: (gemm as { threads?: number }).threads,
+    contention: contentionBetween(before, snapshot()) };
 }
 
 function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: KernelOptions): KernelResult {
@@ -169,6 +179,7 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
 
   runFor(options.warmupMs, plain);
   runFor(options.warmupMs, deterministic);
+  const before = snapshot();
   const plainRounds: number[] = [];
   const detRounds: number[] = [];
   const perRound = options.budgetMs / options.rounds / 2;
@@ -182,6 +193,7 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
       plainRounds.push(perSecond(runFor(perRound, plain)));
     }
   }
+  const contention = contentionBetween(before, snapshot());
   const plainSps = median(plainRounds);
   const detSps = median(detRounds);
   const nominal = nominalFlopsPerSample(layout);
@@ -193,7 +205,7 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
     plainRounds, deterministicRounds: detRounds,
     nominalFlopsPerSample: nominal, exactFlopsPerSample: exact,
     gflopsNominal, gflopsExact: (detSps * exact) / 1e9, fractionOfDgemm: gflopsNominal / dgemmGflops,
-    gflopsNominalPlain: (plainSps * nominal) / 1e9, fractionOfDgemmPlain: (plainSps * nominal) / 1e9 / dgemmGflops, agreement,
+    gflopsNominalPlain: (plainSps * nominal) / 1e9, fractionOfDgemmPlain: (plainSps * nominal) / 1e9 / dgemmGflops, agreement, contention,
   };
 }
 

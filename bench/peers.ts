@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadBundledMnist } from '../shared/data/mnist.js';
+import { contentionBetween, snapshot, type Contention } from './contention.js';
 import type { NetCase } from './nets.js';
 
 const pythonDir = fileURLToPath(new URL('../../bench/python/', import.meta.url));
@@ -54,6 +55,8 @@ export interface PeerResult {
   seconds?: number;
   blas?: { source?: string; lib?: string; core?: string; config?: string; threads?: number }[];
   raw?: unknown;
+  /** Other processes' CPU use during the child's whole run (start-up included). */
+  contention: Contention | null;
   error?: string;
 }
 
@@ -145,8 +148,9 @@ export async function runPeer(spec: PeerSpec, dataDir: string, seconds: number, 
   const base: PeerResult = {
     id: spec.id, label: spec.label, net: spec.net.label, dtype: spec.dtype, procs: spec.procs,
     python: `${spec.python.executable} ${spec.python.version}, numpy ${spec.python.numpy ?? '—'}${spec.python.torch && spec.script.startsWith('torch') ? `, torch ${spec.python.torch}` : ''}`,
-    envMode: spec.envMode, samplesPerSecond: null,
+    envMode: spec.envMode, samplesPerSecond: null, contention: null,
   };
+  const before = snapshot();
   const child = spawn(spec.python.exe, args, { cwd: pythonDir, env: childEnv(spec.envMode), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '', stderr = '';
   child.stdout.setEncoding('utf8').on('data', (t: string) => { stdout += t; });
@@ -154,6 +158,7 @@ export async function runPeer(spec: PeerSpec, dataDir: string, seconds: number, 
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
   clearTimeout(timer);
+  base.contention = contentionBetween(before, snapshot());
   const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
   if (code !== 0 || !line) {
     return { ...base, error: `exit ${code}; ${stderr.trim().split('\n').slice(-3).join(' | ')}` };

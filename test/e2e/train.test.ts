@@ -32,6 +32,18 @@ describe('nabla train (real coordinator and worker processes over loopback)', ()
     expect(epochs[2]).toMatchObject({ epoch: 3, testAccuracy: expect.any(Number), trainCost: expect.any(Number), samplesPerSecond: expect.any(Number) });
   });
 
+  it('ends bit-identical after several epochs with 1, 2, 3, 5 and 8 workers', async () => {
+    const finalHashes: string[] = [];
+    for (const workers of [1, 2, 3, 5, 8]) {
+      const run = await runNabla(['train', ...job, '--epochs', '4', '--batch', '37', '--workers', String(workers), '--json', '--check-every', '0']);
+      expect(run.code, run.stderr).toBe(0);
+      const joined = run.events.filter((e) => e.event === 'worker-joined').length;
+      expect(joined).toBe(workers);
+      finalHashes.push(run.events.find((e) => e.event === 'done')?.paramHash as string);
+    }
+    expect(new Set(finalHashes).size).toBe(1);
+  });
+
   it('trains with a coordinator and two separately started workers, saves the model, and the workers exit 0', async () => {
     const save = join(dir, 'model.json');
     const cluster = await spawnCluster({ workers: 2, args: [...job, '--save', save, '--min-workers', '2'] });
