@@ -18,7 +18,7 @@ import { PROTOCOL_VERSION, type Shard } from '../shared/protocol/messages.js';
 import { chunkCount } from '../shared/reduction/tree.js';
 import { DEFAULT_MAX_CHUNKS } from '../coordinator/cluster.js';
 import { ShardComputer } from '../worker/compute.js';
-import { contentionBetween, snapshot, type Contention } from './contention.js';
+import { contentionBetween, fmtContention, measureQuietly, snapshot, type Contention } from './contention.js';
 import { exactFlopsPerSample, nominalFlopsPerSample, type NetCase } from './nets.js';
 import { median, perSecond, runFor } from './timing.js';
 
@@ -95,7 +95,7 @@ export function availableKernels(): KernelEntry[] {
 }
 
 export async function runKernelSection(
-  nets: readonly NetCase[], options: KernelOptions, log: (line: string) => void, gate: () => Promise<void>,
+  nets: readonly NetCase[], options: KernelOptions, log: (line: string) => void, gate: () => Promise<void>, budget: { leftMs: number },
 ): Promise<KernelSection> {
   const kernels = availableKernels();
   const dgemm: DgemmResult[] = [];
@@ -105,15 +105,15 @@ export async function runKernelSection(
       log(`  ${k.name}: ${k.note}`);
       continue;
     }
-    await gate();
-    const d = measureDgemm(k.gemm, 1024, options.dgemmBudgetMs);
+    const gemm = k.gemm;
+    const d = await measureQuietly(() => measureDgemm(gemm, 1024, options.dgemmBudgetMs), gate, budget);
     dgemm.push(d);
-    log(`  ${k.name}: dgemm 1024³ ${d.gflops.toFixed(2)} GFLOPS (${d.calls} call${d.calls === 1 ? '' : 's'})`);
+    log(`  ${k.name}: dgemm 1024³ ${d.gflops.toFixed(2)} GFLOPS (${d.calls} call${d.calls === 1 ? '' : 's'}; other CPU ${fmtContention(d.contention)}${d.retried ? ', re-measured' : ''})`);
     for (const net of nets) {
-      await gate();
-      const r = measureNet(net, k.gemm, d.gflops, options);
+      const r = await measureQuietly(() => measureNet(net, gemm, d.gflops, options), gate, budget);
       results.push(r);
-      log(`  ${k.name} ${net.label}: plain ${Math.round(r.plainSamplesPerSecond)}/s, deterministic ${Math.round(r.deterministicSamplesPerSecond)}/s`);
+      log(`  ${k.name} ${net.label}: plain ${Math.round(r.plainSamplesPerSecond)}/s, deterministic ${Math.round(r.deterministicSamplesPerSecond)}/s` +
+        ` (other CPU ${fmtContention(r.contention)}${r.retried ? ', re-measured' : ''})`);
     }
   }
   return { kernels: kernels.map(({ name, available, note }) => ({ name, available, note })), dgemm, results };

@@ -13,6 +13,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { fmtContention, isSuspect, measureQuietly, SUSPECT_CORES, waitForQuiet, type Contention } from './contention.js';
 import { runE2e, type E2eConfig, type E2eResult } from './e2e.js';
 import { runKernelSection, type KernelSection } from './kernel.js';
 import { exactFlopsPerSample, NETS, nominalFlopsPerSample, type NetCase } from './nets.js';
@@ -49,6 +50,9 @@ async function main(): Promise<void> {
   say(`Nabla bench — ${new Date().toISOString()}${quick ? ' (--quick)' : ''}`);
   say(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; node ${process.version}; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}`);
   say(`nets: ${NETS.map((n) => n.label).join(' and ')}; data: the bundled MNIST digits (8000 training rows)`);
+  const quietBudget = { leftMs: quick ? 20_000 : 75_000 };
+  let waitedMs = 0;
+  const gate = async (): Promise<void> => { waitedMs += await waitForQuiet(quick ? 4000 : 10_000, quietBudget); };
   say(`OpenBLAS overrides in this environment: OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}, ` +
     `OPENBLAS_L2_SIZE=${process.env.OPENBLAS_L2_SIZE ?? '(unset)'}; left as they are for Node (and for Debian's numpy/PyTorch), unset for the current numpy only`);
 
@@ -57,18 +61,19 @@ async function main(): Promise<void> {
   if (options.sections.has('kernel')) {
     say();
     say('── 1. Kernel alone: one thread, this process, gradient sums of one mini-batch (no update) ──');
-    kernel = runKernelSection(NETS, quick
+    kernel = await runKernelSection(NETS, quick
       ? { budgetMs: 1200, rounds: 3, warmupMs: 150, dgemmBudgetMs: 300 }
-      : { budgetMs: 3000, rounds: 3, warmupMs: 300, dgemmBudgetMs: 1000 }, (line) => say(line));
+      : { budgetMs: 3000, rounds: 3, warmupMs: 300, dgemmBudgetMs: 1000 }, (line) => say(line), gate, quietBudget);
     say(`  nblas loads: ${blasLibrariesInThisProcess().join(', ') || '(no BLAS library mapped)'}`);
     say();
     say(table([
-      ['net', 'kernel', 'chunks', 'plain/s', 'determ./s', 'det/plain time', 'GFLOPS 6W plain|det', 'det exact', 'dgemm 1024³', 'of dgemm plain|det', 'agree'],
+      ['net', 'kernel', 'chunks', 'plain/s', 'determ./s', 'det/plain time', 'GFLOPS 6W plain|det', 'det exact', 'dgemm 1024³', 'of dgemm plain|det', 'agree', 'other CPU'],
       ...kernel.results.map((r) => {
         const d = kernel?.dgemm.find((x) => x.kernel === r.kernel);
         return [r.net, r.kernel, String(r.chunks), fmtRate(r.plainSamplesPerSecond), fmtRate(r.deterministicSamplesPerSecond),
           fmtRatio(r.determinismCost), `${r.gflopsNominalPlain.toFixed(2)} | ${r.gflopsNominal.toFixed(2)}`, r.gflopsExact.toFixed(2),
-          d ? d.gflops.toFixed(2) : '—', `${(r.fractionOfDgemmPlain * 100).toFixed(0)}% | ${(r.fractionOfDgemm * 100).toFixed(0)}%`, r.agreement.toExponential(0)];
+          d ? d.gflops.toFixed(2) : '—', `${(r.fractionOfDgemmPlain * 100).toFixed(0)}% | ${(r.fractionOfDgemm * 100).toFixed(0)}%`, r.agreement.toExponential(0),
+          fmtContention(r.contention)];
       }),
     ]));
     say('  plain = loadRows + one backpropSums over the whole mini-batch; determ. = ShardComputer.compute over chunks 0..K');
@@ -91,18 +96,18 @@ async function main(): Promise<void> {
         say(`  ${config.skip}`);
         continue;
       }
-      const r = await runE2e(config, 180_000);
+      const r = await measureQuietly(() => runE2e(config, 180_000), gate, quietBudget);
       e2e.push(r);
-      say(`  ${r.net} K=${r.workers} --kernel ${r.kernelOption} (${r.kernel ?? '?'}): ${fmtRate(r.samplesPerSecond)} samples/s; epochs ${r.epochRates.map((x) => Math.round(x)).join(', ')}; ${r.wallSeconds.toFixed(1)} s wall${r.error ? `; ERROR ${r.error}` : ''}`);
+      say(`  ${r.net} K=${r.workers} --kernel ${r.kernelOption} (${r.kernel ?? '?'}): ${fmtRate(r.samplesPerSecond)} samples/s; epochs ${r.epochRates.map((x) => Math.round(x)).join(', ')}; ${r.wallSeconds.toFixed(1)} s wall; other CPU ${fmtContention(r.contention)}${r.retried ? ' (re-measured)' : ''}${r.error ? `; ERROR ${r.error}` : ''}`);
     }
     say();
-    const rows: string[][] = [['net', 'kernel', 'workers', 'samples/s', 'K=2 ÷ K=1', 'epochs used', 'test acc.', 'paramHash']];
+    const rows: string[][] = [['net', 'kernel', 'workers', 'samples/s', 'K=2 ÷ K=1', 'epochs used', 'test acc.', 'paramHash', 'other CPU']];
     for (const r of e2e) {
       const one = e2e.find((x) => x.net === r.net && x.kernelOption === r.kernelOption && x.workers === 1);
       rows.push([r.net, r.kernel ?? r.kernelOption, String(r.workers), fmtRate(r.samplesPerSecond),
         r.workers > 1 && one ? fmtRatio(r.samplesPerSecond / one.samplesPerSecond) : '',
         r.epochRates.length > 1 ? `2..${r.epochRates.length} (median)` : `${r.epochRates.length}`,
-        r.testAccuracy === null ? '—' : r.testAccuracy.toFixed(3), r.paramHash ?? '—']);
+        r.testAccuracy === null ? '—' : r.testAccuracy.toFixed(3), r.paramHash ?? '—', fmtContention(r.contention)]);
     }
     say(table(rows));
     say('  samples/s = the epoch events\' samplesPerSecond (training wall time, evaluation excluded), median of epochs 2..E;');
@@ -127,11 +132,11 @@ async function main(): Promise<void> {
     try {
       for (const net of NETS) {
         for (const spec of peerSpecs(plan, net, !quick)) {
-          const r = await runPeer(spec, dataDir, seconds, warmup, 120_000);
+          const r = await measureQuietly(() => runPeer(spec, dataDir, seconds, warmup, 120_000), gate, quietBudget);
           peers.push(r);
           const core = r.blas?.map((b) => `${b.core} ${b.config?.split(/\s+/)[1] ?? ''}, ${b.threads ?? '?'} thread(s), via ${b.source ?? '?'}`)
             .filter((x, i, all) => all.indexOf(x) === i).join('; ') ?? '';
-          say(`  ${net.label} ${r.label}: ${r.error ? `FAILED ${r.error}` : `${fmtRate(r.samplesPerSecond)} samples/s (${r.steps} steps in ${r.seconds?.toFixed(1)} s; OpenBLAS ${core || '?'})`}`);
+          say(`  ${net.label} ${r.label}: ${r.error ? `FAILED ${r.error}` : `${fmtRate(r.samplesPerSecond)} samples/s (${r.steps} steps in ${r.seconds?.toFixed(1)} s; OpenBLAS ${core || '?'}; other CPU ${fmtContention(r.contention)}${r.retried ? ', re-measured' : ''})`}`);
         }
       }
     } finally {
@@ -151,12 +156,18 @@ async function main(): Promise<void> {
     for (const [key, base] of [['A', s.baselineA], ['B', s.baselineB], ['C', s.baselineC]] as const) {
       say(`  ${key} = ${base.label}: ${base.value === null ? 'not measured' : `${fmtRate(base.value)} samples/s`}`);
     }
-    say(table([['configuration', 'procs×thr', 'samples/s', '÷ A', '÷ B', '÷ C'],
-      ...s.rows.map((r) => [r.label, r.procs, fmtRate(r.samplesPerSecond), fmtRatio(r.vsA), fmtRatio(r.vsB), fmtRatio(r.vsC)])]));
+    say(table([['configuration', 'procs×thr', 'samples/s', '÷ A', '÷ B', '÷ C', 'other CPU'],
+      ...s.rows.map((r) => [r.label, r.procs, fmtRate(r.samplesPerSecond), fmtRatio(r.vsA), fmtRatio(r.vsB), fmtRatio(r.vsC), fmtContention(r.contention)])]));
     for (const line of s.notes) say(`  ${line}`);
   }
   say();
   say('  Kernel rows compute gradient sums only (no update, no data shuffling); every other row trains (update included).');
+  say(`  other CPU = cores used by processes outside this bench (plus hypervisor steal) while the row was measured, from`);
+  say(`  /proc/stat minus this bench's own process tree; "!" marks ≥ ${SUSPECT_CORES}: that row lost CPU to someone else, so its ratios`);
+  say(`  are suspect. Before each measurement the bench waits for a quiet machine, and re-measures a disturbed row once,`);
+  say(`  keeping the quieter result, within a capped budget (${(waitedMs / 1000).toFixed(1)} s waited in this run).`);
+  const suspects = summary.flatMap((x) => x.rows.filter((r) => isSuspect(r.contention)).map((r) => `${x.net} ${r.label}`));
+  if (suspects.length > 0) say(`  SUSPECT (machine busy during measurement): ${suspects.join('; ')}`);
 
   const seconds = (Date.now() - started) / 1000;
   const results = {
@@ -165,6 +176,7 @@ async function main(): Promise<void> {
     env: { OPENBLAS_CORETYPE: process.env.OPENBLAS_CORETYPE ?? null, OPENBLAS_L2_SIZE: process.env.OPENBLAS_L2_SIZE ?? null, OPENBLAS_NUM_THREADS: process.env.OPENBLAS_NUM_THREADS ?? null },
     nodeBlasLibraries: blasLibrariesInThisProcess(),
     flops: { formula: 'nominal 6·weightCount per sample; exact 6·W − 2·W1', perNet: NETS.map((n) => ({ net: n.label, nominal: nominalFlopsPerSample(n.layout), exact: exactFlopsPerSample(n.layout) })) },
+    quietWaitSeconds: waitedMs / 1000, suspectThresholdCores: SUSPECT_CORES,
     kernel, e2e, peers: { plan, results: peers }, summary,
   };
   mkdirSync(dirname(resultsPath), { recursive: true });
@@ -192,7 +204,15 @@ function e2eConfigs(quick: boolean): E2eItem[] {
   return items;
 }
 
-interface SummaryRow { label: string; procs: string; samplesPerSecond: number | null; vsA: number | null; vsB: number | null; vsC: number | null }
+interface SummaryRow {
+  label: string;
+  procs: string;
+  samplesPerSecond: number | null;
+  vsA: number | null;
+  vsB: number | null;
+  vsC: number | null;
+  contention: Contention | null;
+}
 interface NetSummary {
   net: string;
   baselineA: { label: string; value: number | null };
@@ -208,26 +228,26 @@ function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[],
   const b = peer('torch-ddp-f32')?.samplesPerSecond ?? null;
   const c = peer('numpy-debian-f64')?.samplesPerSecond ?? null;
   const rows: SummaryRow[] = [];
-  const add = (label: string, procs: string, sps: number | null | undefined): void => {
+  const add = (label: string, procs: string, sps: number | null | undefined, contention: Contention | null): void => {
     const v = sps ?? null;
     rows.push({
-      label, procs, samplesPerSecond: v,
+      label, procs, samplesPerSecond: v, contention,
       vsA: v !== null && a ? v / a : null, vsB: v !== null && b ? v / b : null, vsC: v !== null && c ? v / c : null,
     });
   };
   const notes: string[] = [];
   for (const r of kernel?.results.filter((x) => x.net === net.label) ?? []) {
-    add(`Nabla kernel ${r.kernel}, plain batched`, '1×1', r.plainSamplesPerSecond);
-    add(`Nabla kernel ${r.kernel}, deterministic (${r.chunks} chunks + tree)`, '1×1', r.deterministicSamplesPerSecond);
+    add(`Nabla kernel ${r.kernel}, plain batched`, '1×1', r.plainSamplesPerSecond, r.contention);
+    add(`Nabla kernel ${r.kernel}, deterministic (${r.chunks} chunks + tree)`, '1×1', r.deterministicSamplesPerSecond, r.contention);
     notes.push(`determinism cost (${r.kernel}): ${r.determinismCost.toFixed(2)}× the time per sample of the plain pass; kernel (6W) ` +
       `${r.gflopsNominalPlain.toFixed(2)} GFLOPS plain = ${(r.fractionOfDgemmPlain * 100).toFixed(0)}%, ${r.gflopsNominal.toFixed(2)} deterministic = ` +
       `${(r.fractionOfDgemm * 100).toFixed(0)}% of this kernel's 1024³ dgemm`);
   }
   for (const r of e2e.filter((x) => x.net === net.label)) {
-    add(`nabla train, ${r.kernel ?? r.kernelOption}, ${r.workers} worker${r.workers > 1 ? 's' : ''}${r.error ? ' (FAILED)' : ''}`, `${r.workers}×1 +coord`, r.error ? null : r.samplesPerSecond);
+    add(`nabla train, ${r.kernel ?? r.kernelOption}, ${r.workers} worker${r.workers > 1 ? 's' : ''}${r.error ? ' (FAILED)' : ''}`, `${r.workers}×1 +coord`, r.error ? null : r.samplesPerSecond, r.contention);
   }
   for (const p of peers.filter((x) => x.net === net.label)) {
-    add(`${p.label}${p.error ? ' (FAILED)' : ''}`, `${p.procs}×1`, p.samplesPerSecond);
+    add(`${p.label}${p.error ? ' (FAILED)' : ''}`, `${p.procs}×1`, p.samplesPerSecond, p.contention);
   }
   const bestE2e = e2e.filter((x) => x.net === net.label && !x.error).sort((x, y) => y.samplesPerSecond - x.samplesPerSecond)[0];
   if (bestE2e && b) notes.push(`best nabla train (${bestE2e.kernel}, K=${bestE2e.workers}) ÷ PyTorch DDP f32: ${fmtRatio(bestE2e.samplesPerSecond / b)}`);

@@ -110,8 +110,7 @@ export class Cluster implements StepHost {
       this.server.listen(this.options.port, this.options.host, () => resolve());
     });
     this.port = (this.server.address() as AddressInfo).port;
-    const checkEveryMs = Math.min(this.options.heartbeatTimeoutMs, this.options.shardTimeoutMs) / 4;
-    this.heartbeat = setInterval(() => this.checkHeartbeats(), Math.max(50, checkEveryMs));
+    this.heartbeat = setInterval(() => this.checkHeartbeats(), this.pingIntervalMs());
     return this.port;
   }
 
@@ -133,6 +132,11 @@ export class Cluster implements StepHost {
     if (request.url === '/healthz') return json(200, { ok: true, workers: this.workerCount(), version: this.version });
     if (request.url === NONCE_PATH && request.method === 'GET') return json(200, { nonce: this.nonces.issue() });
     response.writeHead(426, { 'content-type': 'text/plain' }).end('nabla coordinator: connect with a WebSocket client (nabla worker)\n');
+  }
+
+  /** Pings and liveness checks run this often. */
+  private pingIntervalMs(): number {
+    return Math.max(50, Math.round(Math.min(this.options.heartbeatTimeoutMs, this.options.shardTimeoutMs) / 4));
   }
 
   workerCount(): number {
@@ -315,7 +319,7 @@ export class Cluster implements StepHost {
     link.name = name;
     link.kernel = kernel;
     this.send(link, encode({
-      type: 'welcome', v: PROTOCOL_VERSION, workerId: link.id, sizes: [...this.options.layout.sizes],
+      type: 'welcome', v: PROTOCOL_VERSION, workerId: link.id, pingIntervalMs: this.pingIntervalMs(), sizes: [...this.options.layout.sizes],
       version: this.version, weights: this.params.weights, biases: this.params.biases,
     }));
     link.isReady = true;

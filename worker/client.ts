@@ -88,11 +88,29 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
     let wasWelcomed = false;
     let ending: SessionEnd | null = null;
     const finish = (end: SessionEnd): void => { ending ??= end; };
+    // The coordinator pings every pingIntervalMs; hearing nothing for several intervals means the link is gone
+    // (a cut cable sends no FIN): drop the socket and reconnect instead of waiting for TCP to give up.
+    let lastHeardMs = Date.now();
+    let silenceLimitMs = Number.POSITIVE_INFINITY;
+    const heard = (): void => { lastHeardMs = Date.now(); };
+    let lastTickMs = Date.now();
+    const watchdog = setInterval(() => {
+      const now = Date.now();
+      // A late tick means our own event loop was busy computing: whatever the coordinator sent is still queued.
+      if (now - lastTickMs > 2000) heard();
+      lastTickMs = now;
+      if (now - lastHeardMs > silenceLimitMs) {
+        finish({ kind: 'lost', wasWelcomed, detail: `nothing heard from the coordinator for ${Math.round(silenceLimitMs / 1000)} s` });
+        socket.terminate();
+      }
+    }, 1000);
+    socket.on('ping', heard);
 
     socket.on('open', () => {
       socket.send(encode({ type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: options.name, kernel: options.gemm.name }));
     });
     socket.on('message', (bytes: RawData) => {
+      heard();
       try {
         const message = decodeToWorker(bytes as Buffer, wasWelcomed && replica ? replica.layout : null);
         handle(message);
@@ -112,6 +130,7 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
     });
     socket.on('error', (error) => finish({ kind: 'lost', wasWelcomed, detail: (error as NodeJS.ErrnoException).code ?? error.message }));
     socket.on('close', (code, reason) => {
+      clearInterval(watchdog);
       resolve(ending ?? { kind: 'lost', wasWelcomed, detail: `connection closed, code ${code}${reason.length ? ` ${reason.toString()}` : ''}` });
     });
 
@@ -127,6 +146,7 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
           replica.views.params.biases.set(message.biases);
           replica.version = message.version;
           wasWelcomed = true;
+          silenceLimitMs = Math.max(10_000, 4 * message.pingIntervalMs);
           keep(replica);
           options.log(`joined as ${message.workerId}: sizes [${message.sizes.join(',')}], parameters v${message.version}, kernel ${options.gemm.name}`);
           return;

@@ -17,6 +17,8 @@ export type Hello = Envelope<'hello'> & { role: 'worker' | 'monitor'; name: stri
 /** The coordinator's answer: the job and the current parameters. */
 export type Welcome = Envelope<'welcome'> & {
   workerId: string;
+  /** How often the coordinator pings; a worker that hears nothing for several intervals reconnects. */
+  pingIntervalMs: number;
   sizes: number[];
   version: number;
   weights: Float64Array;

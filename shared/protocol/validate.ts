@@ -187,6 +187,7 @@ export function parseToWorker(
     return {
       type: 'welcome', v: PROTOCOL_VERSION,
       workerId: string(message, 'workerId', 100), sizes,
+      pingIntervalMs: integer(message, 'pingIntervalMs', 1, 3_600_000),
       version: integer(message, 'version', 0, Number.MAX_SAFE_INTEGER),
       weights: float64Field(message, 'weights', weightCount),
       biases: float64Field(message, 'biases', biasCount),

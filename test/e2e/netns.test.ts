@@ -282,7 +282,7 @@ describe.skipIf(skipReason !== null)(`workers in other network namespaces${skipR
     // Pull the cable on the coordinator's side: frames on c2 are dropped from now on, no FIN or RST gets through.
     await promisify(execFile)('ip', ['-n', coordinatorNs, 'link', 'set', `c${cutWorker}`, 'down']);
     const cutAtMs = performance.now();
-    const stepsBeforeCut = coordinator.events.filter((e) => e.event === 'step').length;
+    const stepsAtCut = coordinator.events.filter((e) => e.event === 'step').length;
 
     const done = await coordinator.waitFor((e) => e.event === 'done');
     const leftIndex = coordinator.events.findIndex((e) => e.event === 'worker-left');
@@ -292,7 +292,7 @@ describe.skipIf(skipReason !== null)(`workers in other network namespaces${skipR
     expect(String(left[0].reason)).toContain('heartbeat');
     // The cut really was mid-run: steps were still being applied after the coordinator gave up on the worker.
     const stepsAfterLeft = coordinator.events.slice(leftIndex).filter((e) => e.event === 'step').length;
-    expect(stepsBeforeCut).toBeLessThan(referenceHashes.size);
+    expect(stepsAtCut).toBeLessThan(referenceHashes.size);
     expect(stepsAfterLeft).toBeGreaterThan(0);
 
     expect(done.paramHash).toBe(referenceFinalHash);
@@ -306,7 +306,7 @@ describe.skipIf(skipReason !== null)(`workers in other network namespaces${skipR
     for (const i of [1, 3]) expect((await workers[i - 1].exited).code, workers[i - 1].stderr()).toBe(0);
 
     console.log(JSON.stringify({
-      netnsRun: 'link cut', cutLink: `c${cutWorker}`, cutAfterStep: stepsBeforeCut, steps: referenceHashes.size, lostSteps: lost,
+      netnsRun: 'link cut', cutLink: `c${cutWorker}`, cutAfterStep: stepsAtCut, steps: referenceHashes.size, lostSteps: lost,
       paramHash: done.paramHash, reissuedShards: done.reissuedShards, droppedResults: done.droppedResults,
       detectedAfterMs: Math.round(coordinator.arrivalMs[leftIndex] - cutAtMs), reason: left[0].reason,
       longestStepGapMs: Math.round(stall.gapMs), stallEndedAtStep: stall.beforeStep, stepsAfterWorkerLeft: stepsAfterLeft,
