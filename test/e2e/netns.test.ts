@@ -1,9 +1,8 @@
-import { execFile, execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, runNabla } from '../support/cluster.js';
+import { runNabla, startNabla, type RunningProcess } from '../support/cluster.js';
 
 /**
  * Workers on other machines, honestly: the coordinator and three workers each live in their own Linux network
@@ -98,70 +97,15 @@ function tearDownTestbed(): string[] {
   return problems;
 }
 
-type NablaEvent = Record<string, unknown>;
-
-/** A `nabla` process inside a namespace, with its JSON events and the time each arrived. */
-interface NsProcess {
-  readonly child: ChildProcess;
-  readonly events: NablaEvent[];
-  readonly arrivalMs: number[];
-  stderr(): string;
-  waitFor(predicate: (event: NablaEvent) => boolean, timeoutMs?: number): Promise<NablaEvent>;
-  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  isRunning(): boolean;
-}
+type NsProcess = RunningProcess;
 
 const running = new Set<NsProcess>();
 
-/**
- * `ip netns exec NS node dist/bin/nabla.js ARGS…` (ip execs node in place, so the child's pid is node's).
- * Same event collection as startNabla in test/support/cluster.ts, plus arrival times for measuring stalls.
- */
+/** `ip netns exec NS node dist/bin/nabla.js ARGS…` (ip execs node in place, so the child's pid is node's). */
 function startInNamespace(ns: string, args: string[]): NsProcess {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const events: NablaEvent[] = [];
-  const arrivalMs: number[] = [];
-  const waiters = new Set<() => void>();
-  let stderr = '';
-  let hasExited = false;
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    try {
-      events.push(JSON.parse(line) as NablaEvent);
-    } catch {
-      return;
-    }
-    arrivalMs.push(performance.now());
-    for (const wake of waiters) wake();
-  });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => {
-      hasExited = true;
-      resolve({ code, signal });
-      for (const wake of waiters) wake();
-    });
-  });
-  const proc: NsProcess = {
-    child, events, arrivalMs, exited,
-    stderr: () => stderr,
-    isRunning: () => !hasExited,
-    waitFor(predicate, timeoutMs = 45_000) {
-      const what = `nabla ${args[0]} in ${ns}`;
-      return new Promise((resolve, reject) => {
-        const check = (): void => {
-          const found = events.find(predicate);
-          if (found) { cleanup(); resolve(found); return; }
-          if (hasExited) { cleanup(); reject(new Error(`${what} exited before the awaited event; stderr:\n${stderr}`)); }
-        };
-        const timer = setTimeout(() => { cleanup(); reject(new Error(`timed out waiting for an event from ${what}; stderr:\n${stderr}`)); }, timeoutMs);
-        const cleanup = (): void => { clearTimeout(timer); waiters.delete(check); };
-        waiters.add(check);
-        check();
-      });
-    },
-  };
+  const proc = startNabla(args, { prefix: ['ip', 'netns', 'exec', ns] });
   running.add(proc);
-  void exited.then(() => running.delete(proc));
+  void proc.exited.then(() => running.delete(proc));
   return proc;
 }
 

@@ -9,6 +9,9 @@ export interface RunningProcess {
   readonly child: ChildProcess;
   /** Every JSON event printed so far (stdout lines that parse). */
   readonly events: Array<Record<string, unknown>>;
+  /** When each event arrived (performance.now()), for measuring stalls. */
+  readonly arrivalMs: number[];
+  isRunning(): boolean;
   stderr(): string;
   /** Everything printed on stdout so far. */
   stdout(): string;
@@ -18,12 +21,17 @@ export interface RunningProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-/** Starts `nabla ARGS…` and collects its JSON events and stderr. */
-export function startNabla(args: string[], options: { stdin?: string } = {}): RunningProcess {
-  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+/**
+ * Starts `nabla ARGS…` and collects its JSON events and stderr. `prefix` runs it through another command, e.g.
+ * ['ip', 'netns', 'exec', NS] to start it inside a network namespace.
+ */
+export function startNabla(args: string[], options: { stdin?: string; prefix?: string[] } = {}): RunningProcess {
+  const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath];
+  const child = spawn(command, [...prefixArgs, CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   if (options.stdin !== undefined) child.stdin.end(options.stdin);
   else child.stdin.end();
   const events: Array<Record<string, unknown>> = [];
+  const arrivalMs: number[] = [];
   let stderr = '';
   let stdout = '';
   const waiters = new Set<() => void>();
@@ -35,6 +43,7 @@ export function startNabla(args: string[], options: { stdin?: string } = {}): Ru
     } catch {
       return;
     }
+    arrivalMs.push(performance.now());
     for (const wake of waiters) wake();
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
@@ -46,7 +55,8 @@ export function startNabla(args: string[], options: { stdin?: string } = {}): Ru
   let hasExited = false;
   void exited.then(() => { hasExited = true; });
   return {
-    child, events, exited,
+    child, events, arrivalMs, exited,
+    isRunning: () => !hasExited,
     stderr: () => stderr,
     stdout: () => stdout,
     kill: (signal = 'SIGTERM') => { if (!hasExited) child.kill(signal); },
