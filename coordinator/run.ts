@@ -19,6 +19,7 @@ import { MonitorFeed, teeReporter } from './monitor-feed.js';
 const MONITOR_INTERVAL_MS = 500;
 import { spawnLocalWorkers, type LocalWorkers } from './local-workers.js';
 import { train } from './trainer.js';
+import { memoryData } from './epoch-data.js';
 
 /** Runs a whole job: load data, start the coordinator, (optionally) local workers, train, save. Returns the exit code. */
 export async function runTraining(config: TrainingConfig, localWorkers: number): Promise<number> {
@@ -66,7 +67,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
   try {
     await cluster.waitForWorkers(config.minWorkers);
     const summary = await train({
-      layout, params, train: dataset.train, test: dataset.test, epochs: config.epochs, batch: config.batch,
+      layout, params, train: memoryData(dataset.train), test: dataset.test, epochs: config.epochs, batch: config.batch,
       eta: config.eta, seed: config.seed, shuffle: config.shuffle, hashSteps: config.json, resumeFrom, check,
       afterStep: (position, current) => {
         const isLast = position.epoch > config.epochs;

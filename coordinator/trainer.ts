@@ -1,4 +1,5 @@
 import { gatherSamples, type SampleSet } from '../shared/data/samples.js';
+import type { TrainingData } from './epoch-data.js';
 import type { Gemm } from '../shared/kernel/gemm.js';
 import { evaluate, type Evaluation } from '../shared/network/evaluate.js';
 import type { ParamLayout, Params } from '../shared/network/layout.js';
@@ -12,7 +13,7 @@ import type { LiveReferenceCheck } from './live-check.js';
 export interface TrainPlan {
   layout: ParamLayout;
   params: Params;
-  train: SampleSet;
+  train: TrainingData;
   test: SampleSet | null;
   epochs: number;
   batch: number;
@@ -61,8 +62,8 @@ export function initialPosition(seed: number): TrainPosition {
 }
 
 /** The position at the start of the epoch after `position`'s, whose order the generator draws next. */
-function nextEpoch(position: TrainPosition, rng: Rng): TrainPosition {
-  return { step: position.step, epoch: position.epoch + 1, from: 0, epochRng: rng.state(), costSum: 0 };
+function nextEpoch(position: TrainPosition, rngAfter: RngState): TrainPosition {
+  return { step: position.step, epoch: position.epoch + 1, from: 0, epochRng: rngAfter, costSum: 0 };
 }
 
 /**
@@ -72,7 +73,6 @@ function nextEpoch(position: TrainPosition, rng: Rng): TrainPosition {
  */
 export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, reporter: Reporter): Promise<TrainSummary> {
   const { layout, train: data, batch, eta, epochs, params } = plan;
-  const order = new Uint32Array(data.count);
   const stepsPerEpoch = Math.ceil(data.count / batch);
   let trainMs = 0;
   let trainedSamples = 0;
@@ -82,20 +82,15 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
 
   let position = { ...(plan.resumeFrom ?? initialPosition(plan.seed)) };
   while (position.epoch <= epochs) {
-    // Each epoch's order is a fresh permutation drawn from the generator state saved at the epoch's start,
-    // so a checkpoint taken mid-epoch recreates it exactly.
-    for (let i = 0; i < order.length; i++) order[i] = i;
-    const rng = new Rng(position.epochRng);
-    if (plan.shuffle) rng.shuffle(order);
+    const epoch = data.epoch(position.epochRng, position.from, batch, plan.shuffle);
     const epochStart = performance.now();
     const firstFrom = position.from;
-    while (position.from < data.count) {
-      const from = position.from;
-      const m = Math.min(batch, data.count - from);
+    for await (const miniBatch of epoch.batches) {
+      const m = miniBatch.count;
       const stepStart = performance.now();
-      const result = await cluster.runStep(position.step, m, (offset, count) => gatherSamples(data, order, from + offset, count));
+      const result = await cluster.runStep(position.step, m, (offset, count) => gatherSamples(miniBatch, null, offset, count));
       const gradient = { weights: result.sum.nablaW, biases: result.sum.nablaB };
-      if (plan.check?.shouldCheck(position.step)) plan.check.submit(position.step, layout, params, gatherSamples(data, order, from, m), gradient);
+      if (plan.check?.shouldCheck(position.step)) plan.check.submit(position.step, layout, params, miniBatch, gradient);
       sgdStep(params, gradient, eta, m);
       position.step++;
       position.from += m;
@@ -105,7 +100,7 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
       reissued += result.reissued;
       plan.check?.throwIfMismatched();
       const isEpochEnd = position.from === data.count;
-      plan.afterStep?.(isEpochEnd ? nextEpoch(position, rng) : { ...position }, params);
+      plan.afterStep?.(isEpochEnd ? nextEpoch(position, epoch.rngAfter) : { ...position }, params);
       reporter.emit({
         event: 'step', step: position.step, epoch: position.epoch, batchSize: m, cost: result.sum.cost / m,
         paramHash: plan.hashSteps ? paramHash(params) : null,
@@ -115,17 +110,18 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
         ((position.from - firstFrom) / (performance.now() - epochStart)) * 1000);
     }
     const epochMs = performance.now() - epochStart;
+    const samples = position.from - firstFrom;
     trainMs += epochMs;
-    trainedSamples += data.count - firstFrom;
+    trainedSamples += samples;
     const evalStart = performance.now();
     lastEvaluation = plan.test ? evaluate(gemm, layout, params, plan.test) : null;
     reporter.emit({
       event: 'epoch', epoch: position.epoch, steps: stepsPerEpoch,
       testAccuracy: lastEvaluation?.accuracy ?? null, testCost: lastEvaluation?.cost ?? null,
-      trainCost: position.costSum / data.count, samplesPerSecond: ((data.count - firstFrom) / epochMs) * 1000,
+      trainCost: position.costSum / position.from, samplesPerSecond: (samples / epochMs) * 1000,
       trainSeconds: epochMs / 1000, evalSeconds: (performance.now() - evalStart) / 1000, paramHash: paramHash(params),
     });
-    position = nextEpoch(position, rng);
+    position = nextEpoch(position, epoch.rngAfter);
   }
   return {
     params, steps: position.step, seconds: trainMs / 1000, samplesPerSecond: trainMs > 0 ? (trainedSamples * 1000) / trainMs : 0,
