@@ -81,6 +81,8 @@ export class Cluster implements StepHost {
   private readonly provenRoles = new WeakMap<IncomingMessage, Role>();
   private latestStatus: Buffer | null = null;
   readonly timer = new StepTimer();
+  /** Bytes on the wire to and from every peer (frames, before WebSocket framing), since the start. */
+  readonly traffic = { sent: 0, received: 0 };
   workersSeen = 0;
   port = 0;
 
@@ -242,6 +244,7 @@ export class Cluster implements StepHost {
     link.lastSeenMs = Date.now();
     const frame = bytes as Buffer;
     link.stats.bytesIn += frame.length;
+    this.traffic.received += frame.length;
     let message: ToCoordinator;
     try {
       if (!isBinary) throw new ProtocolError('malformed', 'text frames are not part of the protocol; send msgpack in binary frames');
@@ -364,6 +367,7 @@ export class Cluster implements StepHost {
 
   private send(link: WorkerLink, frame: Buffer): void {
     link.stats.bytesOut += frame.length;
+    this.traffic.sent += frame.length;
     link.socket.send(frame, { binary: true });
   }
 

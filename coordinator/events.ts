@@ -9,7 +9,9 @@ export type TrainEvent =
   | { event: 'warning'; message: string }
   | { event: 'error'; message: string }
   | { event: 'step'; step: number; epoch: number; batchSize: number; cost: number; paramHash: string | null; workers: number; ms: number; reissued: number; dropped: number }
-  | { event: 'epoch'; epoch: number; steps: number; testAccuracy: number | null; testCost: number | null; trainCost: number; samplesPerSecond: number; trainSeconds: number; evalSeconds: number; paramHash: string }
+  | { event: 'epoch'; epoch: number; steps: number; testAccuracy: number | null; testCost: number | null; trainCost: number; samplesPerSecond: number; trainSeconds: number; evalSeconds: number; paramHash: string;
+      /** Wire traffic of the epoch's training, per training sample and per step. */
+      bytesSentPerSample: number; bytesReceivedPerSample: number; bytesPerStep: number }
   | { event: 'reference'; step: number; backend: string; maxAbsError: number; maxRelError: number; ok: boolean; tolerance: number; referenceMs: number }
   | { event: 'saved'; path: string }
   | { event: 'checkpoint'; path: string; step: number; paramHash: string }

@@ -1,6 +1,7 @@
 import type { Reporter, TrainEvent } from './events.js';
 
 const percent = (x: number | null): string => (x === null ? 'n/a' : `${(x * 100).toFixed(2)}%`);
+const kib = (bytes: number): string => (bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(0)} KiB`);
 const rate = (x: number): string => (x >= 1000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(0));
 
 function clock(seconds: number): string {
@@ -40,7 +41,7 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stdout): Repo
         case 'step': return;
         case 'reference': return event.ok ? undefined : line(`! reference check of step ${event.step} failed: relative error ${event.maxRelError.toExponential(2)} > ${event.tolerance.toExponential(2)}`);
         case 'epoch': return line(`epoch ${event.epoch}: test accuracy ${percent(event.testAccuracy)}, train cost ${event.trainCost.toFixed(4)}, ` +
-          `${rate(event.samplesPerSecond)} samples/s, ${event.trainSeconds.toFixed(1)} s`);
+          `${rate(event.samplesPerSecond)} samples/s, ${event.trainSeconds.toFixed(1)} s, wire ${kib(event.bytesPerStep)}/step`);
         case 'saved': return line(`model saved to ${event.path}`);
         case 'checkpoint': return;
         case 'resumed': return line(`resumed from ${event.path}: step ${event.step}, epoch ${event.epoch}, params ${event.paramHash}`);

@@ -85,6 +85,8 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
     const epoch = data.epoch(position.epochRng, position.from, batch, plan.shuffle);
     const epochStart = performance.now();
     const firstFrom = position.from;
+    const firstStep = position.step;
+    const trafficStart = { ...cluster.traffic };
     for await (const miniBatch of epoch.batches) {
       const m = miniBatch.count;
       const stepStart = performance.now();
@@ -111,6 +113,8 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
     }
     const epochMs = performance.now() - epochStart;
     const samples = position.from - firstFrom;
+    const sent = cluster.traffic.sent - trafficStart.sent;
+    const received = cluster.traffic.received - trafficStart.received;
     trainMs += epochMs;
     trainedSamples += samples;
     const evalStart = performance.now();
@@ -120,6 +124,8 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
       testAccuracy: lastEvaluation?.accuracy ?? null, testCost: lastEvaluation?.cost ?? null,
       trainCost: position.costSum / position.from, samplesPerSecond: (samples / epochMs) * 1000,
       trainSeconds: epochMs / 1000, evalSeconds: (performance.now() - evalStart) / 1000, paramHash: paramHash(params),
+      bytesSentPerSample: sent / samples, bytesReceivedPerSample: received / samples,
+      bytesPerStep: (sent + received) / Math.max(1, position.step - firstStep),
     });
     position = nextEpoch(position, epoch.rngAfter);
   }
