@@ -241,6 +241,8 @@ export class Cluster implements StepHost {
   }
 
   private onFrame(link: WorkerLink, bytes: RawData, isBinary: boolean): void {
+    // Frames already in flight from a connection we refused are not read: one refusal per connection.
+    if (this.links.get(link.id) !== link) return;
     link.lastSeenMs = Date.now();
     const frame = bytes as Buffer;
     link.stats.bytesIn += frame.length;
