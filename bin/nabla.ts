@@ -6,15 +6,30 @@ import { DataError } from '../shared/data/errors.js';
 import { UsageError } from '../shared/usage-error.js';
 import { workerCommand } from '../worker/command.js';
 
+const commands = [trainCommand, coordinatorCommand, workerCommand, verifyCommand];
+
+/**
+ * Every option can come from NABLA_<OPTION>. One environment often serves several roles (NABLA_TOKEN for the
+ * coordinator and its workers, NABLA_EPOCHS only for the coordinator), so variables that are not options of the
+ * command being run are ignored rather than reported as unknown arguments.
+ */
+function ignoreForeignEnv(args: string[]): void {
+  const command = commands.find((c) => c.command === args[0]);
+  if (!command) return;
+  const options = new Set(Object.keys((command.builder(yargs([])) as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key));
+  for (const name of Object.keys(process.env)) {
+    if (!name.startsWith('NABLA_')) continue;
+    const option = name.slice('NABLA_'.length).toLowerCase().replace(/_/g, '-');
+    if (!options.has(option)) delete process.env[name];
+  }
+}
+
 /** Exit codes: 0 success, 1 runtime failure, 2 usage error (bad flag, bad input file). */
 async function main(): Promise<void> {
+  const args = hideBin(process.argv);
+  ignoreForeignEnv(args);
   try {
-    await yargs(hideBin(process.argv))
-      .scriptName('nabla')
-      .command(trainCommand)
-      .command(coordinatorCommand)
-      .command(workerCommand)
-      .command(verifyCommand)
+    await commands.reduce((cli, command) => cli.command(command as never), yargs(args).scriptName('nabla'))
       .demandCommand(1, 'Choose a command; try --help')
       .env('NABLA')
       .strict()
