@@ -9,11 +9,16 @@
 ARG BASE_IMAGE=node:20-bookworm-slim
 
 FROM ${BASE_IMAGE} AS build
+# Marks the build stage's (untagged) images, so they can be pruned alone:
+#   docker image prune -f --filter label=nabla.stage=build
+LABEL nabla.stage=build
 WORKDIR /src
 COPY . .
 # Offline path: a node_modules in the build context is used as it is (it must come from `npm ci` on a machine with
 # the base image's Node and libc); only without one does npm run, and only then is the network needed.
-RUN if [ -d node_modules ]; then echo "nabla: using node_modules from the build context; npm ci skipped"; \
+# --build-arg NPM_CI=always reinstalls anyway (e.g. node_modules from a macOS host).
+ARG NPM_CI=auto
+RUN if [ "$NPM_CI" != always ] && [ -d node_modules ]; then echo "nabla: using node_modules from the build context; npm ci skipped"; \
     else npm ci --no-audit --no-fund; fi
 # Compiles the CLI and keeps only what runs: /out/app (dist, production node_modules, healthcheck), /out/volumes.
 RUN ["node", "scripts/docker/prepare-app.mjs", "/src", "/out"]

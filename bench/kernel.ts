@@ -14,7 +14,7 @@ import { backpropSums } from '../shared/network/backprop.js';
 import { initParams } from '../shared/network/init.js';
 import { outputSize, zeroParams } from '../shared/network/layout.js';
 import { createWorkspace, layerViews } from '../shared/network/workspace.js';
-import { PROTOCOL_VERSION, type Shard } from '../shared/protocol/messages.js';
+import { PROTOCOL_VERSION, type Shard, type ShardData } from '../shared/protocol/messages.js';
 import { chunkCount } from '../shared/reduction/tree.js';
 import { DEFAULT_MAX_CHUNKS } from '../coordinator/cluster.js';
 import { ShardComputer } from '../worker/compute.js';
@@ -140,7 +140,7 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
   const train = loadBundledMnist().train;
   const batches = Math.floor(train.count / m);
   const sets: SampleSet[] = [];
-  const shards: Shard[] = [];
+  const shards: Array<Shard & ShardData> = [];
   for (let t = 0; t < batches; t++) {
     const set = gatherSamples(train, null, t * m, m);
     sets.push(set);
@@ -164,9 +164,9 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
   // deterministic: the worker's real path
   const computer = new ShardComputer(layout, gemm);
   let tDet = 0;
-  let lastBlocks = computer.compute(replica, shards[0]);
+  let lastBlocks = computer.compute(replica, shards[0], shards[0]);
   const deterministic = (): number => {
-    lastBlocks = computer.compute(replica, shards[tDet++ % batches]);
+    lastBlocks = computer.compute(replica, shards[tDet % batches], shards[tDet++ % batches]);
     return m;
   };
 

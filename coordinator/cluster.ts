@@ -5,14 +5,15 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { NONCE_PATH, NonceStore, verifyAuthorization, type Role } from '../shared/auth.js';
 import type { SampleSet } from '../shared/data/samples.js';
 import type { ParamLayout, Params } from '../shared/network/layout.js';
-import { encode, decodeToCoordinator, maxPayloadBytes } from '../shared/protocol/codec.js';
+import { encode, decodeToCoordinator, maxPayloadBytes, shardRows } from '../shared/protocol/codec.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
 import {
-  assertNever, CloseCode, PROTOCOL_VERSION, type Failure, type FailureCode, type Shard, type ToCoordinator,
+  assertNever, CloseCode, PROTOCOL_VERSION, type Failure, type FailureCode, type ShardData, type ToCoordinator,
 } from '../shared/protocol/messages.js';
 import { chunkCount, chunkOffset } from '../shared/reduction/tree.js';
 import type { Reporter } from './events.js';
-import { StepRun, type StepHost, type StepResult, type StepWorker } from './step.js';
+import { splitChunks } from './sharding.js';
+import { StepRun, type PlannedShard, type ShardTag, type StepHost, type StepResult, type StepWorker } from './step.js';
 import { newShardTiming, StepTimer, type ShardTiming } from './step-timing.js';
 import type { WorkerStatus } from '../shared/protocol/status.js';
 
@@ -76,6 +77,8 @@ export class Cluster implements StepHost {
   private isStopping = false;
   private readonly nonces = new NonceStore();
   private readonly joinWaiters = new Set<() => void>();
+  /** Shards of coming steps whose samples were sent ahead, by step. */
+  private readonly planned = new Map<number, PlannedShard[]>();
   private readonly monitors = new Set<WorkerLink>();
   /** The role each authenticated upgrade proved; its hello must claim the same (a monitor token can't compute). */
   private readonly provenRoles = new WeakMap<IncomingMessage, Role>();
@@ -162,13 +165,19 @@ export class Cluster implements StepHost {
     }
   }
 
-  /** Runs one mini-batch over the cluster and resolves with the fixed-order sum of its gradients. */
-  async runStep(step: number, batchSize: number, samples: ShardSamples): Promise<StepResult> {
+  /**
+   * Runs one mini-batch over the cluster and resolves with the fixed-order sum of its gradients. `afterDispatch`
+   * runs once the step's shards are sent (prefetching later steps then overlaps this step's compute).
+   */
+  async runStep(step: number, batchSize: number, samples: ShardSamples, afterDispatch?: () => void): Promise<StepResult> {
     const chunks = chunkCount(batchSize, this.options.maxChunks);
-    const run = new StepRun(this, step, this.version, batchSize, chunks, () => ++this.shardCounter);
+    const planned = this.planned.get(step) ?? [];
+    this.planned.delete(step);
+    const run = new StepRun(this, step, this.version, batchSize, chunks, () => ++this.shardCounter, planned);
     this.current = { run, samples };
     this.timer.stepStarted();
     run.dispatch();
+    afterDispatch?.();
     try {
       const result = await run.done;
       this.timer.stepFinished([...this.links.values()].map((link) => link.timing));
@@ -186,21 +195,46 @@ export class Cluster implements StepHost {
     for (const link of this.readyWorkers()) this.send(link, frame);
   }
 
-  sendShard(worker: StepWorker, tag: Omit<Shard, 'x' | 'xDivisor' | 'labels' | 'y' | 'type' | 'v'>): boolean {
+  sendShard(worker: StepWorker, tag: ShardTag, isPrefetched: boolean): boolean {
     const link = worker as WorkerLink;
     if (!this.current) throw new Error('sendShard called outside a step');
     if (link.socket.readyState !== WebSocket.OPEN) {
       this.dropLink(link, 'its connection closed');
       return false;
     }
-    const offset = chunkOffset(tag.batchSize, tag.chunks, tag.chunkStart);
-    const samples = this.current.samples(offset, chunkOffset(tag.batchSize, tag.chunks, tag.chunkEnd) - offset);
-    const frame = encode({ type: 'shard', v: PROTOCOL_VERSION, ...tag, x: samples.x, xDivisor: samples.xDivisor, labels: samples.labels, y: samples.y });
+    const count = shardRows(tag.batchSize, tag.chunks, tag.chunkStart, tag.chunkEnd);
+    const data = isPrefetched ? { x: null, xDivisor: null, labels: null, y: null } : this.shardData(this.current.samples, tag);
     link.stats.shards++;
-    link.stats.samples += samples.count;
-    this.timer.shardSent(link.timing, tag.chunkEnd - tag.chunkStart, samples.count);
-    this.send(link, frame);
+    link.stats.samples += count;
+    this.timer.shardSent(link.timing, tag.chunkEnd - tag.chunkStart, count);
+    this.send(link, encode({ type: 'shard', v: PROTOCOL_VERSION, ...tag, ...data }));
     return true;
+  }
+
+  private shardData(samples: ShardSamples, range: { batchSize: number; chunks: number; chunkStart: number; chunkEnd: number }): ShardData {
+    const offset = chunkOffset(range.batchSize, range.chunks, range.chunkStart);
+    const set = samples(offset, chunkOffset(range.batchSize, range.chunks, range.chunkEnd) - offset);
+    return { x: set.x, xDivisor: set.xDivisor, labels: set.labels, y: set.y };
+  }
+
+  /**
+   * Prefetch: decides now which ready worker will compute which chunks of step `step`, and sends each its samples
+   * ahead, so when the step comes only a small `shard` message is on its critical path. A worker that leaves in
+   * between simply has its part re-issued with the samples inline.
+   */
+  prefetch(step: number, batchSize: number, samples: ShardSamples): void {
+    const chunks = chunkCount(batchSize, this.options.maxChunks);
+    const workers = this.readyWorkers();
+    const plan: PlannedShard[] = [];
+    splitChunks(0, chunks, workers.map((w) => w.weight)).forEach((range, i) => {
+      if (!range) return;
+      const link = workers[i];
+      const shardId = ++this.shardCounter;
+      const where = { batchSize, chunks, chunkStart: range[0], chunkEnd: range[1] };
+      this.send(link, encode({ type: 'samples', v: PROTOCOL_VERSION, step, shardId, ...where, ...this.shardData(samples, where) }));
+      plan.push({ shardId, workerId: link.id, start: range[0], end: range[1] });
+    });
+    this.planned.set(step, plan);
   }
 
   onStarved(): void {
@@ -210,15 +244,17 @@ export class Cluster implements StepHost {
   }
 
   /** Tells every worker that training is over and stops listening. */
-  async stop(reason: string): Promise<void> {
+  async stop(reason: string, isFinished = true): Promise<void> {
     this.isStopping = true;
     clearInterval(this.heartbeat);
+    // Only a finished job says `done` (workers then exit 0); an interrupted coordinator just goes away, so its
+    // workers keep retrying and rejoin when it is restarted with --resume.
     const frame = encode({ type: 'done', v: PROTOCOL_VERSION, reason });
     for (const link of this.links.values()) {
-      if (link.role !== null) this.send(link, frame);
-      link.socket.close(CloseCode.normal, 'training finished');
+      if (isFinished && link.role !== null) this.send(link, frame);
+      link.socket.close(isFinished ? CloseCode.normal : CloseCode.goingAway, reason);
     }
-    for (const socket of this.wss.clients) socket.close(CloseCode.normal, 'training finished');
+    for (const socket of this.wss.clients) socket.close(isFinished ? CloseCode.normal : CloseCode.goingAway, reason);
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());

@@ -36,6 +36,7 @@ function trainingOptions<T>(y: Argv<T>, listenDefault: string) {
     .option('checkpoint-dir', { type: 'string', describe: 'Write checkpoints (atomic, checksummed) to this directory' })
     .option('checkpoint-every', { type: 'number', default: 100, describe: 'Steps between checkpoints (one is also written at the end)' })
     .option('keep-checkpoints', { type: 'number', default: 3, describe: 'How many of the newest checkpoints to keep' })
+    .option('prefetch', { type: 'number', default: 2, describe: 'Steps whose samples are sent to workers ahead of time (0: with each step)' })
     .option('token', { type: 'string', describe: 'Shared secret workers must prove (HMAC; never sent); env NABLA_TOKEN. Required unless --listen is loopback' })
     .option('insecure', { type: 'boolean', default: false, describe: 'Listen beyond loopback without a token (trusted networks only)' })
     .option('tls-cert', { type: 'string', describe: 'PEM certificate: serve wss:// (with --tls-key)' })

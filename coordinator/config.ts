@@ -32,6 +32,7 @@ export interface TrainingArgs {
   checkEvery: number;
   checkTolerance: number;
   onMismatch: string;
+  prefetch: number;
   token?: string;
   insecure: boolean;
   tlsCert?: string;
@@ -69,12 +70,19 @@ export interface TrainingConfig {
   checkEvery: number;
   checkTolerance: number;
   onMismatch: OnMismatch;
+  /** Steps whose samples go to the workers ahead of time. */
+  prefetch: number;
   token: string | null;
   tls: { cert: string; key: string } | null;
 }
 
 function positiveInteger(name: string, value: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isInteger(value) || value < 1 || value > max) usage(`--${name} must be an integer from 1 to ${max}, got ${value}`);
+  return value;
+}
+
+function nonNegativeInteger(name: string, value: number, max: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > max) usage(`--${name} must be an integer from 0 to ${max}, got ${value}`);
   return value;
 }
 
@@ -157,6 +165,7 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     checkEvery: args.checkEvery,
     checkTolerance: args.checkTolerance,
     onMismatch: args.onMismatch as OnMismatch,
+    prefetch: nonNegativeInteger('prefetch', args.prefetch, 64),
     token: checkedToken(args, host),
     tls: readTls(args.tlsCert, args.tlsKey),
   };

@@ -61,14 +61,17 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     const tlsArgs = config.tls ? ['--insecure-skip-verify'] : [];
     workers = spawnLocalWorkers(localWorkers, `${scheme}://${loopback}:${port}`, ['--kernel', config.kernel, ...tlsArgs], env);
   }
-  const stopOnSignal = (): void => { void cluster.stop('coordinator interrupted').finally(() => process.exit(130)); };
+  // Interrupted: stop listening (workers keep retrying for a --resume) and exit 128 + signal number, as shells do.
+  const stopOnSignal = (signal: NodeJS.Signals): void => {
+    void cluster.stop(`coordinator interrupted by ${signal}`, false).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
   process.once('SIGINT', stopOnSignal);
   process.once('SIGTERM', stopOnSignal);
   try {
     await cluster.waitForWorkers(config.minWorkers);
     const summary = await train({
       layout, params, train: memoryData(dataset.train), test: dataset.test, epochs: config.epochs, batch: config.batch,
-      eta: config.eta, seed: config.seed, shuffle: config.shuffle, hashSteps: config.json, resumeFrom, check,
+      eta: config.eta, seed: config.seed, shuffle: config.shuffle, hashSteps: config.json, resumeFrom, check, prefetch: config.prefetch,
       afterStep: (position, current) => {
         const isLast = position.epoch > config.epochs;
         if (config.checkpointDir && (position.step % config.checkpointEvery === 0 || isLast)) {

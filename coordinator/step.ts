@@ -7,10 +7,24 @@ import { splitChunks } from './sharding.js';
 /** What a step needs from the cluster: who can compute, and how to send them work. */
 export interface StepHost {
   readyWorkers(): StepWorker[];
-  /** Builds and sends a shard of chunks [start, end); returns false if the worker could not be reached. */
-  sendShard(worker: StepWorker, shard: Omit<Shard, 'x' | 'xDivisor' | 'labels' | 'y' | 'type' | 'v'>): boolean;
+  /**
+   * Sends a shard of chunks [start, end): with its samples, or without them when `isPrefetched` (the worker holds
+   * them already). Returns false if the worker could not be reached.
+   */
+  sendShard(worker: StepWorker, shard: ShardTag, isPrefetched: boolean): boolean;
   /** Called when no worker is connected while work is pending. */
   onStarved(): void;
+}
+
+/** A shard's identity and place, without its samples. */
+export type ShardTag = Omit<Shard, 'x' | 'xDivisor' | 'labels' | 'y' | 'type' | 'v'>;
+
+/** A shard whose samples were sent ahead to a worker (see Cluster.prefetch). */
+export interface PlannedShard {
+  shardId: number;
+  workerId: string;
+  start: number;
+  end: number;
 }
 
 export interface StepWorker {
@@ -56,13 +70,24 @@ export class StepRun {
     readonly batchSize: number,
     readonly chunks: number,
     private nextShardId: () => number,
+    private planned: PlannedShard[] = [],
   ) {
     this.done = new Promise((resolve) => { this.settle = resolve; });
-    this.pending.push([0, chunks]);
+    if (planned.length === 0) this.pending.push([0, chunks]);
   }
 
-  /** Hands pending chunk ranges to the ready workers: once to start, then whenever a worker joins or leaves. */
+  /**
+   * Hands out work: first the prefetched shards to the workers holding their samples (or, for a worker that has
+   * left since, back to pending), then pending chunk ranges to the ready workers. Called once to start, then
+   * whenever a worker joins or leaves.
+   */
   dispatch(): void {
+    const ready = new Map(this.host.readyWorkers().map((worker) => [worker.id, worker]));
+    for (const shard of this.planned.splice(0)) {
+      const worker = ready.get(shard.workerId);
+      this.outstanding.set(shard.shardId, { workerId: shard.workerId, start: shard.start, end: shard.end, sentAtMs: Date.now() });
+      if (!worker || !this.host.sendShard(worker, this.tag(shard.shardId, shard.start, shard.end), true)) this.requeue(shard.shardId);
+    }
     while (this.pending.length > 0) {
       const workers = this.host.readyWorkers();
       if (workers.length === 0) {
@@ -75,13 +100,13 @@ export class StepRun {
         if (!range) return;
         const shardId = this.nextShardId();
         this.outstanding.set(shardId, { workerId: workers[i].id, start: range[0], end: range[1], sentAtMs: Date.now() });
-        const sent = this.host.sendShard(workers[i], {
-          step: this.step, shardId, version: this.version, batchSize: this.batchSize,
-          chunks: this.chunks, chunkStart: range[0], chunkEnd: range[1],
-        });
-        if (!sent) this.requeue(shardId);
+        if (!this.host.sendShard(workers[i], this.tag(shardId, range[0], range[1]), false)) this.requeue(shardId);
       });
     }
+  }
+
+  private tag(shardId: number, chunkStart: number, chunkEnd: number): ShardTag {
+    return { step: this.step, shardId, version: this.version, batchSize: this.batchSize, chunks: this.chunks, chunkStart, chunkEnd };
   }
 
   holdsShard(workerId: string): boolean {

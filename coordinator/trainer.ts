@@ -24,6 +24,8 @@ export interface TrainPlan {
   hashSteps: boolean;
   /** Where to continue from (a checkpoint); null starts at epoch 1. */
   resumeFrom: TrainPosition | null;
+  /** Steps whose samples are sent to workers ahead of time (0: samples travel with each step's shards). */
+  prefetch: number;
   /** The TF.js reference check, or null when --check-every is 0. */
   check: LiveReferenceCheck | null;
   /** Called after every applied step with the position to continue from; used for checkpoints. */
@@ -52,6 +54,39 @@ export interface TrainSummary {
   lastEvaluation: Evaluation | null;
   droppedResults: number;
   reissuedShards: number;
+}
+
+/**
+ * Reads `ahead` mini-batches beyond the one being trained. Each yielded batch comes with `sendAhead`, which has
+ * the cluster send the newly read batches' samples to the workers; the step calls it right after handing out its
+ * own shards, so the transfer overlaps the step's compute and the next steps' critical paths carry only parameters,
+ * small shard messages and gradients.
+ */
+async function* withPrefetch(batches: AsyncIterable<SampleSet>, firstStep: number, ahead: number, cluster: Cluster) {
+  const iterator = batches[Symbol.asyncIterator]();
+  const window: SampleSet[] = [];
+  let step = firstStep;
+  let isExhausted = false;
+  for (;;) {
+    const fresh: Array<{ step: number; batch: SampleSet }> = [];
+    while (!isExhausted && window.length <= ahead) {
+      const next = await iterator.next();
+      if (next.done) {
+        isExhausted = true;
+        break;
+      }
+      // The first batch of the window is trained right away: sending its samples ahead would gain nothing.
+      if (window.length > 0) fresh.push({ step: step + window.length, batch: next.value });
+      window.push(next.value);
+    }
+    const batch = window.shift();
+    if (!batch) return;
+    const sendAhead = (): void => {
+      for (const { step: later, batch: data } of fresh) cluster.prefetch(later, data.count, (offset, count) => gatherSamples(data, null, offset, count));
+    };
+    yield { batch, sendAhead };
+    step++;
+  }
 }
 
 /** Seed of the data-order stream, kept apart from the initialisation stream so --init does not change the order. */
@@ -87,10 +122,10 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
     const firstFrom = position.from;
     const firstStep = position.step;
     const trafficStart = { ...cluster.traffic };
-    for await (const miniBatch of epoch.batches) {
+    for await (const { batch: miniBatch, sendAhead } of withPrefetch(epoch.batches, position.step, plan.prefetch, cluster)) {
       const m = miniBatch.count;
       const stepStart = performance.now();
-      const result = await cluster.runStep(position.step, m, (offset, count) => gatherSamples(miniBatch, null, offset, count));
+      const result = await cluster.runStep(position.step, m, (offset, count) => gatherSamples(miniBatch, null, offset, count), sendAhead);
       const gradient = { weights: result.sum.nablaW, biases: result.sum.nablaB };
       if (plan.check?.shouldCheck(position.step)) plan.check.submit(position.step, layout, params, miniBatch, gradient);
       sgdStep(params, gradient, eta, m);

@@ -5,7 +5,7 @@ import { createLayout, type ParamLayout, zeroParams } from '../shared/network/la
 import { layerViews, type LayerViews } from '../shared/network/workspace.js';
 import { decodeToWorker, encode } from '../shared/protocol/codec.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
-import { assertNever, CloseCode, PROTOCOL_VERSION, type Shard, type ToWorker } from '../shared/protocol/messages.js';
+import { assertNever, CloseCode, PROTOCOL_VERSION, type PrefetchedSamples, type Shard, type ToWorker } from '../shared/protocol/messages.js';
 import { ShardComputer } from './compute.js';
 import { openSocket, UpgradeRefused } from '../shared/connect.js';
 
@@ -85,6 +85,7 @@ async function session(options: WorkerOptions, previous: Replica | null, keep: (
 function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null, keep: (replica: Replica) => void): Promise<SessionEnd> {
   return new Promise((resolve) => {
     let replica = previous;
+    const prefetched = new Map<number, PrefetchedSamples>();
     let wasWelcomed = false;
     let ending: SessionEnd | null = null;
     const finish = (end: SessionEnd): void => { ending ??= end; };
@@ -157,6 +158,10 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
           replica.views.params.biases.set(message.biases);
           replica.version = message.version;
           return;
+        case 'samples':
+          // Prefetched samples of a coming step; kept only until that step (the window is a few steps).
+          prefetched.set(message.shardId, message);
+          return;
         case 'shard':
           if (replica) computeAndReply(replica, message);
           return;
@@ -174,12 +179,13 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
     }
 
     function computeAndReply(state: Replica, shard: Shard): void {
-      if (shard.version !== state.version) {
-        socket.send(encode({ type: 'failure', v: PROTOCOL_VERSION, code: 'unexpected', message: `shard for parameters v${shard.version}, but this replica holds v${state.version}` }));
-        return;
-      }
+      const fail = (message: string): void => { socket.send(encode({ type: 'failure', v: PROTOCOL_VERSION, code: 'unexpected', message })); };
+      if (shard.version !== state.version) return fail(`shard for parameters v${shard.version}, but this replica holds v${state.version}`);
+      const data = shard.x === null ? prefetched.get(shard.shardId) : shard;
+      for (const [shardId, samples] of prefetched) if (samples.step <= shard.step) prefetched.delete(shardId);
+      if (!data) return fail(`shard ${shard.shardId} of step ${shard.step} refers to samples that were never sent`);
       const started = performance.now();
-      const blocks = state.computer.compute(state.views, shard);
+      const blocks = state.computer.compute(state.views, shard, data);
       socket.send(encode({
         type: 'gradients', v: PROTOCOL_VERSION, step: shard.step, shardId: shard.shardId, version: shard.version,
         blocks, computeMs: performance.now() - started,

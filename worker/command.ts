@@ -38,6 +38,8 @@ export const workerCommand = {
     if (!/^wss?:\/\/[^/\s]+/.test(args.connect)) usage(`--connect must be a ws:// or wss:// URL such as ws://10.0.0.5:8080, got "${args.connect}"`);
     if (!KERNEL_CHOICES.includes(args.kernel as KernelChoice)) usage(`--kernel must be one of ${KERNEL_CHOICES.join(', ')}`);
     const gemm = selectGemm(args.kernel as KernelChoice);
+    // `docker stop` and service managers send SIGTERM: leave at once (the coordinator re-issues any shard we held).
+    process.once('SIGTERM', () => process.exit(143));
     process.exitCode = await runWorker({
       url: args.connect, token: args.token ?? null, ca: args.ca ? readCa(args.ca) : null, insecureSkipVerify: args.insecureSkipVerify, name: args.name ?? defaultWorkerName(), gemm,
       initialRetryMs: 200, maxRetryMs: 5000, giveUpMs: args.giveUpAfter * 1000,

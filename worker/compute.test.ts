@@ -3,7 +3,7 @@ import { describe, expect } from 'vitest';
 import { gatherSamples } from '../shared/data/samples.js';
 import { jsGemm } from '../shared/kernel/js-gemm.js';
 import { layerViews } from '../shared/network/workspace.js';
-import { PROTOCOL_VERSION, type BlockSum, type Shard } from '../shared/protocol/messages.js';
+import { PROTOCOL_VERSION, type BlockSum, type Shard, type ShardData } from '../shared/protocol/messages.js';
 import { combineTree, type NodeSum } from '../shared/reduction/combine.js';
 import { chunkCount, chunkOffset, nodeKey, rootNode } from '../shared/reduction/tree.js';
 import { randomProblem } from '../test/support/random-problem.js';
@@ -12,7 +12,7 @@ import { ShardComputer } from './compute.js';
 /** Cut points that split [0, chunks) into contiguous ranges, as any number of workers might get them. */
 const splits = fc.array(fc.integer({ min: 1, max: 64 }), { maxLength: 10 });
 
-function shardOf(samples: ReturnType<typeof randomProblem>['samples'], m: number, chunks: number, start: number, end: number): Shard {
+function shardOf(samples: ReturnType<typeof randomProblem>['samples'], m: number, chunks: number, start: number, end: number): Shard & ShardData {
   const offset = chunkOffset(m, chunks, start);
   const block = gatherSamples(samples, null, offset, chunkOffset(m, chunks, end) - offset);
   return {
@@ -36,7 +36,8 @@ describe('ShardComputer with the fixed reduction tree', () => {
         const sums = new Map<string, NodeSum>();
         for (let i = 0; i + 1 < boundaries.length; i++) {
           // A fresh computer per range, as on a different worker.
-          const blocks = new ShardComputer(layout, jsGemm).compute(replica, shardOf(samples, m, chunks, boundaries[i], boundaries[i + 1]));
+          const shard = shardOf(samples, m, chunks, boundaries[i], boundaries[i + 1]);
+          const blocks = new ShardComputer(layout, jsGemm).compute(replica, shard, shard);
           for (const block of blocks) sums.set(nodeKey(block), copy(block));
         }
         return combineTree(rootNode(chunks), chunks, sums);

@@ -4,7 +4,15 @@ import type { Gemm } from '../shared/kernel/gemm.js';
 import { backpropSums } from '../shared/network/backprop.js';
 import { outputSize, type ParamLayout, zeroParams } from '../shared/network/layout.js';
 import { createWorkspace, ensureCapacity, layerViews, type LayerViews, type Workspace } from '../shared/network/workspace.js';
-import type { BlockSum, Shard } from '../shared/protocol/messages.js';
+import type { BlockSum, ShardData } from '../shared/protocol/messages.js';
+
+/** Which chunks of which mini-batch a shard covers. */
+export interface ShardRange {
+  batchSize: number;
+  chunks: number;
+  chunkStart: number;
+  chunkEnd: number;
+}
 import { combineTree, type NodeSum } from '../shared/reduction/combine.js';
 import { alignedBlocks, chunkOffset, nodeKey } from '../shared/reduction/tree.js';
 
@@ -21,14 +29,15 @@ export class ShardComputer {
     this.workspace = createWorkspace(layout, 16);
   }
 
-  compute(replica: LayerViews, shard: Shard): BlockSum[] {
+  /** The block sums of chunks [chunkStart, chunkEnd) of a mini-batch, given their samples. */
+  compute(replica: LayerViews, shard: ShardRange, data: ShardData): BlockSum[] {
     const { batchSize: m, chunks, chunkStart, chunkEnd } = shard;
     const nOut = outputSize(this.layout);
     const base = chunkOffset(m, chunks, chunkStart);
     const samples: SampleSet = {
       count: chunkOffset(m, chunks, chunkEnd) - base,
       inputSize: this.layout.sizes[0],
-      x: shard.x, xDivisor: shard.xDivisor, labels: shard.labels, y: shard.y, targetSize: nOut,
+      x: data.x, xDivisor: data.xDivisor, labels: data.labels, y: data.y, targetSize: nOut,
     };
     const leafSums = new Map<string, NodeSum>();
     for (let c = chunkStart; c < chunkEnd; c++) {

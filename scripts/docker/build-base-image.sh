@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
 # Builds a local Docker base image from this machine's own Node, for hosts that cannot pull images
 # (see DESIGN.md §5 and docs/DOCKER.md):
-#   scripts/docker/build-base-image.sh [TAG]            # default tag: nabla-base:local
+#   scripts/docker/build-base-image.sh [--force] [TAG]  # default tag: nabla-base:local
 #   docker build --build-arg BASE_IMAGE=nabla-base:local -t nabla:local .
 #
 # The root filesystem holds: node (as /usr/local/bin/node), every shared library `ldd` lists for it, for /bin/sh
 # (dash: the Dockerfile's RUN lines need a shell) and for every native addon under node_modules (nblas → OpenBLAS,
 # msgpackr-extract, bufferutil, …), the dynamic loader, an ld.so.cache, CA certificates, a minimal /etc/passwd and
 # /etc/group with the non-root user node (uid 1000, as in the official node images), and /tmp. It is piped as a tar
-# stream into `docker import`. Running it again replaces the tag; it never pulls anything.
+# stream into `docker import`. It never pulls anything.
+# Idempotent: the image is labelled with a fingerprint of its inputs (the files copied in); when the tag already
+# carries the same fingerprint nothing is rebuilt (--force rebuilds anyway), so `docker build` keeps its cache.
 set -euo pipefail
 
+force=0
+if [ "${1:-}" = "--force" ]; then force=1; shift; fi
 tag="${1:-nabla-base:local}"
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 node_modules="${NABLA_NODE_MODULES:-$repo_root/node_modules}"
@@ -58,6 +62,17 @@ for binary in "${binaries[@]}"; do
 done
 log "node $("$node_path" --version) from $node_path; ${#seen[@]} shared libraries for node, /bin/sh and $addon_count native addons"
 
+# The inputs' fingerprint: what is copied in, plus this script (which decides the rest of the file system).
+fingerprint="$(
+  { sha256sum "$node_path" "$shell_path" "${BASH_SOURCE[0]}"; printf '%s\n' "${!seen[@]}" | sort | xargs -r sha256sum;
+    find /etc/ssl/certs -maxdepth 1 -name '*.crt' -print0 2>/dev/null | sort -z | xargs -0 -r sha256sum; } | sha256sum | cut -c1-16
+)"
+previous="$(docker image inspect -f '{{.Id}} {{index .Config.Labels "nabla.base.fingerprint"}}' "$tag" 2>/dev/null || true)"
+if [ "$force" -eq 0 ] && [ "${previous#* }" = "$fingerprint" ]; then
+  log "$tag is up to date (fingerprint $fingerprint); --force rebuilds it"
+  exit 0
+fi
+
 mkdir -p "$rootfs/usr/local/bin" "$rootfs/bin" "$rootfs/etc/ssl" "$rootfs/tmp" "$rootfs/home/node"
 cp "$node_path" "$rootfs/usr/local/bin/node"
 cp "$shell_path" "$rootfs/bin/sh"
@@ -91,6 +106,9 @@ tar -C "$rootfs" --numeric-owner -cf - . | docker import \
   --change 'ENV PATH=/usr/local/bin:/usr/bin:/bin' \
   --change 'ENV SSL_CERT_DIR=/etc/ssl/certs' \
   --change 'CMD ["node"]' \
+  --change "LABEL nabla.base.fingerprint=$fingerprint" \
   --message "nabla base: node $("$node_path" --version) and its libraries from $(hostname)" \
   - "$tag" >/dev/null
+# The image this tag replaced, unless something still uses it (e.g. an image built FROM it).
+if [ -n "$previous" ]; then docker image rm "${previous%% *}" >/dev/null 2>&1 || true; fi
 log "built $tag ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{ printf "%.0f MB", $1 / 1e6 }'))"

@@ -35,7 +35,12 @@ function compile() {
   if (existsSync(tsc)) {
     const out = path.join(path.resolve(outDir), 'compiled');
     log('compiling the sources (tsc -p scripts/docker/tsconfig.image.json)');
-    execFileSync(process.execPath, [tsc, '-p', path.join(source, 'scripts/docker/tsconfig.image.json'), '--outDir', out], { stdio: 'inherit' });
+    try {
+      execFileSync(process.execPath, [tsc, '-p', path.join(source, 'scripts/docker/tsconfig.image.json'), '--outDir', out], { stdio: 'inherit' });
+    } catch {
+      process.stderr.write('prepare-app: tsc failed (errors above): the sources must compile, as for `npm run build`\n');
+      process.exit(1);
+    }
     return out;
   }
   const prebuilt = path.join(source, 'dist');
@@ -104,5 +109,5 @@ function megabytes(dir) {
     }
   };
   walk(dir);
-  return (bytes / 1e6).toFixed(0);
+  return (bytes / 1e6).toFixed(1);
 }

@@ -28,20 +28,26 @@ export type Welcome = Envelope<'welcome'> & {
 /** New parameters after an update; every replica replaces its own with these, so all stay bit-identical. */
 export type ParamsUpdate = Envelope<'params'> & { version: number; weights: Float64Array; biases: Float64Array };
 
-/**
- * Work: chunks [chunkStart, chunkEnd) of the mini-batch of `batchSize` samples cut into `chunks` chunks
- * (see shared/reduction/tree.ts), with the samples of exactly those chunks, in order.
- */
-export type Shard = Envelope<'shard'> & Tag & {
-  batchSize: number;
-  chunks: number;
-  chunkStart: number;
-  chunkEnd: number;
+/** The samples of chunks [chunkStart, chunkEnd) of a mini-batch, in order, in their stored type. */
+export type ShardData = {
   x: InputArray;
   xDivisor: number;
   labels: Uint16Array | null;
   y: Float64Array | null;
 };
+
+/** Where a shard sits: chunks [chunkStart, chunkEnd) of the mini-batch of `batchSize` samples cut into `chunks`. */
+type ChunkRange = { batchSize: number; chunks: number; chunkStart: number; chunkEnd: number };
+
+/**
+ * Work: compute chunks [chunkStart, chunkEnd) of the mini-batch of `batchSize` samples cut into `chunks` chunks
+ * (see shared/reduction/tree.ts). The samples come inline, or — when `x` is null — they were sent ahead in a
+ * `samples` message with the same shardId.
+ */
+export type Shard = Envelope<'shard'> & Tag & ChunkRange & (ShardData | { x: null; xDivisor: null; labels: null; y: null });
+
+/** Prefetch: the samples of a shard of a later step, sent while the current step computes. */
+export type PrefetchedSamples = Envelope<'samples'> & { step: number; shardId: number } & ChunkRange & ShardData;
 
 /** The sum over one aligned tree node of the shard: Σ cost and Σ nabla (sums, not means). */
 export type BlockSum = { level: number; index: number; cost: number; nablaW: Float64Array; nablaB: Float64Array };
@@ -61,12 +67,12 @@ export type FailureCode =
 /** A refusal or fault report, from either side, with a message a person can act on. */
 export type Failure = Envelope<'failure'> & { code: FailureCode; message: string };
 
-export type ToWorker = Welcome | ParamsUpdate | Shard | Done | Failure;
+export type ToWorker = Welcome | ParamsUpdate | Shard | PrefetchedSamples | Done | Failure;
 export type ToMonitor = Status | Done | Failure;
 export type ToCoordinator = Hello | Gradients | Failure;
 
 /** WebSocket close codes we use. */
-export const CloseCode = { normal: 1000, protocolError: 1002, policyViolation: 1008, tooBig: 1009 } as const;
+export const CloseCode = { normal: 1000, goingAway: 1001, protocolError: 1002, policyViolation: 1008, tooBig: 1009 } as const;
 
 export function assertNever(value: never): never {
   throw new Error(`unhandled message ${JSON.stringify(value)}`);

@@ -6,7 +6,8 @@ import type { ParamLayout } from '../network/layout.js';
 import { MAX_LAYER_SIZE } from '../network/layout.js';
 import { fail } from './errors.js';
 import {
-  PROTOCOL_VERSION, type BlockSum, type FailureCode, type Gradients, type Shard, type ToCoordinator, type ToWorker,
+  PROTOCOL_VERSION, type BlockSum, type FailureCode, type Gradients, type PrefetchedSamples, type Shard, type ShardData,
+  type ToCoordinator, type ToWorker,
 } from './messages.js';
 
 type Raw = Record<string, unknown>;
@@ -126,7 +127,7 @@ export function parseToCoordinator(raw: unknown, layout: ParamLayout): ToCoordin
   }
 }
 
-function inputArray(raw: Raw, expected: number): Shard['x'] {
+function inputArray(raw: Raw, expected: number): ShardData['x'] {
   const x = raw.x;
   const ok = x instanceof Float64Array || x instanceof Float32Array || x instanceof Uint8Array || x instanceof Uint16Array;
   if (!ok) fail('bad-field', `x must be a Float64Array, Float32Array, Uint8Array or Uint16Array, got ${kindOf(x)}`);
@@ -137,12 +138,18 @@ function inputArray(raw: Raw, expected: number): Shard['x'] {
   return x;
 }
 
-function shard(raw: Raw, layout: ParamLayout, rowsOf: (m: number, chunks: number, start: number, end: number) => number): Shard {
+type RowsOf = (m: number, chunks: number, start: number, end: number) => number;
+
+function chunkRange(raw: Raw) {
   const batchSize = integer(raw, 'batchSize', 1, MAX_BATCH);
   const chunks = integer(raw, 'chunks', 1, batchSize);
   const chunkStart = integer(raw, 'chunkStart', 0, chunks - 1);
   const chunkEnd = integer(raw, 'chunkEnd', chunkStart + 1, chunks);
-  const rows = rowsOf(batchSize, chunks, chunkStart, chunkEnd);
+  return { batchSize, chunks, chunkStart, chunkEnd };
+}
+
+/** The samples of a chunk range: inputs of the right type and length, labels in range or finite target vectors. */
+function shardData(raw: Raw, layout: ParamLayout, rows: number): ShardData {
   const nIn = layout.sizes[0];
   const nOut = layout.sizes[layout.sizes.length - 1];
   const xDivisor = finiteNumber(raw, 'xDivisor');
@@ -157,15 +164,30 @@ function shard(raw: Raw, layout: ParamLayout, rowsOf: (m: number, chunks: number
   } else {
     y = float64Field(raw, 'y', rows * nOut);
   }
-  return {
-    type: 'shard',
-    v: PROTOCOL_VERSION,
+  return { x: inputArray(raw, rows * nIn), xDivisor, labels, y };
+}
+
+function shard(raw: Raw, layout: ParamLayout, rowsOf: RowsOf): Shard {
+  const range = chunkRange(raw);
+  const tag = {
+    type: 'shard' as const, v: PROTOCOL_VERSION,
     step: integer(raw, 'step', 0, Number.MAX_SAFE_INTEGER),
     shardId: integer(raw, 'shardId', 0, Number.MAX_SAFE_INTEGER),
     version: integer(raw, 'version', 0, Number.MAX_SAFE_INTEGER),
-    batchSize, chunks, chunkStart, chunkEnd,
-    x: inputArray(raw, rows * nIn),
-    xDivisor, labels, y,
+    ...range,
+  };
+  if (raw.x === null) return { ...tag, x: null, xDivisor: null, labels: null, y: null };
+  return { ...tag, ...shardData(raw, layout, rowsOf(range.batchSize, range.chunks, range.chunkStart, range.chunkEnd)) };
+}
+
+function prefetchedSamples(raw: Raw, layout: ParamLayout, rowsOf: RowsOf): PrefetchedSamples {
+  const range = chunkRange(raw);
+  return {
+    type: 'samples', v: PROTOCOL_VERSION,
+    step: integer(raw, 'step', 0, Number.MAX_SAFE_INTEGER),
+    shardId: integer(raw, 'shardId', 0, Number.MAX_SAFE_INTEGER),
+    ...range,
+    ...shardData(raw, layout, rowsOf(range.batchSize, range.chunks, range.chunkStart, range.chunkEnd)),
   };
 }
 
@@ -175,7 +197,7 @@ function shard(raw: Raw, layout: ParamLayout, rowsOf: (m: number, chunks: number
  */
 export function parseToWorker(
   raw: unknown, layout: ParamLayout | null,
-  rowsOf: (m: number, chunks: number, start: number, end: number) => number,
+  rowsOf: RowsOf,
 ): ToWorker {
   const message = envelope(raw);
   if (message.type === 'failure') return { type: 'failure', v: PROTOCOL_VERSION, ...failureFields(message) };
@@ -204,6 +226,8 @@ export function parseToWorker(
       };
     case 'shard':
       return shard(message, layout, rowsOf);
+    case 'samples':
+      return prefetchedSamples(message, layout, rowsOf);
     default:
       return fail('unexpected', `a worker does not accept "${message.type.slice(0, 40)}" messages`);
   }

@@ -3,7 +3,7 @@ import { jsGemm } from '../../shared/kernel/js-gemm.js';
 import { createLayout, zeroParams, type ParamLayout } from '../../shared/network/layout.js';
 import { layerViews, type LayerViews } from '../../shared/network/workspace.js';
 import { decodeToWorker, encode } from '../../shared/protocol/codec.js';
-import { PROTOCOL_VERSION, type BlockSum, type Shard } from '../../shared/protocol/messages.js';
+import { PROTOCOL_VERSION, type BlockSum, type Shard, type ShardData } from '../../shared/protocol/messages.js';
 import { ShardComputer } from '../../worker/compute.js';
 
 export interface ScriptedWorker {
@@ -22,6 +22,7 @@ export function startScriptedWorker(url: string, answer: (blocks: BlockSum[], sh
   let layout: ParamLayout | null = null;
   let replica: LayerViews | null = null;
   let computer: ShardComputer | null = null;
+  const prefetched = new Map<number, ShardData>();
   const worker: ScriptedWorker = {
     socket, shardsSeen: 0,
     close: () => socket.terminate(),
@@ -39,9 +40,13 @@ export function startScriptedWorker(url: string, answer: (blocks: BlockSum[], sh
       replica.params.weights.set(message.weights);
       replica.params.biases.set(message.biases);
     }
+    if (message.type === 'samples') prefetched.set(message.shardId, message);
     if (message.type === 'shard' && computer && replica && layout) {
       worker.shardsSeen++;
-      const blocks = answer(computer.compute(replica, message), message, layout);
+      const data = message.x === null ? prefetched.get(message.shardId) : message;
+      if (!data) throw new Error(`shard ${message.shardId} arrived without its samples`);
+      prefetched.delete(message.shardId);
+      const blocks = answer(computer.compute(replica, message, data), message, layout);
       if (blocks) {
         socket.send(encode({ type: 'gradients', v: PROTOCOL_VERSION, step: message.step, shardId: message.shardId, version: message.version, blocks, computeMs: 1 }));
       }
