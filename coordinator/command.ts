@@ -15,7 +15,7 @@ export const DEFAULT_EPOCHS = 30;
 /** Options every training run takes, whether its workers are local or remote. */
 function trainingOptions<T>(y: Argv<T>, listenDefault: string) {
   return y
-    .option('data', { type: 'string', default: 'mnist', describe: 'Training data: mnist (bundled digits), idx:DIR, csv:FILE or csv:- (stdin)' })
+    .option('data', { type: 'string', default: 'mnist', describe: 'Training data: mnist (bundled digits), idx:DIR, csv:FILE, ndjson:FILE, or csv:- / ndjson:- (stdin)' })
     .option('test', { type: 'string', describe: 'Test data (same forms); default: the test split that comes with --data, if any' })
     .option('sizes', { type: 'string', default: '784,30,10', describe: 'Layer sizes, input first, e.g. 784,30,10' })
     .option('epochs', { type: 'number', default: DEFAULT_EPOCHS, describe: 'Passes over the training data' })
@@ -36,6 +36,10 @@ function trainingOptions<T>(y: Argv<T>, listenDefault: string) {
     .option('checkpoint-dir', { type: 'string', describe: 'Write checkpoints (atomic, checksummed) to this directory' })
     .option('checkpoint-every', { type: 'number', default: 100, describe: 'Steps between checkpoints (one is also written at the end)' })
     .option('keep-checkpoints', { type: 'number', default: 3, describe: 'How many of the newest checkpoints to keep' })
+    .option('shuffle-buffer', { type: 'number', default: 0, describe: 'Stream the data through a seeded shuffle buffer of N samples (0: in memory with a full shuffle when it fits under --memory-limit)' })
+    .option('memory-limit', { type: 'number', default: 1024, describe: 'MiB of training data held in memory before streaming it instead' })
+    .option('cache', { type: 'boolean', default: false, describe: 'Keep a one-pass source (csv:- on stdin) in memory so it can be trained for several epochs' })
+    .option('skip-bad-rows', { type: 'boolean', default: false, describe: 'Skip malformed CSV/NDJSON rows (counted in the summary) instead of stopping' })
     .option('prefetch', { type: 'number', default: 2, describe: 'Steps whose samples are sent to workers ahead of time (0: with each step)' })
     .option('token', { type: 'string', describe: 'Shared secret workers must prove (HMAC; never sent); env NABLA_TOKEN. Required unless --listen is loopback' })
     .option('insecure', { type: 'boolean', default: false, describe: 'Listen beyond loopback without a token (trusted networks only)' })

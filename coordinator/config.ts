@@ -33,6 +33,10 @@ export interface TrainingArgs {
   checkTolerance: number;
   onMismatch: string;
   prefetch: number;
+  shuffleBuffer: number;
+  memoryLimit: number;
+  cache: boolean;
+  skipBadRows: boolean;
   token?: string;
   insecure: boolean;
   tlsCert?: string;
@@ -72,6 +76,11 @@ export interface TrainingConfig {
   onMismatch: OnMismatch;
   /** Steps whose samples go to the workers ahead of time. */
   prefetch: number;
+  /** 0: in memory when the data fits under memoryLimitMb, else streamed; N: always streamed through N samples. */
+  shuffleBuffer: number;
+  memoryLimitMb: number;
+  cache: boolean;
+  skipBadRows: boolean;
   token: string | null;
   tls: { cert: string; key: string } | null;
 }
@@ -166,6 +175,10 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     checkTolerance: args.checkTolerance,
     onMismatch: args.onMismatch as OnMismatch,
     prefetch: nonNegativeInteger('prefetch', args.prefetch, 64),
+    shuffleBuffer: nonNegativeInteger('shuffle-buffer', args.shuffleBuffer, 1 << 26),
+    memoryLimitMb: positiveInteger('memory-limit', args.memoryLimit, 1 << 24),
+    cache: args.cache,
+    skipBadRows: args.skipBadRows,
     token: checkedToken(args, host),
     tls: readTls(args.tlsCert, args.tlsKey),
   };

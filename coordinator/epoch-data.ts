@@ -4,14 +4,14 @@ import { Rng, type RngState } from '../shared/rng.js';
 /** One epoch's mini-batches, from a given position on, in the order training consumes them. */
 export interface EpochBatches {
   batches: AsyncIterable<SampleSet>;
-  /** The data-order generator's state once this epoch's order is drawn: the next epoch starts from it. */
-  rngAfter: RngState;
+  /** The data-order generator's state once this epoch's order is drawn (call it after the last batch). */
+  rngAfter(): RngState;
 }
 
 /** Where training samples come from, epoch after epoch. */
 export interface TrainingData {
-  /** Samples per epoch, when known in advance. */
-  readonly count: number;
+  /** Samples per epoch, when known (null for a stream that has not been counted, such as stdin). */
+  readonly count: number | null;
   /**
    * The mini-batches of size `batch` of the epoch whose order is drawn from `epochRng`, skipping the first `from`
    * samples of that order (to resume mid-epoch).
@@ -34,7 +34,8 @@ export function memoryData(set: SampleSet): TrainingData {
       async function* batches(): AsyncIterable<SampleSet> {
         for (let start = from; start < set.count; start += batch) yield gatherSamples(set, order, start, Math.min(batch, set.count - start));
       }
-      return { batches: batches(), rngAfter: rng.state() };
+      const after = rng.state();
+      return { batches: batches(), rngAfter: () => after };
     },
   };
 }

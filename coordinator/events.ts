@@ -1,7 +1,7 @@
 /** Everything the coordinator reports, as one typed union; `--json` prints each as one line on stdout. */
 export type TrainEvent =
   | { event: 'listening'; url: string; host: string; port: number }
-  | { event: 'start'; sizes: number[]; batch: number; eta: number; epochs: number; trainSamples: number; testSamples: number; data: string; kernel: string; chunks: number; seed: number; referenceBackend: string | null; checkEvery: number }
+  | { event: 'start'; sizes: number[]; batch: number; eta: number; epochs: number; trainSamples: number | null; testSamples: number; data: string; kernel: string; chunks: number; seed: number; referenceBackend: string | null; checkEvery: number }
   | { event: 'worker-joined'; workerId: string; name: string; address: string; kernel: string; workers: number }
   | { event: 'worker-left'; workerId: string; reason: string; workers: number }
   | { event: 'waiting'; message: string }
@@ -16,7 +16,7 @@ export type TrainEvent =
   | { event: 'saved'; path: string }
   | { event: 'checkpoint'; path: string; step: number; paramHash: string }
   | { event: 'resumed'; path: string; step: number; epoch: number; paramHash: string }
-  | { event: 'done'; epochs: number; steps: number; testAccuracy: number | null; seconds: number; samplesPerSecond: number; paramHash: string; droppedResults: number; reissuedShards: number; workersSeen: number; referenceChecks: number; referenceFailures: number; worstReferenceRelError: number | null; referenceBackend: string | null };
+  | { event: 'done'; epochs: number; steps: number; testAccuracy: number | null; seconds: number; samplesPerSecond: number; paramHash: string; droppedResults: number; reissuedShards: number; workersSeen: number; badRows: number; referenceChecks: number; referenceFailures: number; worstReferenceRelError: number | null; referenceBackend: string | null };
 
 export interface Reporter {
   emit(event: TrainEvent): void;

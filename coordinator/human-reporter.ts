@@ -59,6 +59,12 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stdout): Repo
       const now = Date.now();
       if (now - lastDrawMs < 100 && stepInEpoch < stepsPerEpoch) return;
       lastDrawMs = now;
+      if (stepsPerEpoch === 0) {
+        // A stream of unknown length: no bar, no ETA.
+        stream.write(`\r\x1b[2Kepoch ${epoch}/${epochs} step ${stepInEpoch} ${rate(samplesPerSecond)} samples/s`);
+        barShown = true;
+        return;
+      }
       const done = (epoch - 1 + stepInEpoch / stepsPerEpoch) / epochs;
       const elapsed = (now - startedMs) / 1000;
       const width = 24;

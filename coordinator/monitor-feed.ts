@@ -59,13 +59,16 @@ export class MonitorFeed implements Reporter {
   emit(event: TrainEvent): void {
     const note = (text: string): void => pushBounded(this.events, { timeMs: Date.now(), text }, RECENT_EVENTS);
     switch (event.event) {
-      case 'start':
+      case 'start': {
+        // A stream of unknown length (stdin) has no step count: 0, and no ETA.
+        const stepsPerEpoch = event.trainSamples === null ? 0 : Math.ceil(event.trainSamples / event.batch);
         this.job = {
           sizes: event.sizes, batch: event.batch, eta: event.eta, epochs: event.epochs, seed: event.seed, data: event.data,
-          kernel: event.kernel, trainSamples: event.trainSamples, testSamples: event.testSamples,
-          stepsPerEpoch: Math.ceil(event.trainSamples / event.batch), totalSteps: event.epochs * Math.ceil(event.trainSamples / event.batch),
+          kernel: event.kernel, trainSamples: event.trainSamples ?? 0, testSamples: event.testSamples,
+          stepsPerEpoch, totalSteps: event.epochs * stepsPerEpoch,
         };
         return;
+      }
       case 'step':
         this.intervalCostSum += event.cost;
         this.intervalCostCount++;
@@ -108,7 +111,7 @@ export class MonitorFeed implements Reporter {
   progress(epoch: number, _epochs: number, stepInEpoch: number, stepsPerEpoch: number): void {
     this.state = 'training';
     this.epoch = epoch;
-    this.step = (epoch - 1) * stepsPerEpoch + stepInEpoch;
+    this.step = stepsPerEpoch > 0 ? (epoch - 1) * stepsPerEpoch + stepInEpoch : this.step + 1;
     if (this.job) this.samplesTrained = Math.min(this.step * this.job.batch, (epoch - 1) * this.job.trainSamples + stepInEpoch * this.job.batch);
   }
 

@@ -1,9 +1,6 @@
-import { DataError } from '../shared/data/errors.js';
-import { checkFitsNetwork } from '../shared/data/samples.js';
-import { loadDataset, loadTestSet } from '../shared/data/spec.js';
 import { selectGemm } from '../shared/kernel/select.js';
 import { initParams } from '../shared/network/init.js';
-import { outputSize, sizesEqual, type Params } from '../shared/network/layout.js';
+import { sizesEqual, type Params } from '../shared/network/layout.js';
 import { ModelFileError, readModelFile, writeModelFile } from '../shared/network/model-file.js';
 import { paramHash } from '../shared/param-hash.js';
 import { usage } from '../shared/usage-error.js';
@@ -19,7 +16,7 @@ import { MonitorFeed, teeReporter } from './monitor-feed.js';
 const MONITOR_INTERVAL_MS = 500;
 import { spawnLocalWorkers, type LocalWorkers } from './local-workers.js';
 import { train } from './trainer.js';
-import { memoryData } from './epoch-data.js';
+import { openInputs } from './inputs.js';
 
 /** Runs a whole job: load data, start the coordinator, (optionally) local workers, train, save. Returns the exit code. */
 export async function runTraining(config: TrainingConfig, localWorkers: number): Promise<number> {
@@ -27,10 +24,13 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
   const reporter: Reporter = teeReporter(config.json ? jsonReporter() : humanReporter(), feed);
   const gemm = selectGemm(config.kernel);
   const { layout } = config;
-  const dataset = await loadInputs(config);
+  const dataset = await openInputs({
+    dataSpec: config.dataSpec, testSpec: config.testSpec, layout, epochs: config.epochs, shuffleBuffer: config.shuffleBuffer,
+    memoryLimitBytes: config.memoryLimitMb * 2 ** 20, cache: config.cache, skipBadRows: config.skipBadRows,
+  }, (message) => reporter.emit({ event: 'warning', message }));
   const job: JobIdentity = {
     sizes: [...layout.sizes], batch: config.batch, eta: config.eta, seed: config.seed, shuffle: config.shuffle,
-    maxChunks: config.maxChunks, trainSamples: dataset.train.count,
+    maxChunks: config.maxChunks, trainSamples: dataset.train.count ?? -1,
   };
   const resumed = config.resume ? resumeCheckpoint(config, job, reporter) : null;
   const params = resumed?.params ?? startingParams(config);
@@ -70,7 +70,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
   try {
     await cluster.waitForWorkers(config.minWorkers);
     const summary = await train({
-      layout, params, train: memoryData(dataset.train), test: dataset.test, epochs: config.epochs, batch: config.batch,
+      layout, params, train: dataset.train, test: dataset.test, epochs: config.epochs, batch: config.batch,
       eta: config.eta, seed: config.seed, shuffle: config.shuffle, hashSteps: config.json, resumeFrom, check, prefetch: config.prefetch,
       afterStep: (position, current) => {
         const isLast = position.epoch > config.epochs;
@@ -89,6 +89,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
       event: 'done', epochs: config.epochs, steps: summary.steps, testAccuracy: summary.lastEvaluation?.accuracy ?? null,
       seconds: summary.seconds, samplesPerSecond: summary.samplesPerSecond, paramHash: paramHash(summary.params),
       droppedResults: summary.droppedResults, reissuedShards: summary.reissuedShards, workersSeen: cluster.workersSeen,
+      badRows: dataset.badRows(),
       referenceChecks: checks?.checks ?? 0, referenceFailures: checks?.failures ?? 0,
       worstReferenceRelError: checks ? checks.worstRelError : null, referenceBackend: checks?.backend ?? null,
     });
@@ -105,20 +106,6 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     reporter.close?.();
     await cluster.stop('training finished');
     await workers?.stop(5000);
-  }
-}
-
-async function loadInputs(config: TrainingConfig) {
-  const { layout } = config;
-  try {
-    const dataset = await loadDataset(config.dataSpec);
-    const test = config.testSpec ? await loadTestSet(config.testSpec) : dataset.test;
-    checkFitsNetwork(dataset.train, layout.sizes[0], outputSize(layout), `--data ${config.dataSpec}`);
-    if (test) checkFitsNetwork(test, layout.sizes[0], outputSize(layout), `--test ${config.testSpec ?? config.dataSpec}`);
-    return { ...dataset, test };
-  } catch (error) {
-    if (error instanceof DataError || error instanceof RangeError) usage(error.message);
-    throw error;
   }
 }
 

@@ -108,7 +108,7 @@ function nextEpoch(position: TrainPosition, rngAfter: RngState): TrainPosition {
  */
 export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, reporter: Reporter): Promise<TrainSummary> {
   const { layout, train: data, batch, eta, epochs, params } = plan;
-  const stepsPerEpoch = Math.ceil(data.count / batch);
+  const stepsPerEpoch = (): number => (data.count === null ? 0 : Math.ceil(data.count / batch));
   let trainMs = 0;
   let trainedSamples = 0;
   let dropped = 0;
@@ -137,13 +137,13 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
       reissued += result.reissued;
       plan.check?.throwIfMismatched();
       const isEpochEnd = position.from === data.count;
-      plan.afterStep?.(isEpochEnd ? nextEpoch(position, epoch.rngAfter) : { ...position }, params);
+      plan.afterStep?.(isEpochEnd ? nextEpoch(position, epoch.rngAfter()) : { ...position }, params);
       reporter.emit({
         event: 'step', step: position.step, epoch: position.epoch, batchSize: m, cost: result.sum.cost / m,
         paramHash: plan.hashSteps ? paramHash(params) : null,
         workers: cluster.workerCount(), ms: performance.now() - stepStart, reissued: result.reissued, dropped: result.dropped,
       });
-      reporter.progress?.(position.epoch, epochs, Math.ceil(position.from / batch), stepsPerEpoch,
+      reporter.progress?.(position.epoch, epochs, Math.ceil(position.from / batch), stepsPerEpoch(),
         ((position.from - firstFrom) / (performance.now() - epochStart)) * 1000);
     }
     const epochMs = performance.now() - epochStart;
@@ -155,14 +155,14 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
     const evalStart = performance.now();
     lastEvaluation = plan.test ? evaluate(gemm, layout, params, plan.test) : null;
     reporter.emit({
-      event: 'epoch', epoch: position.epoch, steps: stepsPerEpoch,
+      event: 'epoch', epoch: position.epoch, steps: Math.ceil(position.from / batch),
       testAccuracy: lastEvaluation?.accuracy ?? null, testCost: lastEvaluation?.cost ?? null,
       trainCost: position.costSum / position.from, samplesPerSecond: (samples / epochMs) * 1000,
       trainSeconds: epochMs / 1000, evalSeconds: (performance.now() - evalStart) / 1000, paramHash: paramHash(params),
       bytesSentPerSample: sent / samples, bytesReceivedPerSample: received / samples,
       bytesPerStep: (sent + received) / Math.max(1, position.step - firstStep),
     });
-    position = nextEpoch(position, epoch.rngAfter);
+    position = nextEpoch(position, epoch.rngAfter());
   }
   return {
     params, steps: position.step, seconds: trainMs / 1000, samplesPerSecond: trainMs > 0 ? (trainedSamples * 1000) / trainMs : 0,
