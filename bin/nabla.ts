@@ -5,8 +5,9 @@ import { coordinatorCommand, trainCommand, verifyCommand } from '../coordinator/
 import { DataError } from '../shared/data/errors.js';
 import { UsageError } from '../shared/usage-error.js';
 import { workerCommand } from '../worker/command.js';
+import { monitorCommand } from '../monitor/command.js';
 
-const commands = [trainCommand, coordinatorCommand, workerCommand, verifyCommand];
+const commands = [trainCommand, coordinatorCommand, workerCommand, monitorCommand, verifyCommand];
 
 /**
  * Every option can come from NABLA_<OPTION>. One environment often serves several roles (NABLA_TOKEN for the

@@ -4,6 +4,7 @@ import { KERNEL_CHOICES, type KernelChoice } from '../shared/kernel/select.js';
 import { parseSizes, type ParamLayout } from '../shared/network/layout.js';
 import { usage } from '../shared/usage-error.js';
 import type { OnMismatch } from './live-check.js';
+import { checkReportPath } from '../monitor/write-report.js';
 
 /** Options shared by `nabla train` and `nabla coordinator`, as yargs hands them over. */
 export interface TrainingArgs {
@@ -33,6 +34,7 @@ export interface TrainingArgs {
   checkTolerance: number;
   onMismatch: string;
   prefetch: number;
+  report?: string;
   shuffleBuffer: number;
   memoryLimit: number;
   cache: boolean;
@@ -76,6 +78,8 @@ export interface TrainingConfig {
   onMismatch: OnMismatch;
   /** Steps whose samples go to the workers ahead of time. */
   prefetch: number;
+  /** Write the end-of-run HTML report here; null: no report. */
+  reportPath: string | null;
   /** 0: in memory when the data fits under memoryLimitMb, else streamed; N: always streamed through N samples. */
   shuffleBuffer: number;
   memoryLimitMb: number;
@@ -175,6 +179,7 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     checkTolerance: args.checkTolerance,
     onMismatch: args.onMismatch as OnMismatch,
     prefetch: nonNegativeInteger('prefetch', args.prefetch, 64),
+    reportPath: args.report === undefined ? null : checkReportPath(args.report),
     shuffleBuffer: nonNegativeInteger('shuffle-buffer', args.shuffleBuffer, 1 << 26),
     memoryLimitMb: positiveInteger('memory-limit', args.memoryLimit, 1 << 24),
     cache: args.cache,

@@ -17,6 +17,8 @@ const MONITOR_INTERVAL_MS = 500;
 import { spawnLocalWorkers, type LocalWorkers } from './local-workers.js';
 import { train } from './trainer.js';
 import { openInputs } from './inputs.js';
+import type { ReportSummary } from '../monitor/report.js';
+import { writeRunReport } from '../monitor/write-report.js';
 
 /** Runs a whole job: load data, start the coordinator, (optionally) local workers, train, save. Returns the exit code. */
 export async function runTraining(config: TrainingConfig, localWorkers: number): Promise<number> {
@@ -62,6 +64,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     workers = spawnLocalWorkers(localWorkers, `${scheme}://${loopback}:${port}`, ['--kernel', config.kernel, ...tlsArgs], env);
   }
   // Interrupted: stop listening (workers keep retrying for a --resume) and exit 128 + signal number, as shells do.
+  let outcome: ReportSummary | undefined;
   const stopOnSignal = (signal: NodeJS.Signals): void => {
     void cluster.stop(`coordinator interrupted by ${signal}`, false).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
@@ -85,14 +88,16 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
       writeModelFile(config.savePath, layout, summary.params, { trainedBy: 'nabla', epochs: config.epochs, eta: config.eta, batch: config.batch, seed: config.seed });
       reporter.emit({ event: 'saved', path: config.savePath });
     }
-    reporter.emit({
-      event: 'done', epochs: config.epochs, steps: summary.steps, testAccuracy: summary.lastEvaluation?.accuracy ?? null,
+    const done = {
+      event: 'done' as const, epochs: config.epochs, steps: summary.steps, testAccuracy: summary.lastEvaluation?.accuracy ?? null,
       seconds: summary.seconds, samplesPerSecond: summary.samplesPerSecond, paramHash: paramHash(summary.params),
       droppedResults: summary.droppedResults, reissuedShards: summary.reissuedShards, workersSeen: cluster.workersSeen,
       badRows: dataset.badRows(),
       referenceChecks: checks?.checks ?? 0, referenceFailures: checks?.failures ?? 0,
       worstReferenceRelError: checks ? checks.worstRelError : null, referenceBackend: checks?.backend ?? null,
-    });
+    };
+    outcome = done;
+    reporter.emit(done);
     return 0;
   } catch (error) {
     if (!(error instanceof ReferenceMismatchError)) throw error;
@@ -100,6 +105,13 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     return 1;
   } finally {
     feed.stop();
+    if (config.reportPath) {
+      try {
+        writeRunReport(config.reportPath, feed, outcome);
+      } catch (error) {
+        reporter.emit({ event: 'warning', message: `--report ${config.reportPath}: could not write the report (${(error as Error).message})` });
+      }
+    }
     await check?.close();
     process.off('SIGINT', stopOnSignal);
     process.off('SIGTERM', stopOnSignal);

@@ -129,3 +129,6 @@ export function padLeft(text: string, width: number): string {
   const cut = truncate(text, width);
   return ' '.repeat(Math.max(0, width - visibleLength(cut))) + cut;
 }
+
+/** "1 worker", "3 workers". */
+export const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
