@@ -47,7 +47,8 @@ export function startNabla(args: string[], options: { stdin?: string; prefix?: s
     for (const wake of waiters) wake();
   });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': stdout may still hold the last events when the process has exited.
+    child.on('close', (code, signal) => {
       resolve({ code, signal });
       for (const wake of waiters) wake();
     });
