@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readCsv, readCsvStream } from './csv.js';
+import { readCsv } from './csv.js';
 import { DataError } from './errors.js';
 
 let dir: string;
@@ -66,7 +66,7 @@ describe('readCsv', () => {
   });
 
   it('names stdin in its errors', async () => {
-    await expect(readCsvStream(Readable.from(['1,2\n1,2,3\n']), '<stdin>')).rejects.toThrow(
+    await expect(readCsv('-', Readable.from(['1,2\n1,2,3\n']))).rejects.toThrow(
       'CSV <stdin>:2: expected 2 fields (label + 1 inputs) like the first row, got 3',
     );
   });
@@ -116,6 +116,6 @@ describe('readCsv', () => {
 
   it('reports a failing stream as a DataError', async () => {
     const failing = new Readable({ read() { this.destroy(new Error('disk on fire')); } });
-    await expect(readCsvStream(failing, 'x.csv')).rejects.toThrow('CSV x.csv: read failed: disk on fire');
+    await expect(readCsv('-', failing)).rejects.toThrow('CSV <stdin>: read failed: disk on fire');
   });
 });

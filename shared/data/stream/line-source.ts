@@ -6,12 +6,14 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface, type Interface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { STDIN_NAME } from '../csv.js';
 import { DataError, failData } from '../errors.js';
 import type { SampleSet } from '../samples.js';
 import { BadRow, type LineParser } from './line-parser.js';
 import { checkRowCount, DEFAULT_BLOCK_ROWS, SampleBuffer, type SampleLayout } from './sample-buffer.js';
 import type { DataSource } from './source.js';
+
+/** The name used in messages for rows read from stdin. */
+export const STDIN_NAME = '<stdin>';
 
 /** What to do with a bad row: throw (the default), or skip it, count it and tell `onBadRow`. */
 export interface BadRowOptions {
