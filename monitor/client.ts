@@ -3,7 +3,7 @@
  * monitor, validate every frame, and reconnect with backoff whenever the link is lost, until training is done.
  */
 import type { RawData, WebSocket } from 'ws';
-import { openSocket, UpgradeRefused } from '../shared/connect.js';
+import { onUpgradeRefused, openSocket, UpgradeRefused } from '../shared/connect.js';
 import { encode } from '../shared/protocol/codec.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
 import { assertNever, CloseCode, PROTOCOL_VERSION, type ToMonitor } from '../shared/protocol/messages.js';
@@ -160,14 +160,7 @@ async function session(options: FeedOptions, onUpdate: (update: FeedUpdate) => v
           assertNever(message);
       }
     });
-    socket.on('unexpected-response', (_request, response) => {
-      // A refused upgrade (401 wrong token, 503 full) is final: say why instead of retrying forever.
-      let body = '';
-      response.setEncoding('utf8').on('data', (chunk: string) => { body += chunk; }).on('end', () => {
-        finish({ kind: 'refused', message: new UpgradeRefused(response.statusCode ?? 0, body.trim() || (response.statusMessage ?? '')).message });
-        socket.terminate();
-      });
-    });
+    onUpgradeRefused(socket, (message) => finish({ kind: 'refused', message }));
     socket.on('error', (error) => finish({ kind: 'lost', hadStatus, detail: describeError(error) }));
     socket.on('close', (code, reason) => {
       if (silence) clearTimeout(silence);

@@ -57,3 +57,17 @@ function fetchNonce(url: string, tls: { ca?: string; rejectUnauthorized: boolean
     request.on('error', reject);
   });
 }
+
+/**
+ * Calls `refused` with a readable message when the coordinator answers the upgrade with an HTTP error (401 wrong
+ * token, 503 full) — final, so clients say why instead of retrying forever — and closes the socket.
+ */
+export function onUpgradeRefused(socket: WebSocket, refused: (message: string) => void): void {
+  socket.on('unexpected-response', (_request, response) => {
+    let body = '';
+    response.setEncoding('utf8').on('data', (chunk: string) => { body += chunk; }).on('end', () => {
+      refused(new UpgradeRefused(response.statusCode ?? 0, body.trim() || (response.statusMessage ?? '')).message);
+      socket.terminate();
+    });
+  });
+}

@@ -7,7 +7,7 @@ import { decodeToWorker, encode } from '../shared/protocol/codec.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
 import { assertNever, CloseCode, PROTOCOL_VERSION, type PrefetchedSamples, type Shard, type ToWorker } from '../shared/protocol/messages.js';
 import { ShardComputer } from './compute.js';
-import { openSocket, UpgradeRefused } from '../shared/connect.js';
+import { onUpgradeRefused, openSocket, UpgradeRefused } from '../shared/connect.js';
 
 export interface WorkerOptions {
   url: string;
@@ -121,14 +121,7 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
         socket.close(CloseCode.protocolError, 'bad frame');
       }
     });
-    socket.on('unexpected-response', (_request, response) => {
-      // A refused upgrade (401 wrong token, 503 full) is final: say why instead of retrying forever.
-      let body = '';
-      response.setEncoding('utf8').on('data', (chunk: string) => { body += chunk; }).on('end', () => {
-        finish({ kind: 'refused', message: new UpgradeRefused(response.statusCode ?? 0, body.trim() || (response.statusMessage ?? '')).message });
-        socket.terminate();
-      });
-    });
+    onUpgradeRefused(socket, (message) => finish({ kind: 'refused', message }));
     socket.on('error', (error) => finish({ kind: 'lost', wasWelcomed, detail: (error as NodeJS.ErrnoException).code ?? error.message }));
     socket.on('close', (code, reason) => {
       clearInterval(watchdog);
