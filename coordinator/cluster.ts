@@ -1,8 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { NONCE_PATH, NonceStore, verifyAuthorization, type Role } from '../shared/auth.js';
+import type { IncomingMessage } from 'node:http';
+import { WebSocket, type RawData } from 'ws';
+import type { Role } from '../shared/auth.js';
 import type { SampleSet } from '../shared/data/samples.js';
 import type { ParamLayout, Params } from '../shared/network/layout.js';
 import { encode, decodeToCoordinator, maxPayloadBytes, shardRows } from '../shared/protocol/codec.js';
@@ -12,6 +10,7 @@ import {
 } from '../shared/protocol/messages.js';
 import { chunkCount, chunkOffset } from '../shared/reduction/tree.js';
 import type { Reporter } from './events.js';
+import { startServer, type CoordinatorServer } from './server.js';
 import { splitChunks } from './sharding.js';
 import { StepRun, type PlannedShard, type ShardTag, type StepHost, type StepResult, type StepWorker } from './step.js';
 import { newShardTiming, StepTimer, type ShardTiming } from './step-timing.js';
@@ -64,8 +63,7 @@ export type ShardSamples = (offset: number, count: number) => SampleSet;
  */
 export class Cluster implements StepHost {
   private readonly links = new Map<string, WorkerLink>();
-  private server!: Server;
-  private wss!: WebSocketServer;
+  private server!: CoordinatorServer;
   private heartbeat!: NodeJS.Timeout;
   private workerCounter = 0;
   private shardCounter = 0;
@@ -75,13 +73,10 @@ export class Cluster implements StepHost {
   private starvedNoticeShown = false;
   private readonly kernelsSeen = new Set<string>();
   private isStopping = false;
-  private readonly nonces = new NonceStore();
   private readonly joinWaiters = new Set<() => void>();
   /** Shards of coming steps whose samples were sent ahead, by step. */
   private readonly planned = new Map<number, PlannedShard[]>();
   private readonly monitors = new Set<WorkerLink>();
-  /** The role each authenticated upgrade proved; its hello must claim the same (a monitor token can't compute). */
-  private readonly provenRoles = new WeakMap<IncomingMessage, Role>();
   private latestStatus: Buffer | null = null;
   readonly timer = new StepTimer();
   /** Bytes on the wire to and from every peer (frames, before WebSocket framing), since the start. */
@@ -95,48 +90,16 @@ export class Cluster implements StepHost {
   async start(params: Params, version: number): Promise<number> {
     this.params = params;
     this.version = version;
-    const handler = (request: IncomingMessage, response: ServerResponse): void => this.onHttpRequest(request, response);
-    this.server = this.options.tls ? createTlsServer(this.options.tls, handler) : createServer(handler);
-    this.wss = new WebSocketServer({
-      server: this.server,
-      maxPayload: maxPayloadBytes(this.options.layout),
-      perMessageDeflate: false,
-      verifyClient: (info, callback) => {
-        const refusal = this.refusalOf(info.req);
-        if (refusal === null) return callback(true);
-        const address = `${info.req.socket.remoteAddress ?? '?'}:${info.req.socket.remotePort ?? '?'}`;
-        this.options.reporter.emit({ event: 'rejected', address, reason: `connection ${address}: ${refusal.reason}` });
-        callback(false, refusal.status, refusal.reason);
-      },
+    const { host, port, tls, token, maxConnections, layout, reporter } = this.options;
+    this.server = await startServer({
+      host, port, tls, token, maxConnections, maxPayloadBytes: maxPayloadBytes(layout),
+      health: () => ({ workers: this.workerCount(), version: this.version }),
+      onConnection: (socket, request, provenRole) => this.onConnection(socket, request, provenRole),
+      onRefused: (address, reason) => reporter.emit({ event: 'rejected', address, reason: `connection ${address}: ${reason}` }),
     });
-    this.wss.on('connection', (socket, request) => this.onConnection(socket, request));
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(this.options.port, this.options.host, () => resolve());
-    });
-    this.port = (this.server.address() as AddressInfo).port;
+    this.port = this.server.port;
     this.heartbeat = setInterval(() => this.checkHeartbeats(), this.pingIntervalMs());
     return this.port;
-  }
-
-  /** Why an upgrade request is refused (before any frame can reach the step loop), or null to accept it. */
-  private refusalOf(request: IncomingMessage): { status: number; reason: string } | null {
-    if (this.wss.clients.size >= this.options.maxConnections) return { status: 503, reason: `too many connections (limit ${this.options.maxConnections})` };
-    if (this.options.token === null) return null;
-    const verdict = verifyAuthorization(request.headers.authorization, this.options.token, this.nonces);
-    if ('failure' in verdict) return { status: 401, reason: verdict.failure };
-    this.provenRoles.set(request, verdict.role);
-    return null;
-  }
-
-  /** Plain HTTP: a health check for containers, and nonces for the token handshake. */
-  private onHttpRequest(request: IncomingMessage, response: ServerResponse): void {
-    const json = (status: number, body: unknown): void => {
-      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body) + '\n');
-    };
-    if (request.url === '/healthz') return json(200, { ok: true, workers: this.workerCount(), version: this.version });
-    if (request.url === NONCE_PATH && request.method === 'GET') return json(200, { nonce: this.nonces.issue() });
-    response.writeHead(426, { 'content-type': 'text/plain' }).end('nabla coordinator: connect with a WebSocket client (nabla worker)\n');
   }
 
   /** Pings and liveness checks run this often. */
@@ -254,18 +217,14 @@ export class Cluster implements StepHost {
       if (isFinished && link.role !== null) this.send(link, frame);
       link.socket.close(isFinished ? CloseCode.normal : CloseCode.goingAway, reason);
     }
-    for (const socket of this.wss.clients) socket.close(isFinished ? CloseCode.normal : CloseCode.goingAway, reason);
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-    await new Promise<void>((resolve) => {
-      this.server.close(() => resolve());
-      this.server.closeAllConnections();
-    });
+    for (const socket of this.server.clients) socket.close(isFinished ? CloseCode.normal : CloseCode.goingAway, reason);
+    await this.server.close();
   }
 
-  private onConnection(socket: WebSocket, request: IncomingMessage): void {
+  private onConnection(socket: WebSocket, request: IncomingMessage, provenRole: Role | null): void {
     const address = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
     const link: WorkerLink = {
-      id: `w${++this.workerCounter}`, socket, address, name: '', kernel: '', role: null, provenRole: this.provenRoles.get(request) ?? null, isReady: false, hasContributed: false,
+      id: `w${++this.workerCounter}`, socket, address, name: '', kernel: '', role: null, provenRole, isReady: false, hasContributed: false,
       connectedAtMs: Date.now(), lastSeenMs: Date.now(), weight: 1,
       stats: { shards: 0, samples: 0, computeMs: 0, bytesIn: 0, bytesOut: 0 }, timing: newShardTiming(),
     };

@@ -66,7 +66,7 @@ export function startNabla(args: string[], options: { stdin?: string; prefix?: s
         const check = (): void => {
           const found = events.find(predicate);
           if (found) { cleanup(); resolve(found); return; }
-          if (hasExited || child.exitCode !== null) { cleanup(); reject(new Error(`nabla ${args.join(' ')} exited before the awaited event; stderr:\n${stderr}`)); }
+          if (hasExited) { cleanup(); reject(new Error(`nabla ${args.join(' ')} exited before the awaited event; stderr:\n${stderr}`)); }
         };
         const timer = setTimeout(() => { cleanup(); reject(new Error(`timed out waiting for an event from nabla ${args.join(' ')}; stderr:\n${stderr}`)); }, timeoutMs);
         const cleanup = (): void => { clearTimeout(timer); waiters.delete(check); };
