@@ -38,10 +38,18 @@ export interface E2eResult {
   command: string;
   /** Other processes' CPU use during the whole run (start-up included). */
   contention: Contention | null;
+  /** WebSocket bytes per step, both directions, when the epoch event reports it. */
+  bytesPerStep: number | null;
+  /** Runs pooled into this result (1 for a single run). */
+  rounds: number;
   error?: string;
 }
 
-interface EpochEvent { event: 'epoch'; epoch: number; samplesPerSecond: number; testAccuracy: number | null; paramHash: string }
+interface EpochEvent {
+  event: 'epoch'; epoch: number; samplesPerSecond: number; testAccuracy: number | null; paramHash: string;
+  /** Present in newer builds: wire bytes per training step (both directions). */
+  bytesPerStep?: number;
+}
 
 export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eResult> {
   const { net, workers, kernel, epochs } = config;
@@ -86,10 +94,32 @@ export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eR
     net: net.label, sizes: [...net.sizes], batch: net.batch, workers, kernelOption: kernel, kernel: startKernel, epochs,
     epochRates, samplesPerSecond: median(measured), wallSeconds: (performance.now() - started) / 1000,
     testAccuracy: (last as EpochEvent | null)?.testAccuracy ?? null, paramHash: (last as EpochEvent | null)?.paramHash ?? null, command, contention,
+    bytesPerStep: (last as EpochEvent | null)?.bytesPerStep ?? null, rounds: 1,
   };
   if (code !== 0 || epochRates.length < epochs) {
     result.error = `exit ${code ?? signal}${signal === 'SIGTERM' ? ` (timed out after ${timeoutMs / 1000} s)` : ''}; ` +
       `${epochRates.length}/${epochs} epochs; stderr: ${stderr.trim().split('\n').slice(-5).join(' | ')}`;
   }
   return result;
+}
+
+/**
+ * Pools repeated runs of one configuration: the epochs 2..E of every run (each run's first epoch is its warm-up),
+ * median over all of them; the contention of the most disturbed run; the first error, if any.
+ */
+export function poolRuns(runs: readonly E2eResult[]): E2eResult {
+  const [first] = runs;
+  const measured = runs.flatMap((r) => (r.epochRates.length > 1 ? r.epochRates.slice(1) : r.epochRates));
+  const load = (r: E2eResult): number => (r.contention ? r.contention.foreignCores + r.contention.stealCores : -1);
+  const worst = [...runs].sort((a, b) => load(b) - load(a))[0];
+  const error = runs.find((r) => r.error)?.error;
+  return {
+    ...first,
+    epochRates: runs.flatMap((r) => r.epochRates),
+    samplesPerSecond: median(measured),
+    wallSeconds: runs.reduce((sum, r) => sum + r.wallSeconds, 0),
+    contention: worst.contention,
+    rounds: runs.length,
+    ...(error ? { error } : {}),
+  };
 }

@@ -166,7 +166,8 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
   let tDet = 0;
   let lastBlocks = computer.compute(replica, shards[0], shards[0]);
   const deterministic = (): number => {
-    lastBlocks = computer.compute(replica, shards[tDet % batches], shards[tDet++ % batches]);
+    const shard = shards[tDet++ % batches];
+    lastBlocks = computer.compute(replica, shard, shard); // the shard carries its own samples
     return m;
   };
 

@@ -14,7 +14,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmtContention, isSuspect, measureQuietly, SUSPECT_CORES, waitForQuiet, type Contention } from './contention.js';
-import { runE2e, type E2eConfig, type E2eResult } from './e2e.js';
+import { poolRuns, runE2e, type E2eConfig, type E2eResult } from './e2e.js';
 import { runKernelSection, type KernelSection } from './kernel.js';
 import { exactFlopsPerSample, NETS, nominalFlopsPerSample, type NetCase } from './nets.js';
 import { exportTrainingData, peerSpecs, planPeers, probePythons, removeData, runPeer, type PeerPlan, type PeerResult } from './peers.js';
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   say(`Nabla bench — ${new Date().toISOString()}${quick ? ' (--quick)' : ''}`);
   say(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}; node ${process.version}; load average at start ${load0.map((x) => x.toFixed(2)).join(' ')}`);
   say(`nets: ${NETS.map((n) => n.label).join(' and ')}; data: the bundled MNIST digits (8000 training rows)`);
-  const quietBudget = { leftMs: quick ? 20_000 : 75_000 };
+  const quietBudget = { leftMs: quick ? 15_000 : 45_000 };
   let waitedMs = 0;
   const gate = async (): Promise<void> => { waitedMs += await waitForQuiet(quick ? 4000 : 10_000, quietBudget); };
   say(`OpenBLAS overrides in this environment: OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}, ` +
@@ -90,28 +90,37 @@ async function main(): Promise<void> {
   if (options.sections.has('e2e')) {
     say();
     say('── 2. End to end: `nabla train --json --workers K` (coordinator + K local worker processes over loopback WebSocket) ──');
-    for (const config of e2eConfigs(quick)) {
-      if (config === null) continue;
-      if ('skip' in config) {
-        say(`  ${config.skip}`);
+    for (const group of e2eGroups(quick)) {
+      if ('skip' in group) {
+        say(`  ${group.skip}`);
         continue;
       }
-      const r = await measureQuietly(() => runE2e(config, 180_000), gate, quietBudget);
-      e2e.push(r);
-      say(`  ${r.net} K=${r.workers} --kernel ${r.kernelOption} (${r.kernel ?? '?'}): ${fmtRate(r.samplesPerSecond)} samples/s; epochs ${r.epochRates.map((x) => Math.round(x)).join(', ')}; ${r.wallSeconds.toFixed(1)} s wall; other CPU ${fmtContention(r.contention)}${r.retried ? ' (re-measured)' : ''}${r.error ? `; ERROR ${r.error}` : ''}`);
+      // Rounds interleave the worker counts (K=1, K=2, K=1, K=2…) so slow drift hits both alike.
+      const runs = new Map<number, E2eResult[]>(group.workers.map((k) => [k, []]));
+      for (let round = 0; round < group.rounds; round++) {
+        for (const workers of group.workers) {
+          const config: E2eConfig = { net: group.net, workers, kernel: group.kernel, epochs: group.epochs };
+          const r = await measureQuietly(() => runE2e(config, 180_000), gate, quietBudget);
+          runs.get(workers)?.push(r);
+          say(`  ${r.net} K=${r.workers} --kernel ${r.kernelOption} (${r.kernel ?? '?'}) round ${round + 1}/${group.rounds}: epochs ${r.epochRates.map((x) => Math.round(x)).join(', ')} samples/s; ` +
+            `${r.wallSeconds.toFixed(1)} s wall; other CPU ${fmtContention(r.contention)}${r.retried ? ' (re-measured)' : ''}${r.error ? `; ERROR ${r.error}` : ''}`);
+        }
+      }
+      for (const workers of group.workers) e2e.push(poolRuns(runs.get(workers) ?? []));
     }
     say();
-    const rows: string[][] = [['net', 'kernel', 'workers', 'samples/s', 'K=2 ÷ K=1', 'epochs used', 'test acc.', 'paramHash', 'other CPU']];
+    const rows: string[][] = [['net', 'kernel', 'workers', 'samples/s', 'K=2 ÷ K=1', 'epochs used', 'wire KiB/step', 'test acc.', 'paramHash', 'other CPU']];
     for (const r of e2e) {
       const one = e2e.find((x) => x.net === r.net && x.kernelOption === r.kernelOption && x.workers === 1);
       rows.push([r.net, r.kernel ?? r.kernelOption, String(r.workers), fmtRate(r.samplesPerSecond),
         r.workers > 1 && one ? fmtRatio(r.samplesPerSecond / one.samplesPerSecond) : '',
-        r.epochRates.length > 1 ? `2..${r.epochRates.length} (median)` : `${r.epochRates.length}`,
-        r.testAccuracy === null ? '—' : r.testAccuracy.toFixed(3), r.paramHash ?? '—', fmtContention(r.contention)]);
+        `${r.rounds > 1 ? `${r.rounds} runs × ` : ''}2..${r.epochs}`,
+        r.bytesPerStep === null ? '—' : (r.bytesPerStep / 1024).toFixed(0), r.testAccuracy === null ? '—' : r.testAccuracy.toFixed(3), r.paramHash ?? '—', fmtContention(r.contention)]);
     }
     say(table(rows));
-    say('  samples/s = the epoch events\' samplesPerSecond (training wall time, evaluation excluded), median of epochs 2..E;');
-    say('  epoch 1 is left out (JIT warm-up). Same paramHash for K=1 and K=2 = bit-identical parameters after the run.');
+    say('  samples/s = the epoch events\' samplesPerSecond (training wall time, evaluation excluded), median over epochs 2..E of');
+    say('  every run (epoch 1 of each run is its JIT warm-up). Same paramHash for K=1 and K=2 = bit-identical parameters.');
+    say('  wire KiB/step = WebSocket bytes per step, both directions, as the epoch event reports it.');
   }
 
   // ── 3. Peers ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -167,7 +176,7 @@ async function main(): Promise<void> {
   say(`  are suspect. Before each measurement the bench waits for a quiet machine, and re-measures a disturbed row once,`);
   say(`  keeping the quieter result, within a capped budget (${(waitedMs / 1000).toFixed(1)} s waited in this run).`);
   const suspects = summary.flatMap((x) => x.rows.filter((r) => isSuspect(r.contention)).map((r) => `${x.net} ${r.label}`));
-  if (suspects.length > 0) say(`  SUSPECT (machine busy during measurement): ${suspects.join('; ')}`);
+  if (suspects.length > 0) say(`  ${suspects.length} row(s) marked "!" were measured on a busy machine: re-run the bench when it is quiet before quoting them.`);
 
   const seconds = (Date.now() - started) / 1000;
   const results = {
@@ -185,23 +194,25 @@ async function main(): Promise<void> {
   say(`wrote ${resultsPath}; total ${seconds.toFixed(0)} s; load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 }
 
-type E2eItem = E2eConfig | { skip: string } | null;
+interface E2eGroup {
+  net: NetCase;
+  kernel: 'auto' | 'js';
+  workers: number[];
+  epochs: number;
+  rounds: number;
+}
 
-function e2eConfigs(quick: boolean): E2eItem[] {
+function e2eGroups(quick: boolean): (E2eGroup | { skip: string })[] {
   const [small, big] = NETS;
-  const items: E2eItem[] = [];
-  for (const net of [small, big]) {
-    for (const workers of [1, 2]) items.push({ net, workers, kernel: 'auto', epochs: quick ? 3 : 4 });
-  }
-  for (const net of [small, big]) {
-    const jsEpochs = net === small ? (quick ? 2 : 4) : 3;
-    if (quick && net === big) {
-      items.push({ skip: `${net.label} --kernel js: skipped with --quick (about 10 s per epoch)` });
-      continue;
-    }
-    for (const workers of [1, 2]) items.push({ net, workers, kernel: 'js', epochs: jsEpochs });
-  }
-  return items;
+  const workers = [1, 2];
+  return [
+    { net: small, kernel: 'auto', workers, epochs: 3, rounds: quick ? 1 : 2 },
+    { net: big, kernel: 'auto', workers, epochs: 3, rounds: quick ? 1 : 2 },
+    { net: small, kernel: 'js', workers, epochs: quick ? 2 : 3, rounds: quick ? 1 : 2 },
+    quick
+      ? { skip: `${big.label} --kernel js: skipped with --quick (about 6 s per epoch)` }
+      : { net: big, kernel: 'js', workers, epochs: 3, rounds: 1 },
+  ];
 }
 
 interface SummaryRow {
