@@ -3,6 +3,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, r
 import { join } from 'node:path';
 import type { ParamLayout, Params } from '../shared/network/layout.js';
 import { modelFromJson, modelToJson, writeFileAtomic } from '../shared/network/model-file.js';
+import { paramHash } from '../shared/param-hash.js';
 import type { RngState } from '../shared/rng.js';
 import type { TrainPosition } from './trainer.js';
 
@@ -40,7 +41,8 @@ const digest = (text: string): string => createHash('sha256').update(text).diges
 /** Writes a checkpoint and keeps only the newest `keep`. Returns its path. */
 export function writeCheckpoint(dir: string, position: TrainPosition, job: JobIdentity, layout: ParamLayout, params: Params, keep: number): string {
   mkdirSync(dir, { recursive: true });
-  const body = JSON.stringify({ format: CHECKPOINT_FORMAT, position, job, model: modelToJson(layout, params) });
+  // paramHash lets a person match a checkpoint with the step events of the run that wrote it.
+  const body = JSON.stringify({ format: CHECKPOINT_FORMAT, position, job, paramHash: paramHash(params), model: modelToJson(layout, params) });
   const path = join(dir, fileName(position.step));
   writeFileAtomic(path, JSON.stringify({ sha256: digest(body), body }) + '\n');
   fsyncDirectory(dir);
@@ -79,9 +81,10 @@ export function readCheckpoint(path: string): Checkpoint {
   }
   if (typeof envelope.body !== 'string' || typeof envelope.sha256 !== 'string') throw new Error('missing body or checksum');
   if (digest(envelope.body) !== envelope.sha256) throw new Error('checksum mismatch (the file was damaged)');
-  const body = JSON.parse(envelope.body) as { format: string; position: TrainPosition; job: JobIdentity; model: unknown };
+  const body = JSON.parse(envelope.body) as { format: string; position: TrainPosition; job: JobIdentity; paramHash?: string; model: unknown };
   if (body.format !== CHECKPOINT_FORMAT) throw new Error(`format "${body.format}", this nabla reads "${CHECKPOINT_FORMAT}"`);
   const { layout, params } = modelFromJson(body.model, path);
+  if (body.paramHash !== undefined && body.paramHash !== paramHash(params)) throw new Error('its parameters do not match its paramHash');
   const rng = body.position.epochRng as RngState;
   if (!Array.isArray(rng) || rng.length !== 4) throw new Error('position.epochRng is not an RNG state');
   return { position: body.position, job: body.job, layout, params, path };
