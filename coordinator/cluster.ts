@@ -69,6 +69,7 @@ export class Cluster implements StepHost {
   private shardCounter = 0;
   private params!: Params;
   private version = 0;
+  private paramsUnsent = false;
   private current: { run: StepRun; samples: ShardSamples } | null = null;
   private starvedNoticeShown = false;
   private readonly kernelsSeen = new Set<string>();
@@ -79,6 +80,8 @@ export class Cluster implements StepHost {
   private readonly monitors = new Set<WorkerLink>();
   private latestStatus: Buffer | null = null;
   readonly timer = new StepTimer();
+  /** Time workers reported waiting for samples while holding the step's parameters, over all accepted shards. */
+  readonly dataWait = { ms: 0, shards: 0 };
   /** Bytes on the wire to and from every peer (frames, before WebSocket framing), since the start. */
   readonly traffic = { sent: 0, received: 0 };
   workersSeen = 0;
@@ -138,6 +141,7 @@ export class Cluster implements StepHost {
     this.planned.delete(step);
     const run = new StepRun(this, step, this.version, batchSize, chunks, () => ++this.shardCounter, planned);
     this.current = { run, samples };
+    this.sendParamsIfUnsent();
     this.timer.stepStarted();
     run.dispatch();
     afterDispatch?.();
@@ -150,11 +154,22 @@ export class Cluster implements StepHost {
     }
   }
 
-  /** The parameters for the next step: every ready replica receives them (one encoding, sent to all). */
+  /** The parameters for the next step: every ready replica receives them before that step (one encoding for all). */
   publishParams(params: Params, version: number): void {
     this.params = params;
     this.version = version;
-    const frame = encode({ type: 'params', v: PROTOCOL_VERSION, version, weights: params.weights, biases: params.biases });
+    this.paramsUnsent = true;
+  }
+
+  /**
+   * Sends the newest parameters to the replicas that lack them, right before a step needs them: whatever the
+   * coordinator does between steps (evaluation, checkpoints) then never sits between a replica's parameters and its
+   * shard. A worker welcomed meanwhile already has them and receives the same version again, harmlessly.
+   */
+  private sendParamsIfUnsent(): void {
+    if (!this.paramsUnsent) return;
+    this.paramsUnsent = false;
+    const frame = encode({ type: 'params', v: PROTOCOL_VERSION, version: this.version, weights: this.params.weights, biases: this.params.biases });
     for (const link of this.readyWorkers()) this.send(link, frame);
   }
 
@@ -266,6 +281,8 @@ export class Cluster implements StepHost {
       case 'gradients':
         if (!this.current?.run.onGradients(link.id, message)) return;
         link.stats.computeMs += message.computeMs;
+        this.dataWait.ms += message.dataWaitMs ?? 0;
+        this.dataWait.shards++;
         this.timer.resultArrived(link.timing, message.computeMs);
         if (!link.hasContributed) {
           link.hasContributed = true;

@@ -11,12 +11,16 @@ export type TrainEvent =
   | { event: 'step'; step: number; epoch: number; batchSize: number; cost: number; paramHash: string | null; workers: number; ms: number; reissued: number; dropped: number }
   | { event: 'epoch'; epoch: number; steps: number; testAccuracy: number | null; testCost: number | null; trainCost: number; samplesPerSecond: number; trainSeconds: number; evalSeconds: number; paramHash: string;
       /** Wire traffic of the epoch's training, per training sample and per step. */
-      bytesSentPerSample: number; bytesReceivedPerSample: number; bytesPerStep: number }
+      bytesSentPerSample: number; bytesReceivedPerSample: number; bytesPerStep: number;
+      /** Mean wall time per step, and the mean time a worker waited for its shard's samples (0 when prefetched). */
+      stepMs: number; dataWaitMsPerShard: number }
   | { event: 'reference'; step: number; backend: string; maxAbsError: number; maxRelError: number; ok: boolean; tolerance: number; referenceMs: number }
   | { event: 'saved'; path: string }
   | { event: 'checkpoint'; path: string; step: number; paramHash: string }
   | { event: 'resumed'; path: string; step: number; epoch: number; paramHash: string }
-  | { event: 'done'; epochs: number; steps: number; testAccuracy: number | null; seconds: number; samplesPerSecond: number; paramHash: string; droppedResults: number; reissuedShards: number; workersSeen: number; badRows: number; referenceChecks: number; referenceFailures: number; worstReferenceRelError: number | null; referenceBackend: string | null };
+  | { event: 'done'; epochs: number; steps: number; testAccuracy: number | null; seconds: number; samplesPerSecond: number; paramHash: string; droppedResults: number; reissuedShards: number; workersSeen: number; badRows: number;
+      /** Wire traffic of the whole run (frames to and from every peer), and per step. */
+      bytesSent: number; bytesReceived: number; bytesPerStep: number; referenceChecks: number; referenceFailures: number; worstReferenceRelError: number | null; referenceBackend: string | null };
 
 export interface Reporter {
   emit(event: TrainEvent): void;

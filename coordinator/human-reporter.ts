@@ -47,6 +47,8 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stdout): Repo
         case 'resumed': return line(`resumed from ${event.path}: step ${event.step}, epoch ${event.epoch}, params ${event.paramHash}`);
         case 'done': return line(`done: ${event.epochs} epochs, ${event.steps} steps in ${event.seconds.toFixed(1)} s, ` +
           `${rate(event.samplesPerSecond)} samples/s, final test accuracy ${percent(event.testAccuracy)}, params ${event.paramHash}` +
+          `\nwire: ${kib(event.bytesSent)} sent, ${kib(event.bytesReceived)} received, ${kib(event.bytesPerStep)}/step` +
+          (event.badRows > 0 ? `; ${event.badRows} bad rows skipped` : '') +
           (event.referenceBackend ? `\n${event.referenceChecks} reference checks (TF.js ${event.referenceBackend}), ${event.referenceFailures} failed, worst relative error ${(event.worstReferenceRelError ?? 0).toExponential(2)}` : ''));
         default: {
           const unknown: never = event;

@@ -93,6 +93,8 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
       seconds: summary.seconds, samplesPerSecond: summary.samplesPerSecond, paramHash: paramHash(summary.params),
       droppedResults: summary.droppedResults, reissuedShards: summary.reissuedShards, workersSeen: cluster.workersSeen,
       badRows: dataset.badRows(),
+      bytesSent: cluster.traffic.sent, bytesReceived: cluster.traffic.received,
+      bytesPerStep: (cluster.traffic.sent + cluster.traffic.received) / Math.max(1, summary.steps - (resumeFrom?.step ?? 0)),
       referenceChecks: checks?.checks ?? 0, referenceFailures: checks?.failures ?? 0,
       worstReferenceRelError: checks ? checks.worstRelError : null, referenceBackend: checks?.backend ?? null,
     };

@@ -122,6 +122,7 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
     const firstFrom = position.from;
     const firstStep = position.step;
     const trafficStart = { ...cluster.traffic };
+    const waitStart = { ...cluster.dataWait };
     for await (const { batch: miniBatch, sendAhead } of withPrefetch(epoch.batches, position.step, plan.prefetch, cluster)) {
       const m = miniBatch.count;
       const stepStart = performance.now();
@@ -161,6 +162,8 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
       trainSeconds: epochMs / 1000, evalSeconds: (performance.now() - evalStart) / 1000, paramHash: paramHash(params),
       bytesSentPerSample: sent / samples, bytesReceivedPerSample: received / samples,
       bytesPerStep: (sent + received) / Math.max(1, position.step - firstStep),
+      stepMs: epochMs / Math.max(1, position.step - firstStep),
+      dataWaitMsPerShard: (cluster.dataWait.ms - waitStart.ms) / Math.max(1, cluster.dataWait.shards - waitStart.shards),
     });
     position = nextEpoch(position, epoch.rngAfter());
   }

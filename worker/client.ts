@@ -85,6 +85,8 @@ async function session(options: WorkerOptions, previous: Replica | null, keep: (
 function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null, keep: (replica: Replica) => void): Promise<SessionEnd> {
   return new Promise((resolve) => {
     let replica = previous;
+    // When the worker last became able to compute: it held the newest parameters and had sent its last result.
+    let readyAtMs = performance.now();
     const prefetched = new Map<number, PrefetchedSamples>();
     let wasWelcomed = false;
     let ending: SessionEnd | null = null;
@@ -139,6 +141,7 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
           replica.views.params.weights.set(message.weights);
           replica.views.params.biases.set(message.biases);
           replica.version = message.version;
+          readyAtMs = performance.now();
           wasWelcomed = true;
           silenceLimitMs = Math.max(10_000, 4 * message.pingIntervalMs);
           keep(replica);
@@ -150,6 +153,7 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
           replica.views.params.weights.set(message.weights);
           replica.views.params.biases.set(message.biases);
           replica.version = message.version;
+          readyAtMs = Math.max(readyAtMs, performance.now());
           return;
         case 'samples':
           // Prefetched samples of a coming step; kept only until that step (the window is a few steps).
@@ -178,11 +182,14 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
       for (const [shardId, samples] of prefetched) if (samples.step <= shard.step) prefetched.delete(shardId);
       if (!data) return fail(`shard ${shard.shardId} of step ${shard.step} refers to samples that were never sent`);
       const started = performance.now();
+      // Samples that came inline were on this step's critical path: the time since we were ready is spent on them.
+      const dataWaitMs = shard.x === null ? 0 : Math.max(0, started - readyAtMs);
       const blocks = state.computer.compute(state.views, shard, data);
       socket.send(encode({
         type: 'gradients', v: PROTOCOL_VERSION, step: shard.step, shardId: shard.shardId, version: shard.version,
-        blocks, computeMs: performance.now() - started,
+        blocks, computeMs: performance.now() - started, dataWaitMs,
       }));
+      readyAtMs = performance.now();
     }
   });
 }

@@ -53,7 +53,12 @@ export type PrefetchedSamples = Envelope<'samples'> & { step: number; shardId: n
 export type BlockSum = { level: number; index: number; cost: number; nablaW: Float64Array; nablaB: Float64Array };
 
 /** A shard's result: one sum per aligned block of its chunk range, left to right. */
-export type Gradients = Envelope<'gradients'> & Tag & { blocks: BlockSum[]; computeMs: number };
+export type Gradients = Envelope<'gradients'> & Tag & {
+  blocks: BlockSum[];
+  computeMs: number;
+  /** Optional: how long the worker, holding the step's parameters, waited for this shard's samples (0 if prefetched). */
+  dataWaitMs?: number;
+};
 
 /** The monitor feed: a snapshot of the cluster, sent to monitors once per interval. */
 export type Status = Envelope<'status'> & { snapshot: StatusSnapshot };

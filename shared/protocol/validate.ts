@@ -104,6 +104,7 @@ function gradients(raw: Raw, layout: ParamLayout): Gradients {
     shardId: integer(raw, 'shardId', 0, Number.MAX_SAFE_INTEGER),
     version: integer(raw, 'version', 0, Number.MAX_SAFE_INTEGER),
     computeMs: Math.max(0, finiteNumber(raw, 'computeMs')),
+    ...(raw.dataWaitMs === undefined ? {} : { dataWaitMs: Math.max(0, finiteNumber(raw, 'dataWaitMs')) }),
     blocks: blocks.map((block, i) => blockSum(block, layout, `blocks[${i}]`)),
   };
 }
