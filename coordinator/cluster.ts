@@ -358,6 +358,7 @@ export class Cluster implements StepHost {
 
   /** Refuses a frame: tells the peer why, closes only that connection, and re-issues its share of the step. */
   private reject(link: WorkerLink, code: FailureCode, message: string): void {
+    if (this.links.get(link.id) !== link) return; // already refused or gone: one refusal per connection
     const text = `${link.name ? `worker ${link.id} (${link.name})` : `connection ${link.address}`}: ${message}`;
     this.options.reporter.emit({ event: 'rejected', address: link.address, reason: text });
     if (link.socket.readyState === WebSocket.OPEN) {

@@ -199,7 +199,7 @@ describe('a coordinator under fuzzing', () => {
         `closes by code: ${totals.closes}`,
         `failure codes of refused frames: ${totals.failureCodes}`,
         `coordinator: crashes: 0, exit code 0; training at step ${stepsBeforeDone} of ${String(done.steps)} when fuzzing ended; ` +
-          `${rejected} rejected events for ${totals.refusedConnections} refused connections (frames that follow a refusal are still handled)`,
+          `${rejected} rejected events for ${totals.refusedConnections} refused connections`,
         `job: ${String(done.reissuedShards)} shards reissued, ${String(done.droppedResults)} results dropped, paramHash ${String(done.paramHash)} = undisturbed run's`,
         `time: reference run ${(referenceMs / 1000).toFixed(1)} s, whole test ${((performance.now() - started) / 1000).toFixed(1)} s`,
       ].join('\n'));
