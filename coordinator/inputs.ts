@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { DataError } from '../shared/data/errors.js';
+import { loadIdxTestPair } from '../shared/data/idx.js';
 import { checkFitsNetwork, type SampleSet } from '../shared/data/samples.js';
 import { readAll } from '../shared/data/stream/in-memory.js';
 import { openSource, parseSourceSpec, type DataSource } from '../shared/data/stream/source.js';
@@ -93,7 +94,9 @@ export async function openInputs(options: InputOptions, warn: (message: string) 
 
 async function testSet(options: InputOptions, bundled: DataSource | null): Promise<SampleSet | null> {
   if (options.testSpec === null) return bundled ? readAll(bundled) : null;
-  // idx:DIR and mnist name their test pair; a CSV or NDJSON file is the test set itself.
+  // idx:DIR must hold its t10k pair; mnist names its test split; a CSV or NDJSON file is the test set itself.
+  const spec = parseSourceSpec(options.testSpec);
+  if (spec.kind === 'idx') return loadIdxTestPair(spec.dir);
   const sources = await openSource(options.testSpec);
   return readAll(sources.test ?? sources.train);
 }

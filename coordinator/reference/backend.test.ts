@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadTf } from './backend.js';
-import { randomProblem } from './random-problem.js';
+import { randomProblem } from '../../test/support/reference-problem.js';
 import { referenceGradient } from './tfjs-gradient.js';
 
 describe('loadTf', () => {

@@ -9,7 +9,7 @@ import { ReferenceChecker } from './checker.js';
 import type { ReferenceJob } from './checker.js';
 import { compareGradients, DEFAULT_CHECK_TOLERANCE } from './compare.js';
 import type { GradientComparison } from './compare.js';
-import { clusterGradient, randomProblem } from './random-problem.js';
+import { clusterGradient, randomProblem } from '../../test/support/reference-problem.js';
 import { referenceGradient } from './tfjs-gradient.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));

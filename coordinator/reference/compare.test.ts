@@ -4,7 +4,7 @@ import { compareGradients, DEFAULT_CHECK_TOLERANCE, formatErrorTable, formatMism
 import type { GradientComparison } from './compare.js';
 import { cloneParams, createLayout } from '../../shared/network/layout.js';
 import type { ParamLayout, Params } from '../../shared/network/layout.js';
-import { clusterGradient, randomProblem } from './random-problem.js';
+import { clusterGradient, randomProblem } from '../../test/support/reference-problem.js';
 import { referenceGradient } from './tfjs-gradient.js';
 
 const tol = DEFAULT_CHECK_TOLERANCE;

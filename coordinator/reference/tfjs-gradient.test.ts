@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadTf } from './backend.js';
 import { compareGradients, DEFAULT_CHECK_TOLERANCE, formatErrorTable } from './compare.js';
-import { clusterGradient, randomProblem } from './random-problem.js';
+import { clusterGradient, randomProblem } from '../../test/support/reference-problem.js';
 import { referenceGradient } from './tfjs-gradient.js';
 import type { Tf } from './tfjs-gradient.js';
 

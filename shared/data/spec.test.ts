@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from './errors.js';
 import { loadBundledMnist } from './mnist.js';
-import { loadDataset, loadTestSet, parseDataSpec } from './spec.js';
+import { loadDataset, parseDataSpec } from './spec.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -67,15 +67,3 @@ describe('loadDataset', () => {
   });
 });
 
-describe('loadTestSet', () => {
-  it('gives the bundled test split for mnist and the file for csv', async () => {
-    expect(await loadTestSet('mnist')).toBe(loadBundledMnist().test);
-    const path = join(dir, 't.csv');
-    await writeFile(path, '1,9\n');
-    expect((await loadTestSet(`csv:${path}`)).x).toEqual(Float64Array.of(9));
-  });
-
-  it('requires the t10k pair for idx:DIR', async () => {
-    await expect(loadTestSet(`idx:${dir}`)).rejects.toThrow(`IDX directory ${dir}: missing t10k-images-idx3-ubyte`);
-  });
-});

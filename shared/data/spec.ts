@@ -1,7 +1,7 @@
 /** The `--data SPEC` / `--test SPEC` strings: parsing them and loading the samples they name. */
 import { readCsv, STDIN_NAME } from './csv.js';
 import { failData } from './errors.js';
-import { loadIdxDir, loadIdxTestPair } from './idx.js';
+import { loadIdxDir } from './idx.js';
 import { loadBundledMnist } from './mnist.js';
 import type { SampleSet } from './samples.js';
 
@@ -48,21 +48,6 @@ export async function loadDataset(spec: string, opts: LoadOptions = {}): Promise
       const train = await readCsv(parsed.path, opts.stdin);
       return { train, test: null, description: `CSV ${csvName(parsed.path)}: ${describe(train)}, ${train.targetSize} classes` };
     }
-    default:
-      return assertNever(parsed);
-  }
-}
-
-/** Loads the test set a `--test SPEC` names: the bundled test split, an IDX directory's t10k pair, or a CSV file. */
-export async function loadTestSet(spec: string, opts: LoadOptions = {}): Promise<SampleSet> {
-  const parsed = parseDataSpec(spec);
-  switch (parsed.kind) {
-    case 'mnist':
-      return loadBundledMnist().test;
-    case 'idx':
-      return loadIdxTestPair(parsed.dir);
-    case 'csv':
-      return readCsv(parsed.path, opts.stdin);
     default:
       return assertNever(parsed);
   }

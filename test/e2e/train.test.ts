@@ -84,6 +84,7 @@ describe('nabla usage errors (exit code 2, a message that says what to do)', () 
     [['train', '--data', 'parquet:x'], 'unknown data spec "parquet:x"'],
     [['train', '--data', `csv:${train}`, '--sizes', '5,3,3'], 'use --sizes 4,…,3'],
     [['train', '--init', '/no/such/model.json'], 'cannot read model file /no/such/model.json'],
+    [['train', '--test', `idx:${dir}`], 'missing t10k-images-idx3-ubyte'],
     [['worker', '--connect', 'localhost:8080'], '--connect must be a ws:// or wss:// URL'],
     [[], 'Choose a command'],
   ])('nabla %j', async (args, message) => {
