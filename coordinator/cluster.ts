@@ -69,8 +69,7 @@ export class Cluster implements StepHost {
   private shardCounter = 0;
   private params!: Params;
   private version = 0;
-  private paramsUnsent = false;
-  private current: { run: StepRun; samples: ShardSamples } | null = null;
+  private current: { run: StepRun; samples: ShardSamples; countsDataWait: boolean } | null = null;
   private starvedNoticeShown = false;
   private readonly kernelsSeen = new Set<string>();
   private isStopping = false;
@@ -134,14 +133,15 @@ export class Cluster implements StepHost {
   /**
    * Runs one mini-batch over the cluster and resolves with the fixed-order sum of its gradients. `afterDispatch`
    * runs once the step's shards are sent (prefetching later steps then overlaps this step's compute).
+   * `countsDataWait` false leaves the step out of the samples-wait statistic (a step after the coordinator paused
+   * for an evaluation or a checkpoint, where the wait is the pause, not the samples).
    */
-  async runStep(step: number, batchSize: number, samples: ShardSamples, afterDispatch?: () => void): Promise<StepResult> {
+  async runStep(step: number, batchSize: number, samples: ShardSamples, afterDispatch?: () => void, countsDataWait = true): Promise<StepResult> {
     const chunks = chunkCount(batchSize, this.options.maxChunks);
     const planned = this.planned.get(step) ?? [];
     this.planned.delete(step);
     const run = new StepRun(this, step, this.version, batchSize, chunks, () => ++this.shardCounter, planned);
-    this.current = { run, samples };
-    this.sendParamsIfUnsent();
+    this.current = { run, samples, countsDataWait };
     this.timer.stepStarted();
     run.dispatch();
     afterDispatch?.();
@@ -154,22 +154,11 @@ export class Cluster implements StepHost {
     }
   }
 
-  /** The parameters for the next step: every ready replica receives them before that step (one encoding for all). */
+  /** The parameters for the next step: every ready replica receives them at once (one encoding for all). */
   publishParams(params: Params, version: number): void {
     this.params = params;
     this.version = version;
-    this.paramsUnsent = true;
-  }
-
-  /**
-   * Sends the newest parameters to the replicas that lack them, right before a step needs them: whatever the
-   * coordinator does between steps (evaluation, checkpoints) then never sits between a replica's parameters and its
-   * shard. A worker welcomed meanwhile already has them and receives the same version again, harmlessly.
-   */
-  private sendParamsIfUnsent(): void {
-    if (!this.paramsUnsent) return;
-    this.paramsUnsent = false;
-    const frame = encode({ type: 'params', v: PROTOCOL_VERSION, version: this.version, weights: this.params.weights, biases: this.params.biases });
+    const frame = encode({ type: 'params', v: PROTOCOL_VERSION, version, weights: params.weights, biases: params.biases });
     for (const link of this.readyWorkers()) this.send(link, frame);
   }
 
@@ -281,8 +270,10 @@ export class Cluster implements StepHost {
       case 'gradients':
         if (!this.current?.run.onGradients(link.id, message)) return;
         link.stats.computeMs += message.computeMs;
-        this.dataWait.ms += message.dataWaitMs ?? 0;
-        this.dataWait.shards++;
+        if (this.current?.countsDataWait) {
+          this.dataWait.ms += message.dataWaitMs ?? 0;
+          this.dataWait.shards++;
+        }
         this.timer.resultArrived(link.timing, message.computeMs);
         if (!link.hasContributed) {
           link.hasContributed = true;

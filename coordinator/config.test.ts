@@ -5,7 +5,7 @@ import { parseListen, toTrainingConfig, type TrainingArgs } from './config.js';
 const defaults: TrainingArgs = {
   data: 'mnist', sizes: '784,30,10', epochs: 30, batch: 10, eta: 3, seed: 1, shuffle: true, json: false, kernel: 'auto',
   chunks: 8, listen: '127.0.0.1:0', heartbeatTimeout: 30, shardTimeout: 60, maxConnections: 256, minWorkers: 1,
-  checkpointEvery: 100, keepCheckpoints: 3, resume: false, checkEvery: 100, checkTolerance: 2e-3, onMismatch: 'stop', insecure: false, prefetch: 2, shuffleBuffer: 0, memoryLimit: 1024, cache: false, skipBadRows: false,
+  checkpointEvery: 100, keepCheckpoints: 3, resume: false, checkEvery: 100, checkTolerance: 2e-3, onMismatch: 'stop', insecure: false, prefetch: 'auto', shuffleBuffer: 0, memoryLimit: 1024, cache: false, skipBadRows: false,
 };
 
 describe('toTrainingConfig', () => {
@@ -37,6 +37,13 @@ describe('toTrainingConfig', () => {
   it('accepts a non-loopback address with a token or with --insecure', () => {
     expect(toTrainingConfig({ ...defaults, listen: '0.0.0.0:8080', token: 'secret-token' }).token).toBe('secret-token');
     expect(toTrainingConfig({ ...defaults, listen: '0.0.0.0:8080', insecure: true }).token).toBeNull();
+  });
+
+  it('prefetches by default only for mini-batches large enough to gain from it', () => {
+    expect(toTrainingConfig(defaults).prefetch).toBe(0);
+    expect(toTrainingConfig({ ...defaults, batch: 100 }).prefetch).toBe(2);
+    expect(toTrainingConfig({ ...defaults, prefetch: '3' }).prefetch).toBe(3);
+    expect(() => toTrainingConfig({ ...defaults, prefetch: 'lots' })).toThrow('--prefetch must be auto or a whole number of steps');
   });
 
   it('parses IPv6 listen addresses', () => {

@@ -33,7 +33,7 @@ export interface TrainingArgs {
   checkEvery: number;
   checkTolerance: number;
   onMismatch: string;
-  prefetch: number;
+  prefetch: string;
   report?: string;
   shuffleBuffer: number;
   memoryLimit: number;
@@ -92,6 +92,17 @@ export interface TrainingConfig {
 function positiveInteger(name: string, value: number, max = Number.MAX_SAFE_INTEGER): number {
   if (!Number.isInteger(value) || value < 1 || value > max) usage(`--${name} must be an integer from 1 to ${max}, got ${value}`);
   return value;
+}
+
+/** Mini-batches at least this large get their samples sent ahead by default; smaller ones cost more in messages than they save. */
+export const AUTO_PREFETCH_MIN_BATCH = 64;
+
+/** --prefetch: a number of steps, or 'auto' (2 steps for mini-batches of AUTO_PREFETCH_MIN_BATCH samples or more, else 0). */
+function prefetchSteps(text: string, batch: number): number {
+  if (text === 'auto') return batch >= AUTO_PREFETCH_MIN_BATCH ? 2 : 0;
+  const steps = Number(text);
+  if (text.trim() === '' || !Number.isInteger(steps)) usage(`--prefetch must be auto or a whole number of steps, got "${text}"`);
+  return nonNegativeInteger('prefetch', steps, 64);
 }
 
 function nonNegativeInteger(name: string, value: number, max: number): number {
@@ -178,7 +189,7 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     checkEvery: args.checkEvery,
     checkTolerance: args.checkTolerance,
     onMismatch: args.onMismatch as OnMismatch,
-    prefetch: nonNegativeInteger('prefetch', args.prefetch, 64),
+    prefetch: prefetchSteps(args.prefetch, args.batch),
     reportPath: args.report === undefined ? null : checkReportPath(args.report),
     shuffleBuffer: nonNegativeInteger('shuffle-buffer', args.shuffleBuffer, 1 << 26),
     memoryLimitMb: positiveInteger('memory-limit', args.memoryLimit, 1 << 24),

@@ -77,10 +77,10 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
       eta: config.eta, seed: config.seed, shuffle: config.shuffle, hashSteps: config.json, resumeFrom, check, prefetch: config.prefetch,
       afterStep: (position, current) => {
         const isLast = position.epoch > config.epochs;
-        if (config.checkpointDir && (position.step % config.checkpointEvery === 0 || isLast)) {
-          const path = writeCheckpoint(config.checkpointDir, position, job, layout, current, config.keepCheckpoints);
-          reporter.emit({ event: 'checkpoint', path, step: position.step, paramHash: paramHash(current) });
-        }
+        if (!config.checkpointDir || (position.step % config.checkpointEvery !== 0 && !isLast)) return false;
+        const path = writeCheckpoint(config.checkpointDir, position, job, layout, current, config.keepCheckpoints);
+        reporter.emit({ event: 'checkpoint', path, step: position.step, paramHash: paramHash(current) });
+        return true;
       },
     }, cluster, gemm, reporter);
     const checks = await check?.finish();

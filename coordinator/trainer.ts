@@ -28,8 +28,8 @@ export interface TrainPlan {
   prefetch: number;
   /** The TF.js reference check, or null when --check-every is 0. */
   check: LiveReferenceCheck | null;
-  /** Called after every applied step with the position to continue from; used for checkpoints. */
-  afterStep?: (position: TrainPosition, params: Params) => void;
+  /** Called after every applied step with the position to continue from; returns true when it paused (a checkpoint). */
+  afterStep?: (position: TrainPosition, params: Params) => boolean;
 }
 
 /** Everything besides the parameters that decides what the rest of the run computes. */
@@ -123,10 +123,12 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
     const firstStep = position.step;
     const trafficStart = { ...cluster.traffic };
     const waitStart = { ...cluster.dataWait };
+    // The first step of an epoch follows the evaluation: workers waited for that, not for samples.
+    let isAfterPause = true;
     for await (const { batch: miniBatch, sendAhead } of withPrefetch(epoch.batches, position.step, plan.prefetch, cluster)) {
       const m = miniBatch.count;
       const stepStart = performance.now();
-      const result = await cluster.runStep(position.step, m, (offset, count) => gatherSamples(miniBatch, null, offset, count), sendAhead);
+      const result = await cluster.runStep(position.step, m, (offset, count) => gatherSamples(miniBatch, null, offset, count), sendAhead, !isAfterPause);
       const gradient = { weights: result.sum.nablaW, biases: result.sum.nablaB };
       if (plan.check?.shouldCheck(position.step)) plan.check.submit(position.step, layout, params, miniBatch, gradient);
       sgdStep(params, gradient, eta, m);
@@ -138,7 +140,7 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
       reissued += result.reissued;
       plan.check?.throwIfMismatched();
       const isEpochEnd = position.from === data.count;
-      plan.afterStep?.(isEpochEnd ? nextEpoch(position, epoch.rngAfter()) : { ...position }, params);
+      isAfterPause = plan.afterStep?.(isEpochEnd ? nextEpoch(position, epoch.rngAfter()) : { ...position }, params) ?? false;
       reporter.emit({
         event: 'step', step: position.step, epoch: position.epoch, batchSize: m, cost: result.sum.cost / m,
         paramHash: plan.hashSteps ? paramHash(params) : null,
