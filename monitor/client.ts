@@ -3,7 +3,7 @@
  * monitor, validate every frame, and reconnect with backoff whenever the link is lost, until training is done.
  */
 import type { RawData, WebSocket } from 'ws';
-import { onUpgradeRefused, openSocket, UpgradeRefused } from '../shared/connect.js';
+import { endBy, onUpgradeRefused, openSocket, UpgradeRefused } from '../shared/connect.js';
 import { encode } from '../shared/protocol/codec.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
 import { assertNever, CloseCode, PROTOCOL_VERSION, type ToMonitor } from '../shared/protocol/messages.js';
@@ -149,12 +149,8 @@ async function session(options: FeedOptions, onUpdate: (update: FeedUpdate) => v
           onUpdate({ kind: 'status', snapshot: message.snapshot });
           return;
         case 'done':
-          finish({ kind: 'done', reason: message.reason });
-          socket.close(CloseCode.normal, 'done');
-          return;
         case 'failure':
-          finish({ kind: 'refused', message: `${message.code}: ${message.message}` });
-          socket.close(CloseCode.normal, 'refused');
+          finish(endBy(message, socket));
           return;
         default:
           assertNever(message);

@@ -2,6 +2,7 @@ import { get as httpGet, type IncomingMessage } from 'node:http';
 import { get as httpsGet } from 'node:https';
 import { WebSocket } from 'ws';
 import { authorizationHeader, NONCE_PATH, type Role } from './auth.js';
+import { CloseCode, type Done, type Failure } from './protocol/messages.js';
 
 /**
  * Opening a connection to a coordinator, shared by workers and monitors (the one place in shared/ that touches a
@@ -70,4 +71,17 @@ export function onUpgradeRefused(socket: WebSocket, refused: (message: string) =
       socket.terminate();
     });
   });
+}
+
+/** How a session ends when the coordinator says so: training is over, or this client was refused. */
+export type CoordinatorEnd = { kind: 'done'; reason: string } | { kind: 'refused'; message: string };
+
+/** Closes the socket after a `done` or `failure` from the coordinator and says how the session ended. */
+export function endBy(message: Done | Failure, socket: WebSocket): CoordinatorEnd {
+  if (message.type === 'done') {
+    socket.close(CloseCode.normal, 'done');
+    return { kind: 'done', reason: message.reason };
+  }
+  socket.close(CloseCode.normal, 'refused');
+  return { kind: 'refused', message: `${message.code}: ${message.message}` };
 }

@@ -7,7 +7,7 @@ import { decodeToWorker, encode } from '../shared/protocol/codec.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
 import { assertNever, CloseCode, PROTOCOL_VERSION, type PrefetchedSamples, type Shard, type ToWorker } from '../shared/protocol/messages.js';
 import { ShardComputer } from './compute.js';
-import { onUpgradeRefused, openSocket, UpgradeRefused } from '../shared/connect.js';
+import { endBy, onUpgradeRefused, openSocket, UpgradeRefused } from '../shared/connect.js';
 
 export interface WorkerOptions {
   url: string;
@@ -163,12 +163,8 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
           if (replica) computeAndReply(replica, message);
           return;
         case 'done':
-          finish({ kind: 'done', reason: message.reason });
-          socket.close(CloseCode.normal, 'done');
-          return;
         case 'failure':
-          finish({ kind: 'refused', message: `${message.code}: ${message.message}` });
-          socket.close(CloseCode.normal, 'refused');
+          finish(endBy(message, socket));
           return;
         default:
           assertNever(message);
