@@ -1,24 +1,12 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readCsv } from './csv.js';
 import { DataError } from './errors.js';
+import { tempDir } from './stream/test-support.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'nabla-csv-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function csvFile(name: string, text: string): Promise<string> {
-  const path = join(dir, name);
-  await writeFile(path, text);
-  return path;
-}
+const temp = tempDir('nabla-csv-');
+const csvFile = temp.write;
 
 /** The DataError message that reading `text` as `name` gives. */
 async function errorOf(name: string, text: string): Promise<string> {
@@ -72,7 +60,7 @@ describe('readCsv', () => {
   });
 
   it('rejects a row of the wrong width with its file and line', async () => {
-    const path = join(dir, 'short.csv');
+    const path = join(temp.path(), 'short.csv');
     expect(await errorOf('short.csv', 'label,x1,x2\n1,2,3\n\n1,2\n')).toBe(
       `CSV ${path}:4: expected 3 fields (label + 2 inputs) like the first row, got 2`,
     );
@@ -86,7 +74,7 @@ describe('readCsv', () => {
     ['hexadecimal', '1,2,3\n1,0x10,3\n', ':2: input 1 "0x10" is not a number'],
     ['an overflowing number', '1,2,3\n1,2,1e999\n', ':2: input 2 "1e999" is out of range for a double'],
   ])('rejects an input that is %s with its file and line', async (_, text, expected) => {
-    expect(await errorOf('bad-input.csv', text)).toBe(`CSV ${join(dir, 'bad-input.csv')}${expected}`);
+    expect(await errorOf('bad-input.csv', text)).toBe(`CSV ${join(temp.path(), 'bad-input.csv')}${expected}`);
   });
 
   it.each([
@@ -95,7 +83,7 @@ describe('readCsv', () => {
     ['not a number', '1,2\nbird,2\n', ':2: label "bird" is not a number'],
     ['too large', '1,2\n70000,2\n', ':2: label 70000 is too large (at most 65535)'],
   ])('rejects a label that is %s with its file and line', async (_, text, expected) => {
-    expect(await errorOf('bad-label.csv', text)).toBe(`CSV ${join(dir, 'bad-label.csv')}${expected}`);
+    expect(await errorOf('bad-label.csv', text)).toBe(`CSV ${join(temp.path(), 'bad-label.csv')}${expected}`);
   });
 
   it('rejects a first row without inputs', async () => {
@@ -103,15 +91,15 @@ describe('readCsv', () => {
   });
 
   it('rejects an empty file and a file with only a header', async () => {
-    expect(await errorOf('empty.csv', '')).toBe(`CSV ${join(dir, 'empty.csv')}: is empty, no data rows`);
-    expect(await errorOf('blank.csv', '\n\n')).toBe(`CSV ${join(dir, 'blank.csv')}: is empty, no data rows`);
-    expect(await errorOf('only-header.csv', 'label,x\n')).toBe(`CSV ${join(dir, 'only-header.csv')}: only a header line, no data rows`);
+    expect(await errorOf('empty.csv', '')).toBe(`CSV ${join(temp.path(), 'empty.csv')}: is empty, no data rows`);
+    expect(await errorOf('blank.csv', '\n\n')).toBe(`CSV ${join(temp.path(), 'blank.csv')}: is empty, no data rows`);
+    expect(await errorOf('only-header.csv', 'label,x\n')).toBe(`CSV ${join(temp.path(), 'only-header.csv')}: only a header line, no data rows`);
   });
 
   it('says which file it could not find', async () => {
-    const error = await readCsv(join(dir, 'absent.csv')).catch((e: unknown) => e);
+    const error = await readCsv(join(temp.path(), 'absent.csv')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DataError);
-    expect((error as Error).message).toBe(`CSV file not found: ${join(dir, 'absent.csv')}`);
+    expect((error as Error).message).toBe(`CSV file not found: ${join(temp.path(), 'absent.csv')}`);
   });
 
   it('reports a failing stream as a DataError', async () => {

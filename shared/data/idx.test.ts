@@ -1,38 +1,17 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DataError } from './errors.js';
 import { loadIdxDir, loadIdxTestPair, readIdxPair } from './idx.js';
-
-/** An IDX file of unsigned bytes with the given dimensions. */
-function idxBytes(dims: number[], values: Uint8Array): Buffer {
-  const header = Buffer.alloc(4 + 4 * dims.length);
-  header[2] = 0x08;
-  header[3] = dims.length;
-  dims.forEach((d, i) => header.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([header, values]);
-}
+import { idxBytes, tempDir } from './stream/test-support.js';
 
 const COUNT = 5;
 const pixels = Uint8Array.from({ length: COUNT * 2 * 3 }, (_, i) => (i * 37) % 256);
 const labels = Uint8Array.of(3, 0, 9, 1, 3);
-let dir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'nabla-idx-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function writeIdx(name: string, bytes: Buffer): Promise<string> {
-  const path = join(dir, name);
-  await writeFile(path, bytes);
-  return path;
-}
+const temp = tempDir('nabla-idx-');
+const writeIdx = temp.write;
 
 describe('readIdxPair', () => {
   it('reads plain images and labels back exactly', async () => {
@@ -103,13 +82,13 @@ describe('readIdxPair', () => {
   });
 
   it('says which file could not be read', async () => {
-    await expect(readIdxPair(join(dir, 'nope'), join(dir, 'nope2'))).rejects.toThrow(/nope: cannot read it \(ENOENT\)/);
+    await expect(readIdxPair(join(temp.path(), 'nope'), join(temp.path(), 'nope2'))).rejects.toThrow(/nope: cannot read it \(ENOENT\)/);
   });
 });
 
 describe('loadIdxDir', () => {
   async function makeDir(name: string, files: Record<string, Buffer>): Promise<string> {
-    const path = join(dir, name);
+    const path = join(temp.path(), name);
     await mkdir(path);
     for (const [file, bytes] of Object.entries(files)) await writeFile(join(path, file), bytes);
     return path;
@@ -147,10 +126,10 @@ describe('loadIdxDir', () => {
   });
 
   it('says which directory it looked for when it does not exist', async () => {
-    const error = await loadIdxDir(join(dir, 'absent')).catch((e: unknown) => e);
+    const error = await loadIdxDir(join(temp.path(), 'absent')).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DataError);
     expect((error as Error).message).toBe(
-      `IDX directory not found: ${join(dir, 'absent')} (looked for train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] in it)`,
+      `IDX directory not found: ${join(temp.path(), 'absent')} (looked for train-images-idx3-ubyte[.gz] and train-labels-idx1-ubyte[.gz] in it)`,
     );
   });
 });

@@ -1,28 +1,16 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readCsv } from '../csv.js';
 import { DataError } from '../errors.js';
 import { loadDataset } from '../spec.js';
 import { readAll } from './in-memory.js';
 import { openSource, type DataSource, type SourceOptions } from './source.js';
-import { collect, concat, csvValue, generatedCsv } from './test-support.js';
+import { collect, concat, csvValue, generatedCsv, tempDir } from './test-support.js';
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'nabla-csv-stream-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function csvFile(name: string, text: string): Promise<string> {
-  const path = join(dir, name);
-  await writeFile(path, text);
-  return path;
-}
+const temp = tempDir('nabla-csv-stream-');
+const csvFile = temp.write;
 
 async function openCsv(path: string, opts: SourceOptions = {}): Promise<DataSource> {
   return (await openSource(`csv:${path}`, opts)).train;
@@ -62,7 +50,7 @@ describe('the CSV stream reader', () => {
 
   it('knows the input size when opened and the count after a pass', async () => {
     const source = await openCsv(await csvFile('count.csv', 'a,b,c\n1,2,3\n0,4,5\n'));
-    expect(source.name).toBe(`CSV ${join(dir, 'count.csv')}`);
+    expect(source.name).toBe(`CSV ${join(temp.path(), 'count.csv')}`);
     expect(source.inputSize).toBe(2);
     expect(source.count).toBeNull();
     expect(source.isReplayable).toBe(true);
@@ -120,10 +108,10 @@ describe('the CSV stream reader', () => {
     });
 
     it('for a missing file and a directory', async () => {
-      const missing = await errorsOf(join(dir, 'absent.csv'));
+      const missing = await errorsOf(join(temp.path(), 'absent.csv'));
       expect((missing.streamed as Error).message).toBe((missing.inMemory as Error).message);
-      await mkdir(join(dir, 'folder.csv'));
-      const folder = await errorsOf(join(dir, 'folder.csv'));
+      await mkdir(join(temp.path(), 'folder.csv'));
+      const folder = await errorsOf(join(temp.path(), 'folder.csv'));
       expect((folder.streamed as Error).message).toBe((folder.inMemory as Error).message);
     });
 

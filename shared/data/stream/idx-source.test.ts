@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DataError } from '../errors.js';
 import { loadIdxDir, readIdxPair } from '../idx.js';
 import { gatherSamples, type SampleSet } from '../samples.js';
@@ -11,30 +10,18 @@ import { loadDataset } from '../spec.js';
 import { openIdxPairSource } from './idx-source.js';
 import { readAll } from './in-memory.js';
 import { openSource } from './source.js';
-import { collect, concat, idxBytes, isSameSet } from './test-support.js';
+import { collect, concat, idxBytes, isSameSet, tempDir } from './test-support.js';
 
 const COUNT = 5;
 const pixels = Uint8Array.from({ length: COUNT * 2 * 3 }, (_, i) => (i * 37) % 256);
 const labels = Uint8Array.of(3, 0, 9, 1, 3);
 const imagesFile = (): Buffer => idxBytes([COUNT, 2, 3], pixels);
 const labelsFile = (): Buffer => idxBytes([COUNT], labels);
-let dir: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'nabla-idx-stream-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function writeIdx(name: string, bytes: Buffer): Promise<string> {
-  const path = join(dir, name);
-  await writeFile(path, bytes);
-  return path;
-}
+const temp = tempDir('nabla-idx-stream-');
+const writeIdx = temp.write;
 
 async function makeDir(name: string, files: Record<string, Buffer>): Promise<string> {
-  const path = join(dir, name);
+  const path = join(temp.path(), name);
   await mkdir(path);
   for (const [file, bytes] of Object.entries(files)) await writeFile(join(path, file), bytes);
   return path;
@@ -127,12 +114,12 @@ describe('the IDX stream reader', () => {
     });
 
     it('for files that are not there', async () => {
-      const { inMemory, streamed } = await errorsOf(join(dir, 'nope'), join(dir, 'nope2'));
+      const { inMemory, streamed } = await errorsOf(join(temp.path(), 'nope'), join(temp.path(), 'nope2'));
       expect(streamed.message).toBe(inMemory.message);
     });
 
     it.each<[string, () => Promise<string>]>([
-      ['a missing directory', async () => join(dir, 'absent')],
+      ['a missing directory', async () => join(temp.path(), 'absent')],
       ['a file instead of a directory', () => writeIdx('plain-file', imagesFile())],
       ['a directory without a labels file', () => makeDir('no-labels', { 'train-images-idx3-ubyte.gz': gzipSync(imagesFile()) })],
       ['a t10k pair without images', () => makeDir('half-test', { 'train-images-idx3-ubyte': imagesFile(), 'train-labels-idx1-ubyte': labelsFile(), 't10k-labels-idx1-ubyte': labelsFile() })],
@@ -148,7 +135,7 @@ describe('the IDX stream reader', () => {
   it('checks the headers when opened, before any pass', async () => {
     await expect(openIdxPairSource(await writeIdx('swap-images', imagesFile()), await writeIdx('swap-labels', labelsFile())).then(() => 'opened'))
       .resolves.toBe('opened');
-    await expect(openIdxPairSource(join(dir, 'swap-labels'), join(dir, 'swap-images'))).rejects.toThrow(/swap-labels: has 1 dimensions, expected 3/);
+    await expect(openIdxPairSource(join(temp.path(), 'swap-labels'), join(temp.path(), 'swap-images'))).rejects.toThrow(/swap-labels: has 1 dimensions, expected 3/);
   });
 
   it('refuses a file whose dimensions changed since it was opened', async () => {

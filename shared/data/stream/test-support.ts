@@ -1,7 +1,30 @@
-/** Helpers for the stream tests: collecting blocks, building small IDX files and generating CSV text lazily. */
+/** Helpers for the data tests: a temporary directory, collecting blocks, small IDX files, CSV text made lazily. */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { afterAll, beforeAll } from 'vitest';
 import type { SampleSet } from '../samples.js';
 import { layoutOf, SampleBuffer } from './sample-buffer.js';
+
+/** A temporary directory for one test file, removed after its tests; `write` puts a file there and returns its path. */
+export function tempDir(prefix: string): { path(): string; write(name: string, content: string | Uint8Array): Promise<string> } {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    path: () => dir,
+    async write(name, content) {
+      const path = join(dir, name);
+      await writeFile(path, content);
+      return path;
+    },
+  };
+}
 
 /** Every block of one pass, in order. */
 export async function collect(blocks: AsyncIterable<SampleSet>): Promise<SampleSet[]> {
