@@ -2,7 +2,8 @@
  * Section 3: peers in Python (bench/python/*.py), each run as a child process for a fixed time after a warm-up,
  * each printing one JSON line. All of them train on the same bundled MNIST rows, exported here to a temp directory.
  *
- * Threads: every child gets OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = MKL_NUM_THREADS = 1.
+ * Threads: every child gets OPENBLAS_NUM_THREADS = OMP_NUM_THREADS = MKL_NUM_THREADS = its spec's `threads` (1 unless
+ * a row says otherwise: numpy batched also runs with 2 BLAS threads on the big net, the same 2 cores Nabla's 2 workers use).
  * OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: unset (both, in that child only) for the current numpy, so its bundled
  * OpenBLAS picks its own kernel; left as set for Debian's numpy and PyTorch, which load Debian's OpenBLAS 0.3.21, the
  * same library nblas uses for Node (older OpenBLAS builds can misbehave on this CPU without the override).
@@ -39,6 +40,8 @@ export interface PeerSpec {
   dtype: 'float64' | 'float32';
   /** Processes (DDP) × threads each. */
   procs: number;
+  /** BLAS threads per process, set in the child's environment before numpy or torch loads (default 1). */
+  threads?: number;
   extraArgs?: string[];
 }
 
@@ -48,6 +51,7 @@ export interface PeerResult {
   net: string;
   dtype: string;
   procs: number;
+  threads: number;
   python: string;
   envMode: EnvMode;
   samplesPerSecond: number | null;
@@ -131,8 +135,9 @@ export function exportTrainingData(): string {
 
 export const removeData = (dir: string): void => rmSync(dir, { recursive: true, force: true });
 
-function childEnv(mode: EnvMode): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', MKL_NUM_THREADS: '1', PYTHONUNBUFFERED: '1' };
+function childEnv(mode: EnvMode, threads: number): NodeJS.ProcessEnv {
+  const n = String(threads);
+  const env: NodeJS.ProcessEnv = { ...process.env, OPENBLAS_NUM_THREADS: n, OMP_NUM_THREADS: n, MKL_NUM_THREADS: n, PYTHONUNBUFFERED: '1' };
   if (mode === 'unset-openblas-overrides') {
     delete env.OPENBLAS_CORETYPE;
     delete env.OPENBLAS_L2_SIZE;
@@ -145,13 +150,14 @@ export async function runPeer(spec: PeerSpec, dataDir: string, seconds: number, 
     join(pythonDir, spec.script), '--sizes', spec.net.sizes.join(','), '--batch', String(spec.net.batch),
     '--dtype', spec.dtype, '--seconds', String(seconds), '--warmup', String(warmup), '--data', dataDir, ...(spec.extraArgs ?? []),
   ];
+  const threads = spec.threads ?? 1;
   const base: PeerResult = {
-    id: spec.id, label: spec.label, net: spec.net.label, dtype: spec.dtype, procs: spec.procs,
+    id: spec.id, label: spec.label, net: spec.net.label, dtype: spec.dtype, procs: spec.procs, threads,
     python: `${spec.python.executable} ${spec.python.version}, numpy ${spec.python.numpy ?? '—'}${spec.python.torch && spec.script.startsWith('torch') ? `, torch ${spec.python.torch}` : ''}`,
     envMode: spec.envMode, samplesPerSecond: null, contention: null,
   };
   const before = snapshot();
-  const child = spawn(spec.python.exe, args, { cwd: pythonDir, env: childEnv(spec.envMode), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(spec.python.exe, args, { cwd: pythonDir, env: childEnv(spec.envMode, threads), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '', stderr = '';
   child.stdout.setEncoding('utf8').on('data', (t: string) => { stdout += t; });
   child.stderr.setEncoding('utf8').on('data', (t: string) => { stderr = (stderr + t).slice(-4000); });
@@ -167,6 +173,9 @@ export async function runPeer(spec: PeerSpec, dataDir: string, seconds: number, 
   return { ...base, samplesPerSecond: parsed.samplesPerSecond, steps: parsed.steps, seconds: parsed.seconds, blas: parsed.blas, raw: parsed };
 }
 
+/** The id of the numpy batched float64 row with 2 BLAS threads (big net). */
+export const NUMPY_2_THREADS_ID = 'numpy-batched-f64-2t';
+
 /** Every peer run for one net, in the order they are printed. */
 export function peerSpecs(plan: PeerPlan, net: NetCase, full: boolean): PeerSpec[] {
   const specs: PeerSpec[] = [];
@@ -176,6 +185,14 @@ export function peerSpecs(plan: PeerPlan, net: NetCase, full: boolean): PeerSpec
     if (small) specs.push({ id: 'seed-numpy-f64', label: "seed's per-sample update_mini_batch, numpy f64", script: 'seed_numpy.py', python: np, envMode: 'unset-openblas-overrides', net, dtype: 'float64', procs: 1 });
     specs.push({ id: 'numpy-batched-f64', label: `numpy ${np.numpy} batched f64, 1 thread`, script: 'numpy_batched.py', python: np, envMode: 'unset-openblas-overrides', net, dtype: 'float64', procs: 1 });
     specs.push({ id: 'numpy-batched-f32', label: `numpy ${np.numpy} batched f32, 1 thread`, script: 'numpy_batched.py', python: np, envMode: 'unset-openblas-overrides', net, dtype: 'float32', procs: 1 });
+    // Issue #8: one process using both cores through BLAS, against Nabla's 2 single-threaded workers (big net only:
+    // on the small net's 30×784 products a second BLAS thread has nothing to do).
+    if (!small) {
+      specs.push({
+        id: NUMPY_2_THREADS_ID, label: `numpy ${np.numpy} batched f64, 2 BLAS threads`, script: 'numpy_batched.py', python: np,
+        envMode: 'unset-openblas-overrides', net, dtype: 'float64', procs: 1, threads: 2, extraArgs: ['--threads', '2'],
+      });
+    }
   }
   if (plan.debianNumpy) {
     specs.push({ id: 'numpy-debian-f64', label: `numpy ${plan.debianNumpy.numpy} (Debian, nblas's OpenBLAS) f64, 1 thread`, script: 'numpy_batched.py', python: plan.debianNumpy, envMode: 'keep', net, dtype: 'float64', procs: 1 });

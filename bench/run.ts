@@ -4,7 +4,8 @@
  *
  *   1. kernel alone: the worker's backprop (plain batched vs the deterministic chunked path), GFLOPS vs a 1024³ dgemm
  *   2. end to end: real `nabla train --json` runs with 1 and 2 local workers
- *   3. peers: the seed in numpy, numpy batched, PyTorch single process and DDP (gloo, 2 × 1 thread)
+ *   3. peers: the seed in numpy, numpy batched (1 BLAS thread; and 2 on the big net), PyTorch single process and DDP
+ *      (gloo, 2 × 1 thread)
  *   4. a table per net, and bench/results/latest.json
  *
  * Options: --quick (shorter budgets, fewer runs), --only kernel,e2e,peers (a subset of sections).
@@ -17,7 +18,9 @@ import { fmtContention, isSuspect, measureQuietly, SUSPECT_CORES, waitForQuiet, 
 import { poolRuns, runE2e, type E2eConfig, type E2eResult } from './e2e.js';
 import { runKernelSection, type KernelSection } from './kernel.js';
 import { exactFlopsPerSample, NETS, nominalFlopsPerSample, type NetCase } from './nets.js';
-import { exportTrainingData, peerSpecs, planPeers, probePythons, removeData, runPeer, type PeerPlan, type PeerResult } from './peers.js';
+import {
+  exportTrainingData, NUMPY_2_THREADS_ID, peerSpecs, planPeers, probePythons, removeData, runPeer, type PeerPlan, type PeerResult,
+} from './peers.js';
 import { fmtRate, fmtRatio, table } from './timing.js';
 
 const resultsPath = fileURLToPath(new URL('../../bench/results/latest.json', import.meta.url));
@@ -128,7 +131,7 @@ async function main(): Promise<void> {
   let plan: PeerPlan | null = null;
   if (options.sections.has('peers')) {
     say();
-    say('── 3. Peers in Python (bench/python/), same data, one thread per process ──');
+    say('── 3. Peers in Python (bench/python/), same data, one thread per process unless the row says otherwise ──');
     plan = planPeers(probePythons());
     for (const note of plan.notes) say(`  ${note}`);
     if (plan.numpy) say(`  current numpy: ${plan.numpy.executable} (Python ${plan.numpy.version}, numpy ${plan.numpy.numpy}); run with OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (that command only)`);
@@ -162,11 +165,12 @@ async function main(): Promise<void> {
   for (const s of summary) {
     say();
     say(`${s.net}`);
-    for (const [key, base] of [['A', s.baselineA], ['B', s.baselineB], ['C', s.baselineC]] as const) {
+    for (const [key, base] of [['A', s.baselineA], ['B', s.baselineB], ['C', s.baselineC], ['D', s.baselineD]] as const) {
       say(`  ${key} = ${base.label}: ${base.value === null ? 'not measured' : `${fmtRate(base.value)} samples/s`}`);
     }
-    say(table([['configuration', 'procs×thr', 'samples/s', '÷ A', '÷ B', '÷ C', 'other CPU'],
-      ...s.rows.map((r) => [r.label, r.procs, fmtRate(r.samplesPerSecond), fmtRatio(r.vsA), fmtRatio(r.vsB), fmtRatio(r.vsC), fmtContention(r.contention)])]));
+    say(table([['configuration', 'procs×thr', 'samples/s', '÷ A', '÷ B', '÷ C', '÷ D', 'other CPU'],
+      ...s.rows.map((r) => [r.label, r.procs, fmtRate(r.samplesPerSecond), fmtRatio(r.vsA), fmtRatio(r.vsB), fmtRatio(r.vsC), fmtRatio(r.vsD),
+        fmtContention(r.contention)])]));
     for (const line of s.notes) say(`  ${line}`);
   }
   say();
@@ -222,6 +226,7 @@ interface SummaryRow {
   vsA: number | null;
   vsB: number | null;
   vsC: number | null;
+  vsD: number | null;
   contention: Contention | null;
 }
 interface NetSummary {
@@ -229,6 +234,7 @@ interface NetSummary {
   baselineA: { label: string; value: number | null };
   baselineB: { label: string; value: number | null };
   baselineC: { label: string; value: number | null };
+  baselineD: { label: string; value: number | null };
   rows: SummaryRow[];
   notes: string[];
 }
@@ -238,12 +244,14 @@ function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[],
   const a = peer('numpy-batched-f64')?.samplesPerSecond ?? null;
   const b = peer('torch-ddp-f32')?.samplesPerSecond ?? null;
   const c = peer('numpy-debian-f64')?.samplesPerSecond ?? null;
+  const d = peer(NUMPY_2_THREADS_ID)?.samplesPerSecond ?? null;
   const rows: SummaryRow[] = [];
   const add = (label: string, procs: string, sps: number | null | undefined, contention: Contention | null): void => {
     const v = sps ?? null;
     rows.push({
       label, procs, samplesPerSecond: v, contention,
       vsA: v !== null && a ? v / a : null, vsB: v !== null && b ? v / b : null, vsC: v !== null && c ? v / c : null,
+      vsD: v !== null && d ? v / d : null,
     });
   };
   const notes: string[] = [];
@@ -258,12 +266,15 @@ function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[],
     add(`nabla train, ${r.kernel ?? r.kernelOption}, ${r.workers} worker${r.workers > 1 ? 's' : ''}${r.error ? ' (FAILED)' : ''}`, `${r.workers}×1 +coord`, r.error ? null : r.samplesPerSecond, r.contention);
   }
   for (const p of peers.filter((x) => x.net === net.label)) {
-    add(`${p.label}${p.error ? ' (FAILED)' : ''}`, `${p.procs}×1`, p.samplesPerSecond, p.contention);
+    add(`${p.label}${p.error ? ' (FAILED)' : ''}`, `${p.procs}×${p.threads}`, p.samplesPerSecond, p.contention);
   }
   const bestE2e = e2e.filter((x) => x.net === net.label && !x.error).sort((x, y) => y.samplesPerSecond - x.samplesPerSecond)[0];
   if (bestE2e && b) notes.push(`best nabla train (${bestE2e.kernel}, K=${bestE2e.workers}) ÷ PyTorch DDP f32: ${fmtRatio(bestE2e.samplesPerSecond / b)}`);
   const ddp64 = peer('torch-ddp-f64')?.samplesPerSecond;
   if (bestE2e && ddp64) notes.push(`best nabla train ÷ PyTorch DDP f64 (same precision as Nabla): ${fmtRatio(bestE2e.samplesPerSecond / ddp64)}`);
+  // Issue #8: the same two cores, used as two single-threaded Nabla workers or as one numpy process with 2 BLAS threads.
+  const two = e2e.find((x) => x.net === net.label && x.workers === 2 && x.kernel === 'openblas' && !x.error);
+  if (two && d) notes.push(`Nabla 2 workers ${net.label} f64 (openblas) ÷ numpy 2 threads (batched f64, 1 process × 2 BLAS threads): ${fmtRatio(two.samplesPerSecond / d)}`);
   const k1 = e2e.find((x) => x.net === net.label && x.workers === 1 && x.kernel === 'openblas' && !x.error);
   const kd = kernel?.results.find((x) => x.net === net.label && x.kernel === 'openblas');
   if (k1 && kd) notes.push(`nabla train K=1 (openblas) reaches ${(100 * k1.samplesPerSecond / kd.deterministicSamplesPerSecond).toFixed(0)}% of the deterministic kernel alone: the rest is coordinator, protocol and update`);
@@ -272,6 +283,7 @@ function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[],
     baselineA: { label: 'numpy batched float64, 1 thread (current numpy)', value: a },
     baselineB: { label: 'PyTorch DDP gloo 2×1 float32', value: b },
     baselineC: { label: "numpy float64 on Debian's OpenBLAS 0.3.21, the library nblas calls (same precision, same BLAS)", value: c },
+    baselineD: { label: 'numpy batched float64, 1 process × 2 BLAS threads (current numpy; the 2 cores Nabla\'s 2 workers use)', value: d },
     rows, notes,
   };
 }

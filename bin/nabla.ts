@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
+// The flag: see shared/node-flags.ts.
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { coordinatorCommand, trainCommand, verifyCommand } from '../coordinator/command.js';
@@ -6,8 +7,9 @@ import { DataError } from '../shared/data/errors.js';
 import { UsageError } from '../shared/usage-error.js';
 import { workerCommand } from '../worker/command.js';
 import { monitorCommand } from '../monitor/command.js';
+import { evalCommand, exportCommand, predictCommand } from '../model/command.js';
 
-const commands = [trainCommand, coordinatorCommand, workerCommand, monitorCommand, verifyCommand];
+const commands = [trainCommand, coordinatorCommand, workerCommand, monitorCommand, verifyCommand, evalCommand, predictCommand, exportCommand];
 
 /**
  * Every option can come from NABLA_<OPTION>. One environment often serves several roles (NABLA_TOKEN for the
@@ -51,5 +53,11 @@ async function main(): Promise<void> {
     process.exitCode = 1;
   }
 }
+
+// A reader that goes away (`nabla train --json | head`) is not a failure of the run: training, checkpoints and --save
+// carry on, without stdout. Commands that only print (predict, eval) stop on their own when it closes.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+});
 
 await main();

@@ -47,7 +47,10 @@ export class StepTimer {
   }
 
   shardSent(timing: ShardTiming, chunks: number, samples: number, nowMs = performance.now()): void {
-    Object.assign(timing, { sentAtMs: nowMs, chunks, samples, isInStep: true });
+    timing.sentAtMs = nowMs;
+    timing.chunks = chunks;
+    timing.samples = samples;
+    timing.isInStep = true;
   }
 
   resultArrived(timing: ShardTiming, computeMs: number, nowMs = performance.now()): void {
@@ -60,18 +63,33 @@ export class StepTimer {
     }
   }
 
-  stepFinished(workers: ShardTiming[], nowMs = performance.now()): void {
-    const participants = workers.filter((timing) => timing.isInStep && timing.arrivedAtMs >= this.stepStartMs);
-    if (participants.length > 0) {
-      const last = participants.reduce((a, b) => (b.arrivedAtMs > a.arrivedAtMs ? b : a));
+  /** Once per step, with every worker that may have taken part (loops, not filter/reduce: it runs at every step). */
+  stepFinished(workers: readonly { readonly timing: ShardTiming }[], nowMs = performance.now()): void {
+    let last: ShardTiming | null = null;
+    let participants = 0;
+    for (const { timing } of workers) {
+      if (!this.tookPart(timing)) continue;
+      participants++;
+      if (last === null || timing.arrivedAtMs > last.arrivedAtMs) last = timing;
+    }
+    if (last !== null) {
       this.totals.computeMs += last.computeMs;
       this.totals.transferMs += Math.max(0, last.arrivedAtMs - this.stepStartMs - last.computeMs);
-      for (const timing of participants) timing.waitMs = last.arrivedAtMs - timing.arrivedAtMs;
-      this.totals.idleMs += participants.reduce((sum, timing) => sum + timing.waitMs, 0) / participants.length;
+      let waitSum = 0;
+      for (const { timing } of workers) {
+        if (!this.tookPart(timing)) continue;
+        timing.waitMs = last.arrivedAtMs - timing.arrivedAtMs;
+        waitSum += timing.waitMs;
+      }
+      this.totals.idleMs += waitSum / participants;
     }
-    for (const timing of workers) timing.isInStep = false;
+    for (const { timing } of workers) timing.isInStep = false;
     this.totals.steps++;
     this.lastStepEndMs = nowMs;
+  }
+
+  private tookPart(timing: ShardTiming): boolean {
+    return timing.isInStep && timing.arrivedAtMs >= this.stepStartMs;
   }
 
   /** Totals since the last call, and a fresh start. */

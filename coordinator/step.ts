@@ -6,7 +6,8 @@ import { splitChunks } from './sharding.js';
 
 /** What a step needs from the cluster: who can compute, and how to send them work. */
 export interface StepHost {
-  readyWorkers(): StepWorker[];
+  /** The current ready workers; callers must not modify the returned array. */
+  readyWorkers(): readonly StepWorker[];
   /**
    * Sends a shard of chunks [start, end): with its samples, or without them when `isPrefetched` (the worker holds
    * them already). Returns false if the worker could not be reached.
@@ -82,9 +83,8 @@ export class StepRun {
    * whenever a worker joins or leaves.
    */
   dispatch(): void {
-    const ready = new Map(this.host.readyWorkers().map((worker) => [worker.id, worker]));
     for (const shard of this.planned.splice(0)) {
-      const worker = ready.get(shard.workerId);
+      const worker = this.host.readyWorkers().find((candidate) => candidate.id === shard.workerId);
       this.outstanding.set(shard.shardId, { workerId: shard.workerId, start: shard.start, end: shard.end, sentAtMs: Date.now() });
       if (!worker || !this.host.sendShard(worker, this.tag(shard.shardId, shard.start, shard.end), true)) this.requeue(shard.shardId);
     }

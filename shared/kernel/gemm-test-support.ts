@@ -33,7 +33,7 @@ export interface GemmOperands {
 /** The sentinel in C's padding: any kernel write outside the m×n entries shows up as a changed value. */
 export const C_PADDING = -12345.5;
 
-/** C = alpha·op(A)·op(B) + beta·C straight from the definition: the oracle for jsGemm. */
+/** C = alpha·op(A)·op(B) + beta·C and y = alpha·x + y straight from the definitions: the oracle for jsGemm. */
 export const naiveGemm: Gemm = {
   name: 'naive',
   dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
@@ -49,6 +49,9 @@ export const naiveGemm: Gemm = {
         c[i * ldc + j] = alpha * sum + old;
       }
     }
+  },
+  daxpy(n, alpha, x, y) {
+    for (let i = 0; i < n; i++) y[i] = alpha * x[i] + y[i];
   },
 };
 

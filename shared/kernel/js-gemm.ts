@@ -1,7 +1,7 @@
-import type { Gemm } from './gemm.js';
+import { checkAxpyArgs, type Gemm } from './gemm.js';
 
 /**
- * Portable dgemm in plain TypeScript: the fallback kernel and the oracle the native one is tested against.
+ * Portable dgemm and daxpy in plain TypeScript: the fallback kernel and the oracle the native one is tested against.
  * Each transpose case runs its loops in the order that walks memory contiguously.
  */
 export const jsGemm: Gemm = {
@@ -51,6 +51,11 @@ export const jsGemm: Gemm = {
         }
       }
     }
+  },
+  daxpy(n, alpha, x, y) {
+    checkAxpyArgs(n, x, y); // no crash at stake here, but both kernels refuse the same calls
+    if (alpha === 1) for (let i = 0; i < n; i++) y[i] += x[i]; // the tree's case: one rounding, as in every kernel
+    else if (alpha !== 0) for (let i = 0; i < n; i++) y[i] += alpha * x[i];
   },
 };
 

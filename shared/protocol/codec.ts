@@ -1,14 +1,58 @@
-import { Packr } from 'msgpackr';
+import { addExtension, Packr, RESET_BUFFER_MODE } from 'msgpackr';
 import type { ParamLayout } from '../network/layout.js';
 import { chunkOffset } from '../reduction/tree.js';
 import { fail, ProtocolError } from './errors.js';
 import type { ToCoordinator, ToMonitor, ToWorker } from './messages.js';
 import { parseToCoordinator, parseToWorker } from './validate.js';
 
-/** One configured codec for both sides: typed arrays travel as typed arrays and arrive as aligned copies. */
+/**
+ * One configured codec for both sides: typed arrays travel as typed arrays and arrive aligned, as copies or, when
+ * large, as views of the received frame (see readTypedArray).
+ */
 const packr = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: true });
 
 export const encode = (message: ToWorker | ToCoordinator | ToMonitor): Buffer => packr.pack(message);
+
+/**
+ * Like `encode`, but into the encoder's reused buffer instead of a fresh one: the bytes stay valid only until the next
+ * encode in this process. For a sender that copies them before returning, such as a ws client without compression
+ * (it masks every frame into a buffer of its own). Saves allocating a frame-sized buffer per result.
+ */
+export const encodeTransient = (message: ToCoordinator): Buffer => packr.pack(message, RESET_BUFFER_MODE);
+
+/**
+ * msgpackr's typed-array extension ('t'): a type code, an index into this list, then the array's bytes. Decoding is
+ * replaced (the encoding and the bytes on the wire stay msgpackr's): msgpackr copies every array to align it; here
+ * an array of at least VIEW_MIN_BYTES whose bytes already sit aligned in the frame is returned as a view of them.
+ * That is safe because each received frame is a buffer of its own (ws hands over fresh socket reads or a fresh
+ * concatenation, and never reuses them), and it saves allocating and copying gradient- and parameter-sized arrays
+ * on every step (their allocations drive the garbage collector's full collections). Small arrays are still copied, so
+ * a few bytes do not keep a large socket buffer alive. Any other type code decodes as msgpackr does.
+ */
+const TYPED_ARRAY_EXTENSION = 0x74;
+const TYPED_ARRAYS = [
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, Float32Array, Float64Array,
+  BigInt64Array, BigUint64Array,
+] as const;
+const ARRAY_BUFFER_CODE = 16;
+const DATA_VIEW_CODE = 17;
+const VIEW_MIN_BYTES = 4096;
+
+function readTypedArray(data: Uint8Array): unknown {
+  const code = data[0];
+  const Type = TYPED_ARRAYS[code];
+  const byteOffset = data.byteOffset + 1, byteLength = data.byteLength - 1;
+  if (Type !== undefined && byteLength >= VIEW_MIN_BYTES && byteOffset % Type.BYTES_PER_ELEMENT === 0 && byteLength % Type.BYTES_PER_ELEMENT === 0) {
+    return new Type(data.buffer as ArrayBuffer, byteOffset, byteLength / Type.BYTES_PER_ELEMENT);
+  }
+  const copy = Uint8Array.prototype.slice.call(data, 1).buffer as ArrayBuffer; // a Buffer's own slice() would be a view
+  if (Type !== undefined) return new Type(copy); // throws RangeError on a length that is not whole elements
+  if (code === ARRAY_BUFFER_CODE) return copy;
+  if (code === DATA_VIEW_CODE) return new DataView(copy);
+  throw new Error(`unknown typed array code ${code}`);
+}
+
+addExtension({ type: TYPED_ARRAY_EXTENSION, unpack: readTypedArray });
 
 function unpack(bytes: Uint8Array): unknown {
   try {
