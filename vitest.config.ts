@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{coordinator,worker,monitor,shared,bin,test}/**/*.test.ts'],
+    include: ['{coordinator,worker,monitor,model,shared,bin,test}/**/*.test.ts'],
     exclude: ['dist/**', 'node_modules/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,

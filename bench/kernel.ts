@@ -158,11 +158,11 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
   const plain = (): number => {
     const set = sets[tPlain++ % batches];
     loadRows(set, null, 0, m, ws.activations[0], ws.targets, nOut);
-    backpropSums(gemm, replica, ws, m, nabla);
+    backpropSums(gemm, replica, ws, m, nabla, 'quadratic');
     return m;
   };
   // deterministic: the worker's real path
-  const computer = new ShardComputer(layout, gemm);
+  const computer = new ShardComputer(layout, gemm, 'quadratic');
   let tDet = 0;
   let lastBlocks = computer.compute(replica, shards[0], shards[0]);
   const deterministic = (): number => {

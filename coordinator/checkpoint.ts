@@ -5,6 +5,8 @@ import type { ParamLayout, Params } from '../shared/network/layout.js';
 import { modelFromJson, modelToJson, writeFileAtomic } from '../shared/network/model-file.js';
 import { paramHash } from '../shared/param-hash.js';
 import type { RngState } from '../shared/rng.js';
+import type { CostName } from '../shared/network/cost.js';
+import { type EtaScheduleName, initialPlateau } from './plateau.js';
 import type { TrainPosition } from './trainer.js';
 
 /**
@@ -24,6 +26,20 @@ export interface JobIdentity {
   shuffle: boolean;
   maxChunks: number;
   trainSamples: number;
+  cost: CostName;
+  lambda: number;
+  etaSchedule: EtaScheduleName;
+  plateauEpochs: number;
+  stopAfterEpochs: number;
+}
+
+/** Checkpoints written before a field existed meant its default; filled in so they still resume. */
+function withDefaults(job: Partial<JobIdentity> & { eta: number }, position: TrainPosition): { job: JobIdentity; position: TrainPosition } {
+  const defaults = { cost: 'quadratic', lambda: 0, etaSchedule: 'constant', plateauEpochs: 5, stopAfterEpochs: 0 } as const;
+  return {
+    job: { ...defaults, ...job } as JobIdentity,
+    position: { ...position, plateau: position.plateau ?? initialPlateau(job.eta) },
+  };
 }
 
 export interface Checkpoint {
@@ -87,7 +103,7 @@ export function readCheckpoint(path: string): Checkpoint {
   if (body.paramHash !== undefined && body.paramHash !== paramHash(params)) throw new Error('its parameters do not match its paramHash');
   const rng = body.position.epochRng as RngState;
   if (!Array.isArray(rng) || rng.length !== 4) throw new Error('position.epochRng is not an RNG state');
-  return { position: body.position, job: body.job, layout, params, path };
+  return { ...withDefaults(body.job, body.position), layout, params, path };
 }
 
 /**

@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
 import type { Role } from '../shared/auth.js';
 import type { SampleSet } from '../shared/data/samples.js';
+import type { CostName } from '../shared/network/cost.js';
 import type { ParamLayout, Params } from '../shared/network/layout.js';
 import { encode, decodeToCoordinator, maxPayloadBytes, shardRows } from '../shared/protocol/codec.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
@@ -18,6 +19,7 @@ import type { WorkerStatus } from '../shared/protocol/status.js';
 
 export interface ClusterOptions {
   layout: ParamLayout;
+  cost: CostName;
   host: string;
   port: number;
   /** Upper bound on the fixed chunks a mini-batch is cut into (the reduction tree's leaves). */
@@ -78,6 +80,10 @@ export class Cluster implements StepHost {
   private readonly planned = new Map<number, PlannedShard[]>();
   private readonly monitors = new Set<WorkerLink>();
   private latestStatus: Buffer | null = null;
+  /** The ready workers in connection order, rebuilt (as a new array) when one joins or leaves; null until needed. */
+  private ready: WorkerLink[] | null = null;
+  /** A ready worker's measured speed changed (or the set did) since the weights were last computed. */
+  private areWeightsStale = true;
   readonly timer = new StepTimer();
   /** Time workers reported waiting for samples while holding the step's parameters, over all accepted shards. */
   readonly dataWait = { ms: 0, shards: 0 };
@@ -110,16 +116,39 @@ export class Cluster implements StepHost {
   }
 
   workerCount(): number {
-    return [...this.links.values()].filter((link) => link.isReady).length;
+    return this.readyWorkers().length;
   }
 
-  /** Workers that can take a shard, each weighted by its measured speed (the mean speed until it has one). */
-  readyWorkers(): WorkerLink[] {
-    const ready = [...this.links.values()].filter((link) => link.isReady);
-    const measured = ready.filter((link) => link.timing.samplesPerSecond > 0);
-    const meanSpeed = measured.reduce((sum, link) => sum + link.timing.samplesPerSecond, 0) / Math.max(1, measured.length);
-    for (const link of ready) link.weight = link.timing.samplesPerSecond || meanSpeed || 1;
-    return ready;
+  /**
+   * Workers that can take a shard, each weighted by its measured speed (the mean speed until it has one). Called
+   * several times per step, so the list and the weights are cached until a worker joins or leaves or a speed changes;
+   * the returned array is never modified afterwards (a change builds a new one).
+   */
+  readyWorkers(): readonly WorkerLink[] {
+    if (this.ready === null) {
+      this.ready = [];
+      for (const link of this.links.values()) if (link.isReady) this.ready.push(link);
+      this.areWeightsStale = true;
+    }
+    if (this.areWeightsStale) {
+      this.areWeightsStale = false;
+      let measuredSum = 0, measured = 0;
+      for (const link of this.ready) {
+        if (link.timing.samplesPerSecond > 0) {
+          measuredSum += link.timing.samplesPerSecond;
+          measured++;
+        }
+      }
+      const meanSpeed = measuredSum / Math.max(1, measured);
+      for (const link of this.ready) link.weight = link.timing.samplesPerSecond || meanSpeed || 1;
+    }
+    return this.ready;
+  }
+
+  /** Readiness is about to change: the cached ready list is rebuilt on next use. */
+  private setReady(link: WorkerLink, isReady: boolean): void {
+    link.isReady = isReady;
+    this.ready = null;
   }
 
   /** Resolves once at least `count` workers are connected, saying what it waits for. */
@@ -147,7 +176,7 @@ export class Cluster implements StepHost {
     afterDispatch?.();
     try {
       const result = await run.done;
-      this.timer.stepFinished([...this.links.values()].map((link) => link.timing));
+      this.timer.stepFinished(this.readyWorkers());
       return result;
     } finally {
       this.current = null;
@@ -275,6 +304,7 @@ export class Cluster implements StepHost {
           this.dataWait.shards++;
         }
         this.timer.resultArrived(link.timing, message.computeMs);
+        this.areWeightsStale = true;
         if (!link.hasContributed) {
           link.hasContributed = true;
           this.noteKernel(link.kernel);
@@ -328,9 +358,9 @@ export class Cluster implements StepHost {
     link.kernel = kernel;
     this.send(link, encode({
       type: 'welcome', v: PROTOCOL_VERSION, workerId: link.id, pingIntervalMs: this.pingIntervalMs(), sizes: [...this.options.layout.sizes],
-      version: this.version, weights: this.params.weights, biases: this.params.biases,
+      cost: this.options.cost, version: this.version, weights: this.params.weights, biases: this.params.biases,
     }));
-    link.isReady = true;
+    this.setReady(link, true);
     this.workersSeen++;
     this.starvedNoticeShown = false;
     this.options.reporter.emit({ event: 'worker-joined', workerId: link.id, name, address: link.address, kernel, workers: this.workerCount() });
@@ -364,7 +394,7 @@ export class Cluster implements StepHost {
     if (!this.links.delete(link.id)) return;
     this.monitors.delete(link);
     const wasReady = link.isReady;
-    link.isReady = false;
+    this.setReady(link, false);
     if (link.socket.readyState === WebSocket.OPEN) link.socket.terminate();
     if (!wasReady || this.isStopping) return;
     this.options.reporter.emit({ event: 'worker-left', workerId: link.id, reason, workers: this.workerCount() });

@@ -23,7 +23,12 @@ function trainingOptions<T>(y: Argv<T>, listenDefault: string) {
     .option('eta', { type: 'number', default: 3, describe: 'Learning rate η; each step applies w ← w − (η/m)·Σ∇w' })
     .option('seed', { type: 'number', default: 1, describe: 'Seed for the initial weights and the shuffle' })
     .option('shuffle', { type: 'boolean', default: true, describe: 'Shuffle each epoch (--no-shuffle: consecutive rows in input order)' })
-    .option('init', { type: 'string', describe: 'Start from this model file instead of random weights' })
+    .option('init', { type: 'string', default: 'standard', describe: 'Initial weights: standard (the seed\'s N(0,1)), scaled (network2\'s N(0,1/n_in)), or a model FILE to start from' })
+    .option('cost', { type: 'string', default: 'quadratic', choices: ['quadratic', 'cross-entropy'], describe: 'Cost: the seed\'s quadratic, or cross-entropy (BP1 becomes δ = a − y: no learning slowdown)' })
+    .option('lambda', { type: 'number', default: 0, describe: 'L2 regularisation λ: weights scale by 1 − ηλ/n every step (n = training samples)' })
+    .option('eta-schedule', { type: 'string', default: 'constant', choices: ['constant', 'halve-on-plateau'], describe: 'halve-on-plateau: halve η after --plateau epochs without a better test accuracy; stop when η would fall to η₀/128' })
+    .option('plateau', { type: 'number', default: 5, describe: 'Epochs without a better test accuracy before halve-on-plateau halves η' })
+    .option('stop-after', { type: 'number', default: 0, describe: 'Stop after N epochs without a better test accuracy (early stopping; 0: never)' })
     .option('save', { type: 'string', describe: 'Write the final model to this file (JSON, the seed\'s orientation)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print events as JSON lines on stdout' })
     .option('kernel', { type: 'string', default: 'auto', choices: ['auto', 'blas', 'js'], describe: 'Matrix kernel for evaluation and local workers: OpenBLAS when available (auto), or plain JS' })
@@ -59,7 +64,8 @@ export const trainCommand = {
     .option('workers', { type: 'number', default: 2, describe: 'Local worker processes to start (more can join from other machines)' })
     .example('$0 train', 'train [784,30,10] on the bundled digits with 2 local workers')
     .example('$0 train --data idx:/usr/share/datasets/fashion-mnist --epochs 3 --workers 2', 'train on Fashion-MNIST')
-    .example('$0 train --data csv:rows.csv --sizes 4,8,3 --save model.json --json', 'train on a CSV file, save the model, print JSON events'),
+    .example('$0 train --data csv:rows.csv --sizes 4,8,3 --save model.json --json', 'train on a CSV file, save the model, print JSON events')
+    .example('$0 train --cost cross-entropy --lambda 5 --init scaled --eta 0.5 --stop-after 10', "the book's improved network (network2), with early stopping"),
   handler: async (args: TrainingArgs & { workers: number }) => {
     if (!Number.isInteger(args.workers) || args.workers < 0) usage(`--workers must be a non-negative integer, got ${args.workers}`);
     // Local workers are started by us: wait for all of them, so the first steps already use every core.

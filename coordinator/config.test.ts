@@ -6,6 +6,7 @@ const defaults: TrainingArgs = {
   data: 'mnist', sizes: '784,30,10', epochs: 30, batch: 10, eta: 3, seed: 1, shuffle: true, json: false, kernel: 'auto',
   chunks: 8, listen: '127.0.0.1:0', heartbeatTimeout: 30, shardTimeout: 60, maxConnections: 256, minWorkers: 1,
   checkpointEvery: 100, keepCheckpoints: 3, resume: false, checkEvery: 100, checkTolerance: 2e-3, onMismatch: 'stop', insecure: false, prefetch: 'auto', shuffleBuffer: 0, memoryLimit: 1024, cache: false, skipBadRows: false,
+  cost: 'quadratic', lambda: 0, stopAfter: 0, etaSchedule: 'constant', plateau: 5,
 };
 
 describe('toTrainingConfig', () => {
@@ -29,6 +30,13 @@ describe('toTrainingConfig', () => {
     [{ tlsCert: 'cert.pem' }, '--tls-cert and --tls-key go together'],
     [{ checkEvery: -1 }, '--check-every must be a whole number of steps'],
     [{ onMismatch: 'ignore' }, '--on-mismatch must be stop or warn'],
+    [{ cost: 'hinge' }, '--cost must be one of quadratic, cross-entropy, got "hinge"'],
+    [{ cost: 'CrossEntropyCost' }, '--cost must be one of quadratic, cross-entropy'],
+    [{ lambda: -0.1 }, '--lambda must be a number ≥ 0'],
+    [{ lambda: Number.NaN }, '--lambda must be a number ≥ 0'],
+    [{ etaSchedule: 'cosine' }, '--eta-schedule must be one of constant, halve-on-plateau'],
+    [{ stopAfter: -1 }, '--stop-after must be an integer from 0'],
+    [{ plateau: 0 }, '--plateau must be an integer from 1'],
   ] as Array<[Partial<TrainingArgs>, string]>)('refuses %o with a message saying what to type', (override, message) => {
     expect(() => toTrainingConfig({ ...defaults, ...override })).toThrow(UsageError);
     expect(() => toTrainingConfig({ ...defaults, ...override })).toThrow(message);
@@ -44,6 +52,13 @@ describe('toTrainingConfig', () => {
     expect(toTrainingConfig({ ...defaults, batch: 100 }).prefetch).toBe(2);
     expect(toTrainingConfig({ ...defaults, prefetch: '3' }).prefetch).toBe(3);
     expect(() => toTrainingConfig({ ...defaults, prefetch: 'lots' })).toThrow('--prefetch must be auto or a whole number of steps');
+  });
+
+  it('reads --init as a weight scheme or a model file', () => {
+    expect(toTrainingConfig(defaults)).toMatchObject({ initScheme: 'standard', initPath: null });
+    expect(toTrainingConfig({ ...defaults, init: 'scaled' })).toMatchObject({ initScheme: 'scaled', initPath: null });
+    expect(toTrainingConfig({ ...defaults, init: 'model.json' })).toMatchObject({ initScheme: 'standard', initPath: 'model.json' });
+    expect(toTrainingConfig({ ...defaults, init: './scaled' })).toMatchObject({ initPath: './scaled' });
   });
 
   it('parses IPv6 listen addresses', () => {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isLoopbackHost } from '../shared/auth.js';
 import { KERNEL_CHOICES, type KernelChoice } from '../shared/kernel/select.js';
+import { COST_NAMES, type CostName, parseCostName } from '../shared/network/cost.js';
+import { INIT_SCHEMES, type InitScheme } from '../shared/network/init.js';
 import { parseSizes, type ParamLayout } from '../shared/network/layout.js';
 import { usage } from '../shared/usage-error.js';
 import type { OnMismatch } from './live-check.js';
@@ -17,6 +19,11 @@ export interface TrainingArgs {
   seed: number;
   shuffle: boolean;
   init?: string;
+  cost: string;
+  lambda: number;
+  stopAfter: number;
+  etaSchedule: string;
+  plateau: number;
   save?: string;
   json: boolean;
   kernel: string;
@@ -55,7 +62,17 @@ export interface TrainingConfig {
   eta: number;
   seed: number;
   shuffle: boolean;
+  /** Start from this model file (--init FILE); null: draw the weights with initScheme. */
   initPath: string | null;
+  initScheme: InitScheme;
+  cost: CostName;
+  /** L2 regularisation λ: weights decay by 1 − ηλ/n each step (n the training-set size); 0 is the seed's plain SGD. */
+  lambda: number;
+  /** Stop after this many epochs without a better test accuracy; 0 never stops early. */
+  stopAfterEpochs: number;
+  etaSchedule: EtaSchedule;
+  /** halve-on-plateau halves η after this many epochs without a better test accuracy. */
+  plateauEpochs: number;
   savePath: string | null;
   json: boolean;
   kernel: KernelChoice;
@@ -110,6 +127,16 @@ function nonNegativeInteger(name: string, value: number, max: number): number {
   return value;
 }
 
+export const ETA_SCHEDULES = ['constant', 'halve-on-plateau'] as const;
+export type EtaSchedule = (typeof ETA_SCHEDULES)[number];
+
+/** --init: a scheme name (standard, scaled) or a model file to start from. A file named like a scheme is ./scaled. */
+function initChoice(text: string | undefined): { initScheme: InitScheme; initPath: string | null } {
+  if (text === undefined || text === '') return { initScheme: 'standard', initPath: null };
+  if ((INIT_SCHEMES as readonly string[]).includes(text)) return { initScheme: text as InitScheme, initPath: null };
+  return { initScheme: 'standard', initPath: text };
+}
+
 /** Splits HOST:PORT (IPv6 as [::1]:PORT); port 0 picks a free port. */
 export function parseListen(text: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(text);
@@ -161,6 +188,10 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
   if (!Number.isInteger(args.checkEvery) || args.checkEvery < 0) usage(`--check-every must be a whole number of steps (0 turns the check off), got ${args.checkEvery}`);
   if (!(Number.isFinite(args.checkTolerance) && args.checkTolerance > 0)) usage(`--check-tolerance must be a positive number, got ${args.checkTolerance}`);
   if (args.onMismatch !== 'stop' && args.onMismatch !== 'warn') usage(`--on-mismatch must be stop or warn, got "${args.onMismatch}"`);
+  const cost = parseCostName(args.cost);
+  if (cost === null || cost !== args.cost) usage(`--cost must be one of ${COST_NAMES.join(', ')}, got "${args.cost}"`);
+  if (!(Number.isFinite(args.lambda) && args.lambda >= 0)) usage(`--lambda must be a number ≥ 0 (the L2 regularisation strength; 0 turns it off), got ${args.lambda}`);
+  if (!ETA_SCHEDULES.includes(args.etaSchedule as EtaSchedule)) usage(`--eta-schedule must be one of ${ETA_SCHEDULES.join(', ')}, got "${args.etaSchedule}"`);
   if (args.resume && !args.checkpointDir) usage('--resume needs --checkpoint-dir DIR (the directory the earlier run wrote its checkpoints to)');
   return {
     dataSpec: args.data,
@@ -171,7 +202,12 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     eta: args.eta,
     seed: args.seed,
     shuffle: args.shuffle,
-    initPath: args.init ?? null,
+    ...initChoice(args.init),
+    cost: cost as CostName,
+    lambda: args.lambda,
+    stopAfterEpochs: nonNegativeInteger('stop-after', args.stopAfter, 1_000_000),
+    etaSchedule: args.etaSchedule as EtaSchedule,
+    plateauEpochs: positiveInteger('plateau', args.plateau, 1_000_000),
     savePath: args.save ?? null,
     json: args.json,
     kernel: args.kernel as KernelChoice,

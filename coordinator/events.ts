@@ -1,7 +1,7 @@
 /** Everything the coordinator reports, as one typed union; `--json` prints each as one line on stdout. */
 export type TrainEvent =
   | { event: 'listening'; url: string; host: string; port: number }
-  | { event: 'start'; sizes: number[]; batch: number; eta: number; epochs: number; trainSamples: number | null; testSamples: number; data: string; kernel: string; chunks: number; seed: number; referenceBackend: string | null; checkEvery: number }
+  | { event: 'start'; sizes: number[]; batch: number; eta: number; epochs: number; cost: string; lambda: number; /** scheme name or model file */ init: string; trainSamples: number | null; testSamples: number; data: string; kernel: string; chunks: number; seed: number; referenceBackend: string | null; checkEvery: number }
   | { event: 'worker-joined'; workerId: string; name: string; address: string; kernel: string; workers: number }
   | { event: 'worker-left'; workerId: string; reason: string; workers: number }
   | { event: 'waiting'; message: string }
@@ -9,16 +9,18 @@ export type TrainEvent =
   | { event: 'warning'; message: string }
   | { event: 'error'; message: string }
   | { event: 'step'; step: number; epoch: number; batchSize: number; cost: number; paramHash: string | null; workers: number; ms: number; reissued: number; dropped: number }
-  | { event: 'epoch'; epoch: number; steps: number; testAccuracy: number | null; testCost: number | null; trainCost: number; samplesPerSecond: number; trainSeconds: number; evalSeconds: number; paramHash: string;
+  | { event: 'epoch'; epoch: number; steps: number; /** η used in this epoch. */ eta: number; testAccuracy: number | null; testCost: number | null; trainCost: number; samplesPerSecond: number; trainSeconds: number; evalSeconds: number; paramHash: string;
       /** Wire traffic of the epoch's training, per training sample and per step. */
       bytesSentPerSample: number; bytesReceivedPerSample: number; bytesPerStep: number;
       /** Mean wall time per step, and the mean time a worker waited for its shard's samples (0 when prefetched). */
       stepMs: number; dataWaitMsPerShard: number }
   | { event: 'reference'; step: number; backend: string; maxAbsError: number; maxRelError: number; ok: boolean; tolerance: number; referenceMs: number }
+  | { event: 'eta'; epoch: number; eta: number; reason: string }
+  | { event: 'stopped-early'; epoch: number; reason: string; bestAccuracy: number | null; bestEpoch: number }
   | { event: 'saved'; path: string }
   | { event: 'checkpoint'; path: string; step: number; paramHash: string }
   | { event: 'resumed'; path: string; step: number; epoch: number; paramHash: string }
-  | { event: 'done'; epochs: number; steps: number; testAccuracy: number | null; seconds: number; samplesPerSecond: number; paramHash: string; droppedResults: number; reissuedShards: number; workersSeen: number; badRows: number;
+  | { event: 'done'; epochs: number; /** Why training ended before --epochs, or null. */ stoppedEarly: string | null; steps: number; testAccuracy: number | null; seconds: number; samplesPerSecond: number; paramHash: string; droppedResults: number; reissuedShards: number; workersSeen: number; badRows: number;
       /** Wire traffic of the whole run (frames to and from every peer), and per step. */
       bytesSent: number; bytesReceived: number; bytesPerStep: number; referenceChecks: number; referenceFailures: number; worstReferenceRelError: number | null; referenceBackend: string | null };
 

@@ -30,7 +30,7 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stdout): Repo
       switch (event.event) {
         case 'listening': return line(`coordinator listening on ${event.url}`);
         case 'start': return line(`training [${event.sizes.join(',')}] on ${event.data}; ` +
-          `${event.epochs} epochs, mini-batch ${event.batch}, eta ${event.eta}, seed ${event.seed}, kernel ${event.kernel}, ` +
+          `${event.epochs} epochs, mini-batch ${event.batch}, eta ${event.eta}, ${event.cost} cost${event.lambda > 0 ? `, λ ${event.lambda}` : ''}, init ${event.init}, seed ${event.seed}, kernel ${event.kernel}, ` +
           (event.referenceBackend ? `TF.js reference check (${event.referenceBackend}) every ${event.checkEvery} steps` : 'no reference check'));
         case 'worker-joined': return line(`+ worker ${event.workerId} joined (${event.name}, ${event.address}, kernel ${event.kernel}); ${event.workers} connected`);
         case 'worker-left': return line(`- worker ${event.workerId} left: ${event.reason}; ${event.workers} connected`);
@@ -42,6 +42,8 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stdout): Repo
         case 'reference': return event.ok ? undefined : line(`! reference check of step ${event.step} failed: relative error ${event.maxRelError.toExponential(2)} > ${event.tolerance.toExponential(2)}`);
         case 'epoch': return line(`epoch ${event.epoch}: test accuracy ${percent(event.testAccuracy)}, train cost ${event.trainCost.toFixed(4)}, ` +
           `${rate(event.samplesPerSecond)} samples/s, ${event.trainSeconds.toFixed(1)} s, wire ${kib(event.bytesPerStep)}/step`);
+        case 'eta': return line(`η halved to ${event.eta} for epoch ${event.epoch} (${event.reason})`);
+        case 'stopped-early': return line(`stopping after epoch ${event.epoch}: ${event.reason}`);
         case 'saved': return line(`model saved to ${event.path}`);
         case 'checkpoint': return;
         case 'resumed': return line(`resumed from ${event.path}: step ${event.step}, epoch ${event.epoch}, params ${event.paramHash}`);

@@ -1,4 +1,5 @@
 import { loadRows, type SampleSet } from '../shared/data/samples.js';
+import type { CostName } from '../shared/network/cost.js';
 import { outputSize, type ParamLayout, type Params } from '../shared/network/layout.js';
 import type { Reporter } from './events.js';
 import { ReferenceChecker } from './reference/checker.js';
@@ -34,13 +35,14 @@ export class LiveReferenceCheck {
     private readonly every: number,
     private readonly onMismatch: OnMismatch,
     private readonly reporter: Reporter,
+    private readonly cost: CostName,
   ) {
     this.summary = { backend: checker.backend, checks: 0, failures: 0, worstRelError: 0, worstAbsError: 0 };
   }
 
-  static async start(every: number, tolerance: number, onMismatch: OnMismatch, reporter: Reporter): Promise<LiveReferenceCheck> {
+  static async start(every: number, tolerance: number, onMismatch: OnMismatch, reporter: Reporter, cost: CostName): Promise<LiveReferenceCheck> {
     const checker = await ReferenceChecker.start({ tolerance });
-    return new LiveReferenceCheck(checker, every, onMismatch, reporter);
+    return new LiveReferenceCheck(checker, every, onMismatch, reporter, cost);
   }
 
   get backend(): string {
@@ -57,7 +59,7 @@ export class LiveReferenceCheck {
     const x = new Float64Array(batch.count * layout.sizes[0]);
     const y = new Float64Array(batch.count * nOut);
     loadRows(batch, null, 0, batch.count, x, y, nOut);
-    const done = this.checker.check({ step, sizes: layout.sizes, params, x, y, rows: batch.count, clusterGradient })
+    const done = this.checker.check({ step, sizes: layout.sizes, cost: this.cost, params, x, y, rows: batch.count, clusterGradient })
       .then((result) => {
         const { comparison } = result;
         this.summary.checks++;

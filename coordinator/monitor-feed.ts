@@ -94,6 +94,10 @@ export class MonitorFeed implements Reporter {
       case 'waiting': return note(event.message);
       case 'checkpoint': return note(`checkpoint at step ${event.step}`);
       case 'resumed': return note(`resumed at step ${event.step}`);
+      case 'eta':
+        if (this.job) this.job.eta = event.eta; // the dashboard shows the η in use
+        return note(`η halved to ${event.eta} for epoch ${event.epoch}`);
+      case 'stopped-early': return note(`stopped early after epoch ${event.epoch}: ${event.reason}`);
       case 'done':
         this.state = 'done';
         this.paramHash = event.paramHash;

@@ -15,7 +15,7 @@ import { MonitorFeed, teeReporter } from './monitor-feed.js';
 /** How often the monitor feed computes and sends a snapshot. */
 const MONITOR_INTERVAL_MS = 500;
 import { spawnLocalWorkers, type LocalWorkers } from './local-workers.js';
-import { train } from './trainer.js';
+import { DivergedError, train } from './trainer.js';
 import { openInputs } from './inputs.js';
 import type { ReportSummary } from '../monitor/report.js';
 import { writeRunReport } from '../monitor/write-report.js';
@@ -30,20 +30,28 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     dataSpec: config.dataSpec, testSpec: config.testSpec, layout, epochs: config.epochs, shuffleBuffer: config.shuffleBuffer,
     memoryLimitBytes: config.memoryLimitMb * 2 ** 20, cache: config.cache, skipBadRows: config.skipBadRows,
   }, (message) => reporter.emit({ event: 'warning', message }));
+  const plateau = { etaSchedule: config.etaSchedule, plateauEpochs: config.plateauEpochs, stopAfterEpochs: config.stopAfterEpochs };
+  if (!dataset.test && (plateau.etaSchedule !== 'constant' || plateau.stopAfterEpochs > 0)) {
+    usage(`--eta-schedule ${plateau.etaSchedule} and --stop-after watch the test accuracy, and ${config.dataSpec} has no test split: pass --test SPEC`);
+  }
+  if (config.lambda > 0 && dataset.train.count === null) {
+    usage(`--lambda needs the training-set size n (weights decay by 1 − ηλ/n), which ${config.dataSpec} does not know before a full pass; ` +
+      'add --cache, or train from a file');
+  }
   const job: JobIdentity = {
     sizes: [...layout.sizes], batch: config.batch, eta: config.eta, seed: config.seed, shuffle: config.shuffle,
-    maxChunks: config.maxChunks, trainSamples: dataset.train.count ?? -1,
+    maxChunks: config.maxChunks, trainSamples: dataset.train.count ?? -1, cost: config.cost, lambda: config.lambda, ...plateau,
   };
   const resumed = config.resume ? resumeCheckpoint(config, job, reporter) : null;
-  const params = resumed?.params ?? startingParams(config);
+  const params = resumed?.params ?? startingParams(config, (message) => reporter.emit({ event: 'warning', message }));
   const resumeFrom = resumed?.position ?? null;
 
   const cluster = new Cluster({
-    layout, host: config.host, port: config.port, maxChunks: config.maxChunks,
+    layout, cost: config.cost, host: config.host, port: config.port, maxChunks: config.maxChunks,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs, shardTimeoutMs: config.shardTimeoutMs, maxConnections: config.maxConnections,
     token: config.token, tls: config.tls, reporter,
   });
-  const check = config.checkEvery > 0 ? await LiveReferenceCheck.start(config.checkEvery, config.checkTolerance, config.onMismatch, reporter) : null;
+  const check = config.checkEvery > 0 ? await LiveReferenceCheck.start(config.checkEvery, config.checkTolerance, config.onMismatch, reporter, config.cost) : null;
   const port = await cluster.start(params, resumeFrom?.step ?? 0);
   feed.attach(cluster);
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -51,6 +59,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
   reporter.emit({ event: 'listening', url: `${scheme}://${shownHost}:${port}`, host: config.host, port });
   reporter.emit({
     event: 'start', sizes: [...layout.sizes], batch: config.batch, eta: config.eta, epochs: config.epochs,
+    cost: config.cost, lambda: config.lambda, init: config.initPath ?? config.initScheme,
     trainSamples: dataset.train.count, testSamples: dataset.test?.count ?? 0, data: dataset.description,
     kernel: gemm.name, chunks: config.maxChunks, seed: config.seed, referenceBackend: check?.backend ?? null, checkEvery: config.checkEvery,
   });
@@ -74,10 +83,10 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     await cluster.waitForWorkers(config.minWorkers);
     const summary = await train({
       layout, params, train: dataset.train, test: dataset.test, epochs: config.epochs, batch: config.batch,
-      eta: config.eta, seed: config.seed, shuffle: config.shuffle, hashSteps: config.json, resumeFrom, check, prefetch: config.prefetch,
-      afterStep: (position, current) => {
-        const isLast = position.epoch > config.epochs;
-        if (!config.checkpointDir || (position.step % config.checkpointEvery !== 0 && !isLast)) return false;
+      eta: config.eta, cost: config.cost, lambda: config.lambda, plateau,
+      seed: config.seed, shuffle: config.shuffle, hashSteps: config.json, resumeFrom, check, prefetch: config.prefetch,
+      afterStep: (position, current, isFinal) => {
+        if (!config.checkpointDir || (position.step % config.checkpointEvery !== 0 && !isFinal)) return false;
         const path = writeCheckpoint(config.checkpointDir, position, job, layout, current, config.keepCheckpoints);
         reporter.emit({ event: 'checkpoint', path, step: position.step, paramHash: paramHash(current) });
         return true;
@@ -85,11 +94,13 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     }, cluster, gemm, reporter);
     const checks = await check?.finish();
     if (config.savePath) {
-      writeModelFile(config.savePath, layout, summary.params, { trainedBy: 'nabla', epochs: config.epochs, eta: config.eta, batch: config.batch, seed: config.seed });
+      writeModelFile(config.savePath, layout, summary.params, {
+        trainedBy: 'nabla', cost: config.cost, epochs: summary.epochs, eta: config.eta, lambda: config.lambda, batch: config.batch, seed: config.seed,
+      });
       reporter.emit({ event: 'saved', path: config.savePath });
     }
     const done = {
-      event: 'done' as const, epochs: config.epochs, steps: summary.steps, testAccuracy: summary.lastEvaluation?.accuracy ?? null,
+      event: 'done' as const, epochs: summary.epochs, stoppedEarly: summary.stoppedEarly, steps: summary.steps, testAccuracy: summary.lastEvaluation?.accuracy ?? null,
       seconds: summary.seconds, samplesPerSecond: summary.samplesPerSecond, paramHash: paramHash(summary.params),
       droppedResults: summary.droppedResults, reissuedShards: summary.reissuedShards, workersSeen: cluster.workersSeen,
       badRows: dataset.badRows(),
@@ -102,6 +113,10 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     reporter.emit(done);
     return 0;
   } catch (error) {
+    if (error instanceof DivergedError) {
+      reporter.emit({ event: 'error', message: error.message });
+      return 1;
+    }
     if (!(error instanceof ReferenceMismatchError)) throw error;
     reporter.emit({ event: 'error', message: `${error.message}; training stopped (--on-mismatch warn keeps going)` });
     return 1;
@@ -140,13 +155,14 @@ function resumeCheckpoint(config: TrainingConfig, job: JobIdentity, reporter: Re
   return checkpoint;
 }
 
-function startingParams(config: TrainingConfig): Params {
-  if (!config.initPath) return initParams(config.layout, config.seed);
+function startingParams(config: TrainingConfig, warn: (message: string) => void): Params {
+  if (!config.initPath) return initParams(config.layout, config.seed, config.initScheme);
   try {
     const model = readModelFile(config.initPath);
     if (!sizesEqual(model.layout.sizes, config.layout.sizes)) {
       usage(`--init ${config.initPath} has sizes [${model.layout.sizes.join(',')}] but --sizes is ${config.layout.sizes.join(',')}; pass --sizes ${model.layout.sizes.join(',')}`);
     }
+    if (model.cost !== config.cost) warn(`--init ${config.initPath} was trained with the ${model.cost} cost; this run uses --cost ${config.cost}`);
     return model.params;
   } catch (error) {
     if (error instanceof ModelFileError) usage(error.message);

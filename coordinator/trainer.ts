@@ -1,6 +1,7 @@
 import { gatherSamples, type SampleSet } from '../shared/data/samples.js';
 import type { TrainingData } from './epoch-data.js';
 import type { Gemm } from '../shared/kernel/gemm.js';
+import type { CostName } from '../shared/network/cost.js';
 import { evaluate, type Evaluation } from '../shared/network/evaluate.js';
 import type { ParamLayout, Params } from '../shared/network/layout.js';
 import { sgdStep } from '../shared/network/sgd.js';
@@ -9,6 +10,12 @@ import { Rng, type RngState } from '../shared/rng.js';
 import type { Cluster } from './cluster.js';
 import type { Reporter } from './events.js';
 import type { LiveReferenceCheck } from './live-check.js';
+import { afterEpoch, initialPlateau, type PlateauRules, type PlateauState } from './plateau.js';
+
+/** The update produced non-finite parameters; nothing after the last good step was kept. */
+export class DivergedError extends Error {
+  override readonly name = 'DivergedError';
+}
 
 export interface TrainPlan {
   layout: ParamLayout;
@@ -17,7 +24,12 @@ export interface TrainPlan {
   test: SampleSet | null;
   epochs: number;
   batch: number;
+  /** The initial learning rate η₀ (the schedule may lower it; the position holds the current one). */
   eta: number;
+  cost: CostName;
+  /** L2 regularisation λ (0: none); needs the training-set size. */
+  lambda: number;
+  plateau: PlateauRules;
   seed: number;
   shuffle: boolean;
   /** Fingerprint the parameters after every step (`paramHash` in step events; JSON mode). */
@@ -28,8 +40,11 @@ export interface TrainPlan {
   prefetch: number;
   /** The TF.js reference check, or null when --check-every is 0. */
   check: LiveReferenceCheck | null;
-  /** Called after every applied step with the position to continue from; returns true when it paused (a checkpoint). */
-  afterStep?: (position: TrainPosition, params: Params) => boolean;
+  /**
+   * Called after every applied step with the position to continue from (at an epoch's end: after its evaluation,
+   * with the next epoch's position); `isFinal` on the last call. Returns true when it paused (wrote a checkpoint).
+   */
+  afterStep?: (position: TrainPosition, params: Params, isFinal: boolean) => boolean;
 }
 
 /** Everything besides the parameters that decides what the rest of the run computes. */
@@ -44,6 +59,8 @@ export interface TrainPosition {
   epochRng: RngState;
   /** Σ cost of this epoch's samples so far (for the epoch's trainCost). */
   costSum: number;
+  /** The current learning rate and the early-stopping bookkeeping (see plateau.ts). */
+  plateau: PlateauState;
 }
 
 export interface TrainSummary {
@@ -52,6 +69,10 @@ export interface TrainSummary {
   seconds: number;
   samplesPerSecond: number;
   lastEvaluation: Evaluation | null;
+  /** Epochs trained (fewer than planned when training stopped early). */
+  epochs: number;
+  /** Why training stopped before its last epoch, or null. */
+  stoppedEarly: string | null;
   droppedResults: number;
   reissuedShards: number;
 }
@@ -92,31 +113,38 @@ async function* withPrefetch(batches: AsyncIterable<SampleSet>, firstStep: numbe
 /** Seed of the data-order stream, kept apart from the initialisation stream so --init does not change the order. */
 const dataOrderSeed = (seed: number): number => (seed ^ 0x5bd1e995) >>> 0;
 
-export function initialPosition(seed: number): TrainPosition {
-  return { step: 0, epoch: 1, from: 0, epochRng: new Rng(dataOrderSeed(seed)).state(), costSum: 0 };
+export function initialPosition(seed: number, eta: number): TrainPosition {
+  return { step: 0, epoch: 1, from: 0, epochRng: new Rng(dataOrderSeed(seed)).state(), costSum: 0, plateau: initialPlateau(eta) };
 }
 
 /** The position at the start of the epoch after `position`'s, whose order the generator draws next. */
-function nextEpoch(position: TrainPosition, rngAfter: RngState): TrainPosition {
-  return { step: position.step, epoch: position.epoch + 1, from: 0, epochRng: rngAfter, costSum: 0 };
+function nextEpoch(position: TrainPosition, rngAfter: RngState, plateau: PlateauState): TrainPosition {
+  return { step: position.step, epoch: position.epoch + 1, from: 0, epochRng: rngAfter, costSum: 0, plateau };
 }
 
 /**
  * The seed's SGD loop over the cluster: for each epoch, a seeded shuffle (numpy's random.shuffle in the seed),
  * mini-batches of `batch` consecutive samples of that order (the last one may be shorter), one cluster step per
- * mini-batch with w ← w − (η/m)·Σ∇, then an evaluation on the test set.
+ * mini-batch with w ← (1 − ηλ/n)·w − (η/m)·Σ∇ (λ = 0: the seed's rule), then an evaluation on the test set and,
+ * with early stopping or a schedule, the decision whether to go on and with which η.
  */
 export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, reporter: Reporter): Promise<TrainSummary> {
-  const { layout, train: data, batch, eta, epochs, params } = plan;
+  const { layout, train: data, batch, epochs, params, lambda } = plan;
+  if (lambda > 0 && data.count === null) {
+    throw new RangeError('--lambda needs the training-set size n for its 1 − ηλ/n decay, and this stream does not say it before a full pass; ' +
+      'train from a file (or csv:- with --cache)');
+  }
   const stepsPerEpoch = (): number => (data.count === null ? 0 : Math.ceil(data.count / batch));
   let trainMs = 0;
   let trainedSamples = 0;
   let dropped = 0;
   let reissued = 0;
   let lastEvaluation: Evaluation | null = null;
+  let stoppedEarly: string | null = null;
 
-  let position = { ...(plan.resumeFrom ?? initialPosition(plan.seed)) };
-  while (position.epoch <= epochs) {
+  let position = { ...(plan.resumeFrom ?? initialPosition(plan.seed, plan.eta)) };
+  while (position.epoch <= epochs && stoppedEarly === null) {
+    const { eta } = position.plateau;
     const epoch = data.epoch(position.epochRng, position.from, batch, plan.shuffle);
     const epochStart = performance.now();
     const firstFrom = position.from;
@@ -131,7 +159,10 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
       const result = await cluster.runStep(position.step, m, (offset, count) => gatherSamples(miniBatch, null, offset, count), sendAhead, !isAfterPause);
       const gradient = { weights: result.sum.nablaW, biases: result.sum.nablaB };
       if (plan.check?.shouldCheck(position.step)) plan.check.submit(position.step, layout, params, miniBatch, gradient);
-      sgdStep(params, gradient, eta, m);
+      if (!sgdStep(params, gradient, eta, m, lambda, data.count ?? 1)) {
+        throw new DivergedError(`training diverged at step ${position.step + 1} (epoch ${position.epoch}): the update made parameters ` +
+          `infinite or NaN; lower --eta (now ${eta})${lambda > 0 ? ' or --lambda' : ''}. Checkpoints written so far are intact.`);
+      }
       position.step++;
       position.from += m;
       position.costSum += result.sum.cost;
@@ -139,8 +170,8 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
       dropped += result.dropped;
       reissued += result.reissued;
       plan.check?.throwIfMismatched();
-      const isEpochEnd = position.from === data.count;
-      isAfterPause = plan.afterStep?.(isEpochEnd ? nextEpoch(position, epoch.rngAfter()) : { ...position }, params) ?? false;
+      // The epoch's last step is checkpointed after the evaluation, with the decision it leads to.
+      isAfterPause = position.from !== data.count && (plan.afterStep?.({ ...position }, params, false) ?? false);
       reporter.emit({
         event: 'step', step: position.step, epoch: position.epoch, batchSize: m, cost: result.sum.cost / m,
         paramHash: plan.hashSteps ? paramHash(params) : null,
@@ -156,9 +187,10 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
     trainMs += epochMs;
     trainedSamples += samples;
     const evalStart = performance.now();
-    lastEvaluation = plan.test ? evaluate(gemm, layout, params, plan.test) : null;
+    lastEvaluation = plan.test ? evaluate(gemm, layout, params, plan.test, plan.cost) : null;
+    const decision = lastEvaluation ? afterEpoch(position.plateau, position.epoch, lastEvaluation.accuracy, plan.plateau) : null;
     reporter.emit({
-      event: 'epoch', epoch: position.epoch, steps: Math.ceil(position.from / batch),
+      event: 'epoch', epoch: position.epoch, steps: Math.ceil(position.from / batch), eta,
       testAccuracy: lastEvaluation?.accuracy ?? null, testCost: lastEvaluation?.cost ?? null,
       trainCost: position.costSum / position.from, samplesPerSecond: (samples / epochMs) * 1000,
       trainSeconds: epochMs / 1000, evalSeconds: (performance.now() - evalStart) / 1000, paramHash: paramHash(params),
@@ -167,9 +199,17 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
       stepMs: epochMs / Math.max(1, position.step - firstStep),
       dataWaitMsPerShard: (cluster.dataWait.ms - waitStart.ms) / Math.max(1, cluster.dataWait.shards - waitStart.shards),
     });
-    position = nextEpoch(position, epoch.rngAfter());
+    if (decision?.halved) reporter.emit({ event: 'eta', epoch: position.epoch + 1, eta: decision.state.eta, reason: `no better test accuracy in ${decision.state.epochsSinceBest} epochs` });
+    if (decision?.stop) {
+      stoppedEarly = decision.stop;
+      reporter.emit({ event: 'stopped-early', epoch: position.epoch, reason: decision.stop, bestAccuracy: decision.state.bestAccuracy, bestEpoch: decision.state.bestEpoch });
+    }
+    const trainedEpoch = position.epoch;
+    position = nextEpoch(position, epoch.rngAfter(), decision?.state ?? position.plateau);
+    plan.afterStep?.(position, params, trainedEpoch === epochs || stoppedEarly !== null);
   }
   return {
+    epochs: position.epoch - 1, stoppedEarly,
     params, steps: position.step, seconds: trainMs / 1000, samplesPerSecond: trainMs > 0 ? (trainedSamples * 1000) / trainMs : 0,
     lastEvaluation, droppedResults: dropped, reissuedShards: reissued,
   };

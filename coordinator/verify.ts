@@ -46,7 +46,7 @@ export async function runVerify(options: VerifyOptions, print: (line: string) =>
   const quiet: Reporter = { emit: (event) => { if (event.event === 'rejected' || event.event === 'warning') print(`! ${JSON.stringify(event)}`); } };
   const cluster = new Cluster({
     layout, host: '127.0.0.1', port: 0, maxChunks: options.chunks, heartbeatTimeoutMs: 30_000, shardTimeoutMs: 60_000,
-    maxConnections: options.workers + 4, token: null, tls: null, reporter: quiet,
+    maxConnections: options.workers + 4, token: null, tls: null, reporter: quiet, cost: model.cost,
   });
   const port = await cluster.start(params, 0);
   const workers = spawnLocalWorkers(options.workers, `ws://127.0.0.1:${port}`);
@@ -59,9 +59,9 @@ export async function runVerify(options: VerifyOptions, print: (line: string) =>
     const x = new Float64Array(m * layout.sizes[0]);
     const y = new Float64Array(m * nOut);
     loadRows(samples, null, 0, m, x, y, nOut);
-    const reference = referenceGradient(tf, layout.sizes, params, x, y, m);
+    const reference = referenceGradient(tf, layout.sizes, params, x, y, m, model.cost);
     const comparison = compareGradients(layout, { weights: result.sum.nablaW, biases: result.sum.nablaB }, reference, options.tolerance);
-    print(`model ${options.modelPath} [${layout.sizes.join(',')}], ${m} samples of ${options.dataSpec}, ${options.workers} workers, TF.js backend ${backend}`);
+    print(`model ${options.modelPath} [${layout.sizes.join(',')}], ${model.cost} cost, ${m} samples of ${options.dataSpec}, ${options.workers} workers, TF.js backend ${backend}`);
     print(formatErrorTable(comparison));
     print(formatMismatch(0, comparison));
     return comparison.ok ? 0 : 1;

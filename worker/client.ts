@@ -3,9 +3,9 @@ import type { RawData, WebSocket } from 'ws';
 import type { Gemm } from '../shared/kernel/gemm.js';
 import { createLayout, type ParamLayout, zeroParams } from '../shared/network/layout.js';
 import { layerViews, type LayerViews } from '../shared/network/workspace.js';
-import { decodeToWorker, encode } from '../shared/protocol/codec.js';
+import { decodeToWorker, encode, encodeTransient } from '../shared/protocol/codec.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
-import { assertNever, CloseCode, PROTOCOL_VERSION, type PrefetchedSamples, type Shard, type ToWorker } from '../shared/protocol/messages.js';
+import { assertNever, CloseCode, PROTOCOL_VERSION, type Gradients, type PrefetchedSamples, type Shard, type ToWorker } from '../shared/protocol/messages.js';
 import { ShardComputer } from './compute.js';
 import { endBy, onUpgradeRefused, openSocket, UpgradeRefused } from '../shared/connect.js';
 
@@ -133,10 +133,10 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
     function handle(message: ToWorker): void {
       switch (message.type) {
         case 'welcome': {
-          const sameJob = replica && replica.layout.sizes.join() === message.sizes.join();
+          const sameJob = replica && replica.layout.sizes.join() === message.sizes.join() && replica.computer.cost === message.cost;
           if (!replica || !sameJob) {
             const layout = createLayout(message.sizes);
-            replica = { layout, views: layerViews(layout, zeroParams(layout)), version: 0, computer: new ShardComputer(layout, options.gemm) };
+            replica = { layout, views: layerViews(layout, zeroParams(layout)), version: 0, computer: new ShardComputer(layout, options.gemm, message.cost) };
           }
           replica.views.params.weights.set(message.weights);
           replica.views.params.biases.set(message.biases);
@@ -145,7 +145,7 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
           wasWelcomed = true;
           silenceLimitMs = Math.max(10_000, 4 * message.pingIntervalMs);
           keep(replica);
-          options.log(`joined as ${message.workerId}: sizes [${message.sizes.join(',')}], parameters v${message.version}, kernel ${options.gemm.name}`);
+          options.log(`joined as ${message.workerId}: sizes [${message.sizes.join(',')}], ${message.cost} cost, parameters v${message.version}, kernel ${options.gemm.name}`);
           return;
         }
         case 'params':
@@ -181,10 +181,13 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
       // Samples that came inline were on this step's critical path: the time since we were ready is spent on them.
       const dataWaitMs = shard.x === null ? 0 : Math.max(0, started - readyAtMs);
       const blocks = state.computer.compute(state.views, shard, data);
-      socket.send(encode({
+      const result: Gradients = {
         type: 'gradients', v: PROTOCOL_VERSION, step: shard.step, shardId: shard.shardId, version: shard.version,
         blocks, computeMs: performance.now() - started, dataWaitMs,
-      }));
+      };
+      // Without compression a ws client masks the frame into a buffer of its own before send() returns, so the result
+      // can be encoded into the codec's reused buffer rather than a fresh one per shard.
+      socket.send(socket.extensions === '' ? encodeTransient(result) : encode(result));
       readyAtMs = performance.now();
     }
   });

@@ -37,7 +37,7 @@ describe('ShardComputer with the fixed reduction tree', () => {
         for (let i = 0; i + 1 < boundaries.length; i++) {
           // A fresh computer per range, as on a different worker.
           const shard = shardOf(samples, m, chunks, boundaries[i], boundaries[i + 1]);
-          const blocks = new ShardComputer(layout, jsGemm).compute(replica, shard, shard);
+          const blocks = new ShardComputer(layout, jsGemm, 'quadratic').compute(replica, shard, shard);
           for (const block of blocks) sums.set(nodeKey(block), copy(block));
         }
         return combineTree(rootNode(chunks), chunks, sums);

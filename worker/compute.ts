@@ -2,6 +2,7 @@ import type { SampleSet } from '../shared/data/samples.js';
 import { loadRows } from '../shared/data/samples.js';
 import type { Gemm } from '../shared/kernel/gemm.js';
 import { backpropSums } from '../shared/network/backprop.js';
+import type { CostName } from '../shared/network/cost.js';
 import { outputSize, type ParamLayout, zeroParams } from '../shared/network/layout.js';
 import { createWorkspace, ensureCapacity, layerViews, type LayerViews, type Workspace } from '../shared/network/workspace.js';
 import type { BlockSum, ShardData } from '../shared/protocol/messages.js';
@@ -25,7 +26,7 @@ export class ShardComputer {
   private workspace: Workspace;
   private readonly leaves: LayerViews[] = [];
 
-  constructor(private readonly layout: ParamLayout, private readonly gemm: Gemm) {
+  constructor(private readonly layout: ParamLayout, private readonly gemm: Gemm, readonly cost: CostName) {
     this.workspace = createWorkspace(layout, 16);
   }
 
@@ -46,10 +47,10 @@ export class ShardComputer {
       this.workspace = ensureCapacity(this.workspace, rows);
       const leaf = this.leaf(c - chunkStart);
       loadRows(samples, null, from, rows, this.workspace.activations[0], this.workspace.targets, nOut);
-      const cost = backpropSums(this.gemm, replica, this.workspace, rows, leaf);
+      const cost = backpropSums(this.gemm, replica, this.workspace, rows, leaf, this.cost);
       leafSums.set(nodeKey({ level: 0, index: c }), { cost, nablaW: leaf.params.weights, nablaB: leaf.params.biases });
     }
-    return alignedBlocks(chunkStart, chunkEnd).map((node) => ({ ...node, ...combineTree(node, chunks, leafSums) }));
+    return alignedBlocks(chunkStart, chunkEnd).map((node) => ({ ...node, ...combineTree(node, chunks, leafSums, this.gemm) }));
   }
 
   private leaf(i: number): LayerViews {

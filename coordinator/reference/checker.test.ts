@@ -16,13 +16,13 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 function jobFor(step: number, sizes: number[], rows: number): ReferenceJob {
   const problem = randomProblem(step, sizes, rows);
-  return { step, sizes, params: problem.params, x: problem.x, y: problem.y, rows, clusterGradient: clusterGradient(problem) };
+  return { step, sizes, cost: 'quadratic', params: problem.params, x: problem.x, y: problem.y, rows, clusterGradient: clusterGradient(problem) };
 }
 
 /** The comparison computed in this thread, with the same backend the checker's thread uses. */
 async function directComparison(job: ReferenceJob, backend: string, tolerance = DEFAULT_CHECK_TOLERANCE): Promise<GradientComparison> {
   const { tf } = await loadTf(backend as 'wasm');
-  const reference = referenceGradient(tf, job.sizes, job.params, job.x, job.y, job.rows);
+  const reference = referenceGradient(tf, job.sizes, job.params, job.x, job.y, job.rows, 'quadratic');
   return compareGradients(randomProblem(1, job.sizes, 1).layout, job.clusterGradient, reference, tolerance);
 }
 

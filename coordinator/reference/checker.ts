@@ -5,12 +5,15 @@ import type { GradientComparison } from './compare.js';
 import { createLayout } from '../../shared/network/layout.js';
 import type { Params } from '../../shared/network/layout.js';
 import { startModuleThread } from './thread-launcher.js';
+import type { CostName } from '../../shared/network/cost.js';
 import type { CheckRequest, FromReferenceThread, ReferenceThreadConfig } from './thread-protocol.js';
 
 /** A mini-batch and the cluster's summed gradient for it, as the step loop has them. */
 export interface ReferenceJob {
   step: number;
   sizes: readonly number[];
+  /** The cost whose gradient the cluster computed; the reference differentiates the same one. */
+  cost: CostName;
   /** The parameters the gradient was computed at (version `step`). */
   params: Params;
   /** rows × sizes[0] inputs, row-major (longer buffers are fine: only the first rows are read). */
@@ -151,7 +154,7 @@ export class ReferenceChecker {
 
 /** Validates the job against its sizes and copies exactly the used part of each array into a fresh buffer. */
 function copyJob(job: ReferenceJob, id: number): CheckRequest {
-  const { step, sizes, params, x, y, rows, clusterGradient } = job;
+  const { step, sizes, cost, params, x, y, rows, clusterGradient } = job;
   const layout = createLayout(sizes);
   const where = `reference check of step ${step}`;
   if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`${where}: rows must be a positive integer, got ${rows}`);
@@ -171,7 +174,7 @@ function copyJob(job: ReferenceJob, id: number): CheckRequest {
   requireLength('y', y, targetCount, false);
   // slice() copies into a new buffer of exactly this length, safe to transfer whatever the caller's array views.
   return {
-    type: 'check', id, step, sizes: [...layout.sizes], rows,
+    type: 'check', id, step, sizes: [...layout.sizes], cost, rows,
     weights: params.weights.slice(),
     biases: params.biases.slice(),
     x: x.slice(0, inputCount),

@@ -13,7 +13,7 @@ const tol = DEFAULT_CHECK_TOLERANCE;
 async function gradientPair(sizes: number[], rows: number, seed: number): Promise<{ layout: ParamLayout; cluster: Params; reference: Params }> {
   const { tf } = await loadTf();
   const problem = randomProblem(seed, sizes, rows);
-  return { layout: problem.layout, cluster: clusterGradient(problem), reference: referenceGradient(tf, sizes, problem.params, problem.x, problem.y, rows) };
+  return { layout: problem.layout, cluster: clusterGradient(problem), reference: referenceGradient(tf, sizes, problem.params, problem.x, problem.y, rows, 'quadratic') };
 }
 
 /** Index (within the layer's weights) of an entry of moderate size: 10% to 50% of the layer's largest. */

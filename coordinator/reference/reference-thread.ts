@@ -28,10 +28,10 @@ try {
 }
 
 function runCheck(tf: Tf, request: CheckRequest): FromReferenceThread {
-  const { id, step, sizes, weights, biases, x, y, rows } = request;
+  const { id, step, sizes, cost, weights, biases, x, y, rows } = request;
   try {
     const startMs = performance.now();
-    const reference = referenceGradient(tf, sizes, { weights, biases }, x, y, rows);
+    const reference = referenceGradient(tf, sizes, { weights, biases }, x, y, rows, cost);
     const referenceMs = performance.now() - startMs;
     const cluster = { weights: request.clusterWeights, biases: request.clusterBiases };
     const comparison = compareGradients(createLayout(sizes), cluster, reference, config.tolerance);

@@ -4,6 +4,7 @@ import { compareGradients, DEFAULT_CHECK_TOLERANCE, formatErrorTable } from './c
 import { clusterGradient, randomProblem } from '../../test/support/reference-problem.js';
 import { referenceGradient } from './tfjs-gradient.js';
 import type { Tf } from './tfjs-gradient.js';
+import { COST_NAMES } from '../../shared/network/cost.js';
 
 const SHAPES: { sizes: number[]; batches: number[] }[] = [
   { sizes: [4, 3, 2], batches: [1, 2, 7] },
@@ -21,11 +22,11 @@ describe.each(['wasm', 'cpu'] as const)('referenceGradient on the %s backend', (
 
   for (const { sizes, batches } of SHAPES) {
     for (const rows of batches) {
-      it(`agrees with backpropSums for sizes [${sizes}] and batch ${rows}`, () => {
+      it.each(COST_NAMES)(`agrees with backpropSums for sizes [${sizes}] and batch ${rows}, %s cost`, (cost) => {
         for (const seed of [1, 2, 3]) {
           const problem = randomProblem(seed * 1009 + rows, sizes, rows);
-          const reference = referenceGradient(tf, sizes, problem.params, problem.x, problem.y, rows);
-          const comparison = compareGradients(problem.layout, clusterGradient(problem), reference, DEFAULT_CHECK_TOLERANCE);
+          const reference = referenceGradient(tf, sizes, problem.params, problem.x, problem.y, rows, cost);
+          const comparison = compareGradients(problem.layout, clusterGradient(problem, cost), reference, DEFAULT_CHECK_TOLERANCE);
           expect(comparison.ok, formatErrorTable(comparison)).toBe(true);
           // Not vacuous: a zero or tiny reference would also "agree" with a zero cluster gradient.
           expect(Math.max(...reference.weights.map(Math.abs))).toBeGreaterThan(1e-6);
@@ -35,17 +36,19 @@ describe.each(['wasm', 'cpu'] as const)('referenceGradient on the %s backend', (
   }
 
   it('stays within the default tolerance with a margin on the realistic cases (and prints what it measured)', () => {
-    for (const { sizes, rows, seeds } of [
-      { sizes: [784, 30, 10], rows: 10, seeds: 10 },
-      { sizes: [784, 256, 256, 10], rows: 128, seeds: 2 },
+    for (const { sizes, rows, seeds, cost } of [
+      { sizes: [784, 30, 10], rows: 10, seeds: 10, cost: 'quadratic' as const },
+      { sizes: [784, 30, 10], rows: 10, seeds: 10, cost: 'cross-entropy' as const },
+      { sizes: [784, 256, 256, 10], rows: 128, seeds: 2, cost: 'quadratic' as const },
+      { sizes: [784, 256, 256, 10], rows: 128, seeds: 2, cost: 'cross-entropy' as const },
     ]) {
       let worst = 0;
       for (let seed = 1; seed <= seeds; seed++) {
         const problem = randomProblem(seed, sizes, rows);
-        const reference = referenceGradient(tf, sizes, problem.params, problem.x, problem.y, rows);
-        worst = Math.max(worst, compareGradients(problem.layout, clusterGradient(problem), reference, DEFAULT_CHECK_TOLERANCE).maxRelError);
+        const reference = referenceGradient(tf, sizes, problem.params, problem.x, problem.y, rows, cost);
+        worst = Math.max(worst, compareGradients(problem.layout, clusterGradient(problem, cost), reference, DEFAULT_CHECK_TOLERANCE).maxRelError);
       }
-      console.log(`${backend} [${sizes}] batch ${rows}: worst relative error ${worst.toExponential(2)} over ${seeds} seeds (tolerance ${DEFAULT_CHECK_TOLERANCE})`);
+      console.log(`${backend} [${sizes}] batch ${rows}, ${cost}: worst relative error ${worst.toExponential(2)} over ${seeds} seeds (tolerance ${DEFAULT_CHECK_TOLERANCE})`);
       expect(worst).toBeLessThan(DEFAULT_CHECK_TOLERANCE / 4);
     }
   });
@@ -56,7 +59,7 @@ describe.each(['wasm', 'cpu'] as const)('referenceGradient on the %s backend', (
     const params = { weights: Float64Array.from([0.1, -0.2, 0.3, 0.4, 0.5, -0.6]), biases: Float64Array.from([0.05, -0.05]) };
     const x = Float64Array.from([1, 2, 3]);
     const y = Float64Array.from([1, 0]);
-    const nabla = referenceGradient(tf, sizes, params, x, y, 1);
+    const nabla = referenceGradient(tf, sizes, params, x, y, 1, 'quadratic');
     for (let j = 0; j < 2; j++) {
       let z = params.biases[j];
       for (let k = 0; k < 3; k++) z += params.weights[j * 3 + k] * x[k];
@@ -69,27 +72,27 @@ describe.each(['wasm', 'cpu'] as const)('referenceGradient on the %s backend', (
 
   it('reads only the first rows of longer input buffers', () => {
     const problem = randomProblem(7, [4, 3, 2], 5);
-    const exact = referenceGradient(tf, [4, 3, 2], problem.params, problem.x, problem.y, 5);
+    const exact = referenceGradient(tf, [4, 3, 2], problem.params, problem.x, problem.y, 5, 'quadratic');
     const longX = new Float64Array(problem.x.length + 8).fill(99);
     longX.set(problem.x);
     const longY = new Float64Array(problem.y.length + 4).fill(99);
     longY.set(problem.y);
-    expect(referenceGradient(tf, [4, 3, 2], problem.params, longX, longY, 5)).toEqual(exact);
+    expect(referenceGradient(tf, [4, 3, 2], problem.params, longX, longY, 5, 'quadratic')).toEqual(exact);
   });
 
   it('leaves no tensor behind, however often it runs', () => {
     const problem = randomProblem(3, [784, 30, 10], 10);
-    referenceGradient(tf, [784, 30, 10], problem.params, problem.x, problem.y, 10);
+    referenceGradient(tf, [784, 30, 10], problem.params, problem.x, problem.y, 10, 'quadratic');
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 50; i++) referenceGradient(tf, [784, 30, 10], problem.params, problem.x, problem.y, 10);
+    for (let i = 0; i < 50; i++) referenceGradient(tf, [784, 30, 10], problem.params, problem.x, problem.y, 10, 'quadratic');
     expect(tf.memory().numTensors).toBe(before);
   });
 
   it('rejects parameters or inputs that do not fit the sizes, saying what was expected', () => {
     const problem = randomProblem(1, [4, 3, 2], 2);
-    expect(() => referenceGradient(tf, [4, 3, 2], { weights: new Float64Array(5), biases: problem.params.biases }, problem.x, problem.y, 2))
+    expect(() => referenceGradient(tf, [4, 3, 2], { weights: new Float64Array(5), biases: problem.params.biases }, problem.x, problem.y, 2, 'quadratic'))
       .toThrow(/5 weights, expected 18 for sizes \[4,3,2\]/);
-    expect(() => referenceGradient(tf, [4, 3, 2], problem.params, problem.x, problem.y, 3)).toThrow(/x holds 8 values, 3 rows of sizes \[4,3,2\] need 12/);
-    expect(() => referenceGradient(tf, [4, 3, 2], problem.params, problem.x, problem.y, 0)).toThrow(RangeError);
+    expect(() => referenceGradient(tf, [4, 3, 2], problem.params, problem.x, problem.y, 3, 'quadratic')).toThrow(/x holds 8 values, 3 rows of sizes \[4,3,2\] need 12/);
+    expect(() => referenceGradient(tf, [4, 3, 2], problem.params, problem.x, problem.y, 0, 'quadratic')).toThrow(RangeError);
   });
 });

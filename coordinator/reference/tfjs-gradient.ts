@@ -1,4 +1,5 @@
 import type * as tfjs from '@tensorflow/tfjs';
+import type { CostName } from '../../shared/network/cost.js';
 import { createLayout, zeroParams } from '../../shared/network/layout.js';
 import type { ParamLayout, Params } from '../../shared/network/layout.js';
 
@@ -6,8 +7,9 @@ import type { ParamLayout, Params } from '../../shared/network/layout.js';
 export type Tf = typeof tfjs;
 
 /**
- * The gradient of C = ½ Σ_rows ‖a^L − y‖² with respect to every weight and bias, computed by TensorFlow.js
- * automatic differentiation (tf.grads) — an oracle independent of our BP1–BP4 code. Returned in the seed's flat
+ * The gradient of the cost summed over the rows — quadratic C = ½ Σ ‖a^L − y‖², or cross-entropy
+ * C = −Σ [y ln a + (1 − y) ln(1 − a)] — with respect to every weight and bias, computed by TensorFlow.js automatic
+ * differentiation (tf.grads): an oracle independent of our BP1–BP4 code. Returned in the seed's flat
  * layout as SUMS over the rows, like backpropSums, widened from float32 to float64.
  *
  * The network is built from plain ops: z = a·Wᵀ + b with W kept in the seed's [nOut × nIn] orientation
@@ -15,7 +17,7 @@ export type Tf = typeof tfjs;
  * All tensors live inside one tf.tidy, so nothing leaks however often it runs.
  */
 export function referenceGradient(
-  tf: Tf, sizes: readonly number[], params: Params, x: Float64Array, y: Float64Array, rows: number,
+  tf: Tf, sizes: readonly number[], params: Params, x: Float64Array, y: Float64Array, rows: number, cost: CostName,
 ): Params {
   const layout = createLayout(sizes);
   checkOperands(layout, params, x, y, rows);
@@ -31,14 +33,18 @@ export function referenceGradient(
     const biases = layout.layers.map(({ nOut, bOffset }) => tf.tensor1d(toFloat32(params.biases, bOffset, nOut)));
     const L = layout.layers.length;
 
-    const cost = (...wb: tfjs.Tensor[]): tfjs.Tensor => {
+    const costOf = (...wb: tfjs.Tensor[]): tfjs.Tensor => {
       let a: tfjs.Tensor = xs;
-      for (let l = 0; l < L; l++) {
+      for (let l = 0; l < L - 1; l++) {
         a = tf.sigmoid(tf.add(tf.matMul(a, wb[l] as tfjs.Tensor2D, false, true), wb[L + l]));
       }
-      return tf.mul(0.5, tf.sum(tf.square(tf.sub(a, ys))));
+      const z = tf.add(tf.matMul(a, wb[L - 1] as tfjs.Tensor2D, false, true), wb[2 * L - 1]);
+      if (cost === 'quadratic') return tf.mul(0.5, tf.sum(tf.square(tf.sub(tf.sigmoid(z), ys))));
+      // Cross-entropy of a = σ(z), in the overflow-free form max(z, 0) − z·y + ln(1 + e^(−|z|)): the same function,
+      // but float32 cannot round σ(z) to exactly 0 or 1 inside a logarithm.
+      return tf.sum(tf.add(tf.sub(tf.relu(z), tf.mul(z, ys)), tf.log1p(tf.exp(tf.neg(tf.abs(z))))));
     };
-    const gradients = tf.grads(cost)([...weights, ...biases]);
+    const gradients = tf.grads(costOf)([...weights, ...biases]);
 
     for (let l = 0; l < L; l++) {
       const { wOffset, bOffset } = layout.layers[l];

@@ -1,3 +1,4 @@
+import type { CostName } from '../../shared/network/cost.js';
 import type { TfBackendPreference } from './backend.js';
 import type { GradientComparison } from './compare.js';
 
@@ -13,6 +14,7 @@ export interface CheckRequest {
   id: number;
   step: number;
   sizes: number[];
+  cost: CostName;
   weights: Float64Array;
   biases: Float64Array;
   x: Float64Array;

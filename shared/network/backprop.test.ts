@@ -5,47 +5,57 @@ import { jsGemm } from '../kernel/js-gemm.js';
 import { randomProblem, relativeError, seedSample, toSeedNetwork } from '../../test/support/random-problem.js';
 import { seedBackprop } from '../../test/support/seed-reference.js';
 import { backpropSums } from './backprop.js';
+import { COST_NAMES, type CostName } from './cost.js';
 import { feedforward } from './forward.js';
 import { outputSize, zeroParams, type ParamLayout, type Params } from './layout.js';
 import { createWorkspace, layerViews } from './workspace.js';
 
 const shapes = fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 2, maxLength: 5 });
 
-function gradientSums(layout: ParamLayout, params: Params, samples: ReturnType<typeof randomProblem>['samples'], rows: number) {
+function gradientSums(
+  layout: ParamLayout, params: Params, samples: ReturnType<typeof randomProblem>['samples'], rows: number, cost: CostName = 'quadratic',
+) {
   const ws = createWorkspace(layout, rows);
   loadRows(samples, null, 0, rows, ws.activations[0], ws.targets, outputSize(layout));
   const nabla = zeroParams(layout);
-  const cost = backpropSums(jsGemm, layerViews(layout, params), ws, rows, layerViews(layout, nabla));
-  return { nabla, cost };
+  const total = backpropSums(jsGemm, layerViews(layout, params), ws, rows, layerViews(layout, nabla), cost);
+  return { nabla, cost: total };
 }
 
-function costOf(layout: ParamLayout, params: Params, samples: ReturnType<typeof randomProblem>['samples']): number {
+/** The cost of one sample, written out here from the book's formulas (independent of cost.ts). */
+const bookCost: Record<CostName, (a: number, y: number) => number> = {
+  quadratic: (a, y) => 0.5 * (a - y) ** 2,
+  'cross-entropy': (a, y) => -(y * Math.log(a) + (1 - y) * Math.log(1 - a)),
+};
+
+function costOf(layout: ParamLayout, params: Params, samples: ReturnType<typeof randomProblem>['samples'], cost: CostName): number {
   const ws = createWorkspace(layout, 1);
   loadRows(samples, null, 0, 1, ws.activations[0], ws.targets, outputSize(layout));
   feedforward(jsGemm, layerViews(layout, params), ws, 1);
   const a = ws.activations[layout.sizes.length - 1];
-  let cost = 0;
-  for (let j = 0; j < outputSize(layout); j++) cost += 0.5 * (a[j] - ws.targets[j]) ** 2;
-  return cost;
+  let total = 0;
+  for (let j = 0; j < outputSize(layout); j++) total += bookCost[cost](a[j], ws.targets[j]);
+  return total;
 }
 
 describe('backpropSums', () => {
-  test.prop([fc.integer({ min: 1, max: 2 ** 31 - 1 }), shapes], { numRuns: 40 })(
-    'agrees with central finite differences of the quadratic cost',
-    (seed, hidden) => {
+  test.prop([fc.integer({ min: 1, max: 2 ** 31 - 1 }), shapes, fc.constantFrom(...COST_NAMES)], { numRuns: 60 })(
+    'agrees with central finite differences of the cost (quadratic and cross-entropy)',
+    (seed, hidden, cost) => {
       const sizes = [hidden[0] + 1, ...hidden.slice(1), 3];
       const { layout, params, samples } = randomProblem(seed, sizes, 1);
       // Scale the N(0,1) weights down so sigmoids are not saturated and differences are well conditioned.
       params.weights.forEach((w, i) => { params.weights[i] = w * 0.5; });
-      const { nabla } = gradientSums(layout, params, samples, 1);
+      const { nabla, cost: analyticCost } = gradientSums(layout, params, samples, 1, cost);
+      expect(relativeError(analyticCost, costOf(layout, params, samples, cost))).toBeLessThan(1e-12);
       const h = 1e-6;
       for (const [array, analytic] of [[params.weights, nabla.weights], [params.biases, nabla.biases]] as const) {
         for (let i = 0; i < array.length; i += Math.max(1, Math.floor(array.length / 8))) {
           const saved = array[i];
           array[i] = saved + h;
-          const plus = costOf(layout, params, samples);
+          const plus = costOf(layout, params, samples, cost);
           array[i] = saved - h;
-          const minus = costOf(layout, params, samples);
+          const minus = costOf(layout, params, samples, cost);
           array[i] = saved;
           const numeric = (plus - minus) / (2 * h);
           expect(Math.abs(analytic[i] - numeric)).toBeLessThan(1e-7 + 1e-5 * Math.abs(numeric));
@@ -80,6 +90,39 @@ describe('backpropSums', () => {
     },
   );
 
+  it('with cross-entropy, the output error is a − y: no σ′ factor, so a saturated wrong output still learns', () => {
+    const { layout, params, samples } = randomProblem(3, [2, 1], 1);
+    params.weights.fill(0);
+    params.biases.fill(12); // σ(12) ≈ 1: saturated
+    const ws = createWorkspace(layout, 1);
+    loadRows(samples, null, 0, 1, ws.activations[0], ws.targets, 1);
+    ws.targets[0] = 0;
+    const nabla = zeroParams(layout);
+    const quadratic = backpropSums(jsGemm, layerViews(layout, params), ws, 1, layerViews(layout, nabla), 'quadratic');
+    const slowB = nabla.biases[0];
+    const crossEntropy = backpropSums(jsGemm, layerViews(layout, params), ws, 1, layerViews(layout, nabla), 'cross-entropy');
+    const a = 1 / (1 + Math.exp(-12));
+    expect(nabla.biases[0]).toBe(a - 0);
+    expect(slowB).toBeCloseTo(a * a * (1 - a), 15);
+    expect(nabla.biases[0] / slowB).toBeGreaterThan(1e5);
+    expect(quadratic).toBeCloseTo(0.5 * a * a, 15);
+    expect(crossEntropy).toBeCloseTo(12 + Math.log1p(Math.exp(-12)), 10);
+  });
+
+  it('keeps the cross-entropy cost finite when an output rounds to exactly 0 or 1', () => {
+    const { layout, params, samples } = randomProblem(4, [2, 1], 1);
+    params.weights.fill(0);
+    params.biases.fill(800); // σ(800) is exactly 1 in float64
+    const ws = createWorkspace(layout, 1);
+    loadRows(samples, null, 0, 1, ws.activations[0], ws.targets, 1);
+    ws.targets[0] = 0;
+    const cost = backpropSums(jsGemm, layerViews(layout, params), ws, 1, layerViews(layout, zeroParams(layout)), 'cross-entropy');
+    expect(Number.isFinite(cost)).toBe(true);
+    expect(cost).toBeGreaterThan(700);
+    ws.targets[0] = 1;
+    expect(backpropSums(jsGemm, layerViews(layout, params), ws, 1, layerViews(layout, zeroParams(layout)), 'cross-entropy')).toBe(0);
+  });
+
   it('allocates nothing that depends on the sample count: a workspace serves any shard up to its capacity', () => {
     const { layout, params, samples } = randomProblem(7, [5, 4, 3], 9);
     const whole = gradientSums(layout, params, samples, 9);
@@ -88,7 +131,7 @@ describe('backpropSums', () => {
     const views = layerViews(layout, nabla);
     for (const rows of [9, 3, 9]) {
       loadRows(samples, null, 0, rows, ws.activations[0], ws.targets, 3);
-      backpropSums(jsGemm, layerViews(layout, params), ws, rows, views);
+      backpropSums(jsGemm, layerViews(layout, params), ws, rows, views, 'quadratic');
     }
     expect(Array.from(nabla.weights)).toEqual(Array.from(whole.nabla.weights));
   });

@@ -1,29 +1,22 @@
 import type { Gemm } from '../kernel/gemm.js';
+import { type CostName, outputErrorAndCost } from './cost.js';
 import { feedforward } from './forward.js';
 import type { LayerViews, Workspace } from './workspace.js';
 
 /**
  * Batched backprop over the first `rows` samples in the workspace (inputs in activations[0], targets in ws.targets).
  * Overwrites `nabla` with the SUMS over those samples of the seed's per-sample nabla_b and nabla_w, and returns
- * the summed quadratic cost Σ ½‖a^L − y‖². No allocation: every buffer comes from `ws` and `nabla`.
+ * the summed cost (quadratic Σ ½‖a^L − y‖², or cross-entropy). No allocation: every buffer comes from `ws` and `nabla`.
  */
-export function backpropSums(gemm: Gemm, params: LayerViews, ws: Workspace, rows: number, nabla: LayerViews): number {
+export function backpropSums(
+  gemm: Gemm, params: LayerViews, ws: Workspace, rows: number, nabla: LayerViews, cost: CostName,
+): number {
   const { layers } = ws.layout;
   const L = layers.length;
   feedforward(gemm, params, ws, rows);
 
-  // BP1: δ^L = (a^L − y) ⊙ σ'(z^L), with σ'(z) = a(1 − a) taken from the stored activation.
-  const outSize = layers[L - 1].nOut;
-  const aOut = ws.activations[L];
-  const deltaOut = ws.deltas[L];
-  const y = ws.targets;
-  let cost = 0;
-  for (let i = 0, n = rows * outSize; i < n; i++) {
-    const a = aOut[i];
-    const diff = a - y[i];
-    cost += 0.5 * diff * diff;
-    deltaOut[i] = diff * a * (1 - a);
-  }
+  // BP1: δ^L = ∇_a C ⊙ σ'(z^L) — (a − y) ⊙ a(1 − a) for the quadratic cost, a − y for cross-entropy.
+  const costTotal = outputErrorAndCost(cost, ws.activations[L], ws.targets, rows * layers[L - 1].nOut, ws.deltas[L]);
 
   for (let l = L - 1; l >= 0; l--) {
     const { nIn, nOut } = layers[l];
@@ -47,5 +40,5 @@ export function backpropSums(gemm: Gemm, params: LayerViews, ws: Workspace, rows
       deltaPrev[i] *= a * (1 - a);
     }
   }
-  return cost;
+  return costTotal;
 }

@@ -3,13 +3,24 @@ import { zeroParams } from './layout.js';
 import { Rng } from '../rng.js';
 
 /**
- * The seed's initialisation: every bias and weight drawn from a Gaussian with mean 0 and variance 1.
- * Order, as in the seed's constructor: all biases layer by layer, then all weights layer by layer (row-major).
+ * Initial weights: `standard` is the seed's (every weight N(0, 1)); `scaled` is network2's
+ * default_weight_initializer (weights N(0, 1/n_in), so a neuron's z starts near 0 and does not saturate).
+ * Biases are N(0, 1) in both.
  */
-export function initParams(layout: ParamLayout, seed: number): Params {
+export const INIT_SCHEMES = ['standard', 'scaled'] as const;
+export type InitScheme = (typeof INIT_SCHEMES)[number];
+
+/**
+ * Draws the initial parameters. Order, as in the seed's constructor: all biases layer by layer, then all weights
+ * layer by layer (row-major); `scaled` draws the same numbers as `standard` and divides each weight by √n_in.
+ */
+export function initParams(layout: ParamLayout, seed: number, scheme: InitScheme = 'standard'): Params {
   const rng = new Rng(seed);
   const params = zeroParams(layout);
   for (let i = 0; i < params.biases.length; i++) params.biases[i] = rng.nextGaussian();
-  for (let i = 0; i < params.weights.length; i++) params.weights[i] = rng.nextGaussian();
+  for (const { nIn, nOut, wOffset } of layout.layers) {
+    const scale = scheme === 'scaled' ? 1 / Math.sqrt(nIn) : 1;
+    for (let i = wOffset; i < wOffset + nIn * nOut; i++) params.weights[i] = scale === 1 ? rng.nextGaussian() : rng.nextGaussian() * scale;
+  }
   return params;
 }

@@ -1,10 +1,13 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { COST_NAMES, type CostName, parseCostName } from './cost.js';
 import { createLayout, type ParamLayout, type Params, zeroParams } from './layout.js';
 
 /**
  * The model file (also the parameter part of a checkpoint), in the seed's orientation:
  * {"sizes":[…], "biases":[[…per layer…]], "weights":[[[row]…]…]}, weights[l] holding sizes[l+1] rows of sizes[l]
  * numbers. Biases may also be column vectors ([[b0],[b1],…]) as numpy's tolist() writes them. Extra keys are allowed.
+ * An optional "cost" names the cost the model was trained with ("quadratic", "cross-entropy", or network2's class
+ * names "QuadraticCost"/"CrossEntropyCost"); without it the cost is the seed's quadratic one.
  */
 export class ModelFileError extends Error {
   override name = 'ModelFileError';
@@ -13,6 +16,7 @@ export class ModelFileError extends Error {
 export interface Model {
   layout: ParamLayout;
   params: Params;
+  cost: CostName;
 }
 
 /** The JSON object for a model; numbers print with round-trip precision, so reading it back is bit-exact. */
@@ -28,7 +32,9 @@ export function modelToJson(layout: ParamLayout, params: Params, extra: Record<s
 export function modelFromJson(json: unknown, source: string): Model {
   const bad = (what: string): never => { throw new ModelFileError(`${source}: ${what}`); };
   if (typeof json !== 'object' || json === null) bad('expected a JSON object with sizes, biases and weights');
-  const { sizes, biases, weights } = json as Record<string, unknown>;
+  const { sizes, biases, weights, cost: costText } = json as Record<string, unknown>;
+  const cost = costText === undefined ? 'quadratic' : parseCostName(costText);
+  if (cost === null) bad(`"cost" must be one of ${COST_NAMES.join(', ')} (or network2's QuadraticCost, CrossEntropyCost), got ${JSON.stringify(costText)}`);
   if (!Array.isArray(sizes)) bad('"sizes" must be a list of layer sizes such as [784,30,10]');
   let layout: ParamLayout;
   try {
@@ -52,7 +58,7 @@ export function modelFromJson(json: unknown, source: string): Model {
       (row as unknown[]).forEach((value, k) => { params.weights[wOffset + j * nIn + k] = finite(value, `weights[${l}][${j}][${k}]`, bad); });
     });
   });
-  return { layout, params };
+  return { layout, params, cost: cost as CostName };
 }
 
 function finite(value: unknown, where: string, bad: (what: string) => never): number {

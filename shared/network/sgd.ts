@@ -1,13 +1,29 @@
 import type { Params } from './layout.js';
 
 /**
- * The seed's update_mini_batch rule, applied once per mini-batch to the reduced sums:
- * w ← w − (η/m)·Σ nabla_w and b ← b − (η/m)·Σ nabla_b, with m the mini-batch's real length.
+ * The update of one mini-batch, applied to the reduced sums (m = the mini-batch's real length):
+ * - the seed's update_mini_batch: w ← w − (η/m)·Σ nabla_w, b ← b − (η/m)·Σ nabla_b;
+ * - with L2 regularisation (network2): w ← (1 − η·(λ/n))·w − (η/m)·Σ nabla_w, n the training-set size; biases are
+ *   not decayed. Written exactly in network2's order of operations; with λ = 0 the factor is 1 and 1·w is w, so the
+ *   seed's bits are unchanged.
+ * Returns false when a parameter came out infinite or NaN (training diverged; the caller must not use them).
  */
-export function sgdStep(params: Params, nablaSums: Params, eta: number, m: number): void {
+export function sgdStep(params: Params, nablaSums: Params, eta: number, m: number, lambda = 0, n = 1): boolean {
   const rate = eta / m;
+  const decay = 1 - eta * (lambda / n);
   const { weights, biases } = params;
   const nablaW = nablaSums.weights, nablaB = nablaSums.biases;
-  for (let i = 0; i < weights.length; i++) weights[i] -= rate * nablaW[i];
-  for (let i = 0; i < biases.length; i++) biases[i] -= rate * nablaB[i];
+  // x − x is 0 for every finite x and NaN for ±∞ and NaN, so the sum is 0 exactly when all are finite.
+  let check = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const w = decay * weights[i] - rate * nablaW[i];
+    weights[i] = w;
+    check += w - w;
+  }
+  for (let i = 0; i < biases.length; i++) {
+    const b = biases[i] - rate * nablaB[i];
+    biases[i] = b;
+    check += b - b;
+  }
+  return check === 0;
 }

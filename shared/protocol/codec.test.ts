@@ -68,7 +68,7 @@ describe('codec', () => {
     expect(refusal(Buffer.from('hello')).code).toBe('malformed');
     expect(refusal(raw.pack([1, 2, 3])).code).toBe('malformed');
     expect(refusal(raw.pack({ v: 1 })).code).toBe('malformed');
-    expect(refusal(raw.pack({ type: 'welcome', v: 1 })).code).toBe('unexpected');
+    expect(refusal(raw.pack({ type: 'welcome', v: PROTOCOL_VERSION })).code).toBe('unexpected');
   });
 
   test.prop([fc.uint8Array({ maxLength: 300 })], { numRuns: 2000 })('random bytes are refused with a ProtocolError, never a TypeError', (bytes) => {

@@ -3,9 +3,11 @@
  * typed arrays. Rule for `v`: a new optional field keeps the version; a rename, removal or change of meaning bumps it.
  */
 import type { InputArray } from '../data/samples.js';
+import type { CostName } from '../network/cost.js';
 import type { StatusSnapshot } from './status.js';
 
-export const PROTOCOL_VERSION = 1;
+/** v2: the welcome names the cost (it changes what a worker's gradients mean). */
+export const PROTOCOL_VERSION = 2;
 
 type Envelope<T extends string> = { type: T; v: number };
 /** Every shard and result is traceable and deduplicable by (step, shardId, version). */
@@ -20,6 +22,8 @@ export type Welcome = Envelope<'welcome'> & {
   /** How often the coordinator pings; a worker that hears nothing for several intervals reconnects. */
   pingIntervalMs: number;
   sizes: number[];
+  /** The cost whose gradient workers compute (BP1 differs). */
+  cost: CostName;
   version: number;
   weights: Float64Array;
   biases: Float64Array;

@@ -2,6 +2,7 @@
  * Validation of decoded frames: everything is `unknown` until proven to be a well-formed message of this protocol
  * version, with array lengths matching the network layout and every number finite.
  */
+import { COST_NAMES, type CostName, parseCostName } from '../network/cost.js';
 import type { ParamLayout } from '../network/layout.js';
 import { MAX_LAYER_SIZE } from '../network/layout.js';
 import { fail } from './errors.js';
@@ -63,6 +64,12 @@ export function float64Field(raw: Raw, name: string, expected: number): Float64A
   if (value.length !== expected) fail('bad-length', `${name} has ${value.length} values, expected ${expected}`);
   for (let i = 0; i < value.length; i++) if (!Number.isFinite(value[i])) fail('not-finite', `${name}[${i}] is ${value[i]}`);
   return value;
+}
+
+function costField(raw: Raw): CostName {
+  const cost = parseCostName(raw.cost);
+  if (cost === null) fail('bad-field', `cost must be one of ${COST_NAMES.join(', ')}, got ${kindOf(raw.cost)}`);
+  return cost as CostName;
 }
 
 function sizesField(raw: Raw): number[] {
@@ -209,7 +216,7 @@ export function parseToWorker(
     for (let l = 0; l + 1 < sizes.length; l++) { weightCount += sizes[l] * sizes[l + 1]; biasCount += sizes[l + 1]; }
     return {
       type: 'welcome', v: PROTOCOL_VERSION,
-      workerId: string(message, 'workerId', 100), sizes,
+      workerId: string(message, 'workerId', 100), sizes, cost: costField(message),
       pingIntervalMs: integer(message, 'pingIntervalMs', 1, 3_600_000),
       version: integer(message, 'version', 0, Number.MAX_SAFE_INTEGER),
       weights: float64Field(message, 'weights', weightCount),

@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { WebSocket, type RawData } from 'ws';
 import { createLayout } from '../../shared/network/layout.js';
 import { maxPayloadBytes } from '../../shared/protocol/codec.js';
+import { PROTOCOL_VERSION } from '../../shared/protocol/messages.js';
 import { runNabla, spawnCluster, type Cluster } from '../support/cluster.js';
 import { writeBlobsCsv } from '../support/csv-problem.js';
 import {
@@ -31,7 +32,7 @@ const EPOCHS = 100;
 const csv = writeBlobsCsv({ rows: 3000, features: 4, classes: 3, seed: 41 });
 const job = ['--data', `csv:${csv}`, '--sizes', SIZES.join(','), '--epochs', String(EPOCHS), '--batch', '10', '--eta', '3', '--seed', '7', '--check-every', '0'];
 
-const HELLO = packr.pack({ type: 'hello', v: 1, role: 'worker', name: 'fuzz', kernel: 'js' });
+const HELLO = packr.pack({ type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: 'fuzz', kernel: 'js' });
 
 type Message = Record<string, unknown>;
 
@@ -136,7 +137,7 @@ const totals = {
 async function attack(target: Cluster, frames: FuzzFrame[]): Promise<void> {
   const outcomes = await Promise.all(frames.map((frame) => {
     const probeType = `probe#${++totals.connections}`;
-    return play(target.url, frame, packr.pack({ type: probeType, v: 1 })).then((outcome) => ({ frame, probeType, outcome }));
+    return play(target.url, frame, packr.pack({ type: probeType, v: PROTOCOL_VERSION })).then((outcome) => ({ frame, probeType, outcome }));
   }));
   const problems: string[] = [];
   for (const { frame, probeType, outcome } of outcomes) {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { WebSocket, type RawData } from 'ws';
 import { createLayout } from '../../shared/network/layout.js';
 import { maxPayloadBytes } from '../../shared/protocol/codec.js';
+import { PROTOCOL_VERSION } from '../../shared/protocol/messages.js';
 import { spawnCluster, type Cluster } from '../support/cluster.js';
 import { writeBlobsCsv } from '../support/csv-problem.js';
 
@@ -107,12 +108,12 @@ function attack(url: string, act: (attacker: Attacker) => Promise<void> | void, 
   });
 }
 
-const hello = { type: 'hello', v: 1, role: 'worker', name: 'evil', kernel: 'js' };
+const hello = { type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: 'evil', kernel: 'js' };
 
 /** A gradients frame shaped right for sizes [4,6,3] unless `block` or `fields` say otherwise. */
 function gradients(fields: Record<string, unknown> = {}, block: Record<string, unknown> = {}) {
   return {
-    type: 'gradients', v: 1, step: 0, shardId: 1, version: 0, computeMs: 1,
+    type: 'gradients', v: PROTOCOL_VERSION, step: 0, shardId: 1, version: 0, computeMs: 1,
     blocks: [{ level: 0, index: 0, cost: 0.5, nablaW: new Float64Array(WEIGHT_COUNT).fill(0.01), nablaB: new Float64Array(BIAS_COUNT).fill(0.01), ...block }],
     ...fields,
   };
@@ -163,7 +164,7 @@ const expectations: Expectation[] = [
   },
   {
     name: 'a map without type',
-    act: (a) => a.send({ v: 1, role: 'worker', name: 'evil' }),
+    act: (a) => a.send({ v: PROTOCOL_VERSION, role: 'worker', name: 'evil' }),
     closeCode: 1002,
     failure: { code: 'malformed', message: /no string "type"/ },
     rejected: /"type"/,
@@ -172,7 +173,7 @@ const expectations: Expectation[] = [
     name: 'a hello of protocol v99',
     act: (a) => a.send({ ...hello, v: 99 }),
     closeCode: 1002,
-    failure: { code: 'version-mismatch', message: /v99[^]*v1\b|v1\b[^]*v99/ },
+    failure: { code: 'version-mismatch', message: new RegExp(`v99[^]*v${PROTOCOL_VERSION}\\b|v${PROTOCOL_VERSION}\\b[^]*v99`) },
     rejected: /v99/,
   },
   {
@@ -191,7 +192,7 @@ const expectations: Expectation[] = [
   },
   {
     name: 'a hello without a name',
-    act: (a) => a.send({ type: 'hello', v: 1, role: 'worker', kernel: 'js' }),
+    act: (a) => a.send({ type: 'hello', v: PROTOCOL_VERSION, role: 'worker', kernel: 'js' }),
     closeCode: 1008,
     failure: { code: 'bad-field', message: /name must be a string/ },
     rejected: /name/,

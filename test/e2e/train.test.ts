@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readModelFile } from '../../shared/network/model-file.js';
-import { runNabla, spawnCluster } from '../support/cluster.js';
+import { CLI, runNabla, spawnCluster } from '../support/cluster.js';
 import { writeBlobsCsv } from '../support/csv-problem.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nabla-e2e-'));
@@ -73,6 +74,17 @@ describe('nabla train (real coordinator and worker processes over loopback)', ()
     expect(b.code, b.stderr).toBe(0);
     expect(existsSync(again)).toBe(true);
     expect(b.events.find((e) => e.event === 'step')?.step).toBe(1);
+  });
+  it('carries on to the end when its stdout reader goes away (nabla train --json | head -1)', async () => {
+    const save = join(dir, 'after-epipe.json');
+    const child = spawn(process.execPath, [CLI, 'train', ...job, '--workers', '1', '--json', '--save', save], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (text: string) => { stderr += text; });
+    child.stdout.once('data', () => child.stdout.destroy()); // like head -1: read a little, then close the pipe
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, stderr).toBe(0);
+    expect(stderr).not.toContain('EPIPE');
+    expect(readModelFile(save).layout.sizes).toEqual([4, 6, 3]);
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { Packr } from 'msgpackr';
-import type { FailureCode } from '../../shared/protocol/messages.js';
+import { PROTOCOL_VERSION, type FailureCode } from '../../shared/protocol/messages.js';
 
 /** The wire format as the protocol documents it, built here: the fuzzer shares no runtime code with the product. */
 export const packr = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: true });
@@ -163,7 +163,7 @@ const typeString = fc.oneof(
 /** Valid messages whose `type` or `v` is wrong, missing or of the wrong kind. */
 const envelopeFamily = (shape: JobShape) => fc.tuple(wellFormed(shape), mutations(['type', 'v'], (key) => key === 'type'
   ? fc.oneof(typeString, junk)
-  : fc.oneof(awkwardNumber, fc.constantFrom('1', 'v1', '1.0', 2, 0, 1n, [1], { v: 1 }, true), fc.string({ maxLength: 8 }), junk), 2))
+  : fc.oneof(awkwardNumber, fc.constantFrom(String(PROTOCOL_VERSION), `v${PROTOCOL_VERSION}`, PROTOCOL_VERSION - 1, PROTOCOL_VERSION + 1, 0, BigInt(PROTOCOL_VERSION), [PROTOCOL_VERSION], { v: PROTOCOL_VERSION }, true), fc.string({ maxLength: 8 }), junk), 2))
   .map(([base, changes]) => encode(mutate(base, changes)));
 
 const helloValue = (key: string): fc.Arbitrary<unknown> => {
@@ -302,7 +302,7 @@ const deepNestingFamily = fc.tuple(fc.integer({ min: 1000, max: 200_000 }), fc.c
   });
 
 const textFamily = fc.oneof(
-  fc.string({ maxLength: 200 }), fc.constant(JSON.stringify({ type: 'hello', v: 1, role: 'worker', name: 'text', kernel: 'js' })),
+  fc.string({ maxLength: 200 }), fc.constant(JSON.stringify({ type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: 'text', kernel: 'js' })),
   fc.string({ maxLength: 64, unit: 'binary' }),
 ).map((text) => Buffer.from(text, 'utf8') as Uint8Array);
 const invalidUtf8 = fc.uint8Array({ minLength: 1, maxLength: 64 }).filter((raw) => !isUtf8(raw));
@@ -348,11 +348,11 @@ export function sizeLimitFrames(maxPayload: number): fc.Arbitrary<FuzzFrame[]> {
     .map(([excess, fill, seed, c]) => {
       const frame = new Uint8Array(maxPayload + excess);
       if (fill === 'noise') for (let i = 0, x = seed | 1; i < frame.length; i++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; frame[i] = x & 255; }
-      if (fill === 'hello then zeros') frame.set(encode({ type: 'hello', v: 1, role: 'worker', name: 'big', kernel: 'js' }));
+      if (fill === 'hello then zeros') frame.set(encode({ type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: 'big', kernel: 'js' }));
       return described({ family: 'oversized', context: c, payload: frame, isBinary: true });
     });
   const blob = bytes([0xc6, ...u32(maxPayload - 5)], new Uint8Array(maxPayload - 5));
-  const padded = (length: number) => encode({ type: 'hello', v: 1, role: 'worker', name: 'at-limit', kernel: 'js', padding: new Uint8Array(length) });
+  const padded = (length: number) => encode({ type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: 'at-limit', kernel: 'js', padding: new Uint8Array(length) });
   const helloAtLimit = padded(maxPayload - (padded(1 << 17).length - (1 << 17)));
   return fc.tuple(over, over, over, over, context).map(([a, b, c, d, at]) => [a, b, c, d,
     described({ family: 'at the size limit', context: at, payload: blob, isBinary: true }),
@@ -372,7 +372,7 @@ function forgeryFamily(shape: JobShape): fc.Arbitrary<FuzzFrame> {
 /** The frame that answers a real shard tagged `tag`. */
 export function forgedFrame(forgery: Forgery, tag: { step: number; shardId: number; version: number }): Uint8Array {
   const version = forgery.kind === 'stale-version' ? tag.version + forgery.versionAhead : tag.version;
-  return encode({ type: 'gradients', v: 1, step: tag.step, shardId: tag.shardId, version, computeMs: 1, blocks: forgery.blocks });
+  return encode({ type: 'gradients', v: PROTOCOL_VERSION, step: tag.step, shardId: tag.shardId, version, computeMs: 1, blocks: forgery.blocks });
 }
 
 /** Gives a frame a short printable form, for fast-check's counterexamples. */
@@ -438,7 +438,7 @@ function verdictOfMessage(raw: unknown, context: Context, shape: JobShape): Verd
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || ArrayBuffer.isView(raw)) return refused('malformed', 'must be a msgpack map');
   const m = raw as Fields;
   if (typeof m.type !== 'string') return refused('malformed', 'no string "type"');
-  if (m.v !== 1) return refused('version-mismatch', typeof m.v === 'number' ? `peer speaks protocol v${m.v},` : 'an unknown version');
+  if (m.v !== PROTOCOL_VERSION) return refused('version-mismatch', typeof m.v === 'number' ? `peer speaks protocol v${m.v},` : 'an unknown version');
   const firstHello = refused('unexpected', `the first message must be "hello", got "${m.type}"`);
   let defects: Defect[];
   switch (m.type) {

@@ -1,5 +1,6 @@
 import { jsGemm } from '../../shared/kernel/js-gemm.js';
 import { backpropSums } from '../../shared/network/backprop.js';
+import type { CostName } from '../../shared/network/cost.js';
 import { initParams } from '../../shared/network/init.js';
 import { createLayout, zeroParams } from '../../shared/network/layout.js';
 import type { ParamLayout, Params } from '../../shared/network/layout.js';
@@ -29,11 +30,11 @@ export function randomProblem(seed: number, sizes: readonly number[], rows: numb
 }
 
 /** The cluster's answer for a problem: backpropSums on the plain TypeScript kernel, float64. */
-export function clusterGradient({ layout, params, x, y, rows }: RandomProblem): Params {
+export function clusterGradient({ layout, params, x, y, rows }: RandomProblem, cost: CostName = 'quadratic'): Params {
   const ws = createWorkspace(layout, rows);
   ws.activations[0].set(x.subarray(0, rows * layout.sizes[0]));
   ws.targets.set(y.subarray(0, rows * layout.sizes[layout.sizes.length - 1]));
   const nabla = zeroParams(layout);
-  backpropSums(jsGemm, layerViews(layout, params), ws, rows, layerViews(layout, nabla));
+  backpropSums(jsGemm, layerViews(layout, params), ws, rows, layerViews(layout, nabla), cost);
   return nabla;
 }

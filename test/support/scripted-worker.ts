@@ -34,7 +34,7 @@ export function startScriptedWorker(url: string, answer: (blocks: BlockSum[], sh
     if (message.type === 'welcome') {
       layout = createLayout(message.sizes);
       replica = layerViews(layout, zeroParams(layout));
-      computer = new ShardComputer(layout, jsGemm);
+      computer = new ShardComputer(layout, jsGemm, message.cost);
     }
     if ((message.type === 'welcome' || message.type === 'params') && replica) {
       replica.params.weights.set(message.weights);

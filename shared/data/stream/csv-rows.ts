@@ -131,13 +131,13 @@ function quickDecimal(line: string, start: number, end: number): number {
 }
 
 /** The text before the first comma, trimmed. */
-function firstField(line: string): string {
+export function firstField(line: string): string {
   const comma = line.indexOf(',');
   return (comma < 0 ? line : line.slice(0, comma)).trim();
 }
 
 /** Number of comma-separated fields, counted without splitting. */
-function countFields(line: string): number {
+export function countFields(line: string): number {
   let fields = 1;
   for (let i = line.indexOf(','); i >= 0; i = line.indexOf(',', i + 1)) fields++;
   return fields;
