@@ -2,6 +2,7 @@
  * Short, fixed-width renderings of numbers and text for the terminal views: rates, bytes, durations, and the
  * width arithmetic that ignores ANSI colour codes. Pure.
  */
+import type { StatusSnapshot } from '../shared/protocol/status.js';
 
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
@@ -132,3 +133,10 @@ export function padLeft(text: string, width: number): string {
 
 /** "1 worker", "3 workers". */
 export const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
+
+/** ' · cross-entropy, λ 5' for the improved network; nothing for the seed's quadratic cost without λ. */
+export function costText(job: NonNullable<StatusSnapshot['job']>): string {
+  const cost = job.cost && job.cost !== 'quadratic' ? sanitize(job.cost) : '';
+  const lambda = job.lambda ? `λ ${job.lambda}` : '';
+  return cost || lambda ? ` · ${[cost, lambda].filter(Boolean).join(', ')}` : '';
+}

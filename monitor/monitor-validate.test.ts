@@ -40,6 +40,15 @@ describe('decodeToMonitor', () => {
     expect(decoded.type === 'status' && 'futureField' in decoded.snapshot).toBe(false);
   });
 
+  it('reads the optional cost and λ of the job, and refuses them of the wrong kind', () => {
+    const snapshot = fixtureSnapshot();
+    const job = { ...(snapshot.job as object), cost: 'cross-entropy', lambda: 5 };
+    const decoded = decodeToMonitor(status({ ...snapshot, job }));
+    expect(decoded.type === 'status' && decoded.snapshot.job).toMatchObject({ cost: 'cross-entropy', lambda: 5 });
+    expect(refusal(status({ ...snapshot, job: { ...job, cost: 7 } })).message).toContain('snapshot.job.cost must be a string');
+    expect(refusal(status({ ...snapshot, job: { ...job, lambda: 'five' } })).message).toContain('snapshot.job.lambda must be a number');
+  });
+
   it('refuses a wrong protocol version, naming both versions', () => {
     const error = refusal(raw.pack({ type: 'status', v: 7, snapshot: fixtureSnapshot() }));
     expect(error.code).toBe('version-mismatch');

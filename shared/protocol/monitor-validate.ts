@@ -112,6 +112,8 @@ function parseJob(value: unknown): NonNullable<StatusSnapshot['job']> {
     seed: number(job, 'seed', where),
     data: string(job, 'data', 4000, where),
     kernel: string(job, 'kernel', 200, where),
+    ...(job.cost === undefined ? {} : { cost: string(job, 'cost', 40, where) }),
+    ...(job.lambda === undefined ? {} : { lambda: number(job, 'lambda', where) }),
     trainSamples: number(job, 'trainSamples', where),
     testSamples: number(job, 'testSamples', where),
     stepsPerEpoch: number(job, 'stepsPerEpoch', where),
