@@ -129,11 +129,7 @@ function nextEpoch(position: TrainPosition, rngAfter: RngState, plateau: Plateau
  * with early stopping or a schedule, the decision whether to go on and with which η.
  */
 export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, reporter: Reporter): Promise<TrainSummary> {
-  const { layout, train: data, batch, epochs, params, lambda } = plan;
-  if (lambda > 0 && data.count === null) {
-    throw new RangeError('--lambda needs the training-set size n for its 1 − ηλ/n decay, and this stream does not say it before a full pass; ' +
-      'train from a file (or csv:- with --cache)');
-  }
+  const { layout, train: data, batch, epochs, params, lambda } = plan; // λ > 0 comes with a known data.count (run.ts checks)
   const stepsPerEpoch = (): number => (data.count === null ? 0 : Math.ceil(data.count / batch));
   let trainMs = 0;
   let trainedSamples = 0;
