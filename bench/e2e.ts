@@ -3,7 +3,6 @@
  * samplesPerSecond (training wall time only; evaluation excluded). The rate reported is the median over epochs
  * 2..E: epoch 1 carries JIT warm-up and the workers' first allocations.
  */
-import { NODE_FLAGS } from '../shared/node-flags.js';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -59,10 +58,10 @@ export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eR
     '--sizes', net.sizes.join(','), '--batch', String(net.batch), '--seed', '1',
   ];
   if (kernel !== 'auto') args.push('--kernel', kernel);
-  const command = `node ${NODE_FLAGS.join(' ')} dist/bin/nabla.js ${args.slice(1).join(' ')}`;
+  const command = `node dist/bin/nabla.js ${args.slice(1).join(' ')}`;
   const started = performance.now();
   const before = snapshot();
-  const child = spawn(process.execPath, [...NODE_FLAGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text: string) => { stderr = (stderr + text).slice(-4000); });

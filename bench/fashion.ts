@@ -5,7 +5,6 @@
  * tf.loadLayersModel and measures the accuracy TF.js gets on the same 10,000 test images.
  * Needs Debian's dataset-fashion-mnist (skipped with a message without it). Takes about 5 minutes here.
  */
-import { NODE_FLAGS } from '../shared/node-flags.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +30,7 @@ async function trainFashion(save: string): Promise<{ events: Event[]; wallSecond
   const args = ['train', ...FASHION_JOB, '--workers', '2', '--save', save, '--json'];
   console.log(`nabla ${args.join(' ')}`);
   const started = performance.now();
-  const child = spawn(process.execPath, [...NODE_FLAGS, CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   const events: Event[] = [];
   createInterface({ input: child.stdout }).on('line', (line) => {
     const event = JSON.parse(line) as Event;
@@ -72,10 +71,10 @@ async function main(): Promise<void> {
   const epochs = events.filter((e) => e.event === 'epoch');
   const best = Math.max(...epochs.map((e) => e.testAccuracy as number));
 
-  const evaluation = spawnSync(process.execPath, [...NODE_FLAGS, CLI, 'eval', '--model', save, '--data', `idx:${FASHION}`, '--json'], { encoding: 'utf8' });
+  const evaluation = spawnSync(process.execPath, [CLI, 'eval', '--model', save, '--data', `idx:${FASHION}`, '--json'], { encoding: 'utf8' });
   if (evaluation.status !== 0) throw new Error(`nabla eval failed: ${evaluation.stderr}`);
   const nablaAccuracy = (JSON.parse(evaluation.stdout) as { accuracy: number }).accuracy;
-  const exported = spawnSync(process.execPath, [...NODE_FLAGS, CLI, 'export', '--model', save, '--format', 'tfjs', '--out', join(dir, 'tfjs')], { encoding: 'utf8' });
+  const exported = spawnSync(process.execPath, [CLI, 'export', '--model', save, '--format', 'tfjs', '--out', join(dir, 'tfjs')], { encoding: 'utf8' });
   if (exported.status !== 0) throw new Error(`nabla export failed: ${exported.stderr}`);
   const tfAccuracy = await tfjsAccuracy(join(dir, 'tfjs', 'model.json'));
 

@@ -3,7 +3,6 @@
  * [784,30,10] mini-batch 100 (bundled digits, 2 workers), alternating --prefetch 0 and 2, reporting from the epoch
  * events the mean worker wait for samples per shard as a share of the mean step time (epochs 2.., epoch 1 warms up).
  */
-import { NODE_FLAGS } from '../shared/node-flags.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -11,7 +10,7 @@ const CLI = fileURLToPath(new URL('../bin/nabla.js', import.meta.url));
 const ROUNDS = 2;
 
 function run(prefetch: number): { waitMs: number; stepMs: number; samplesPerSecond: number; paramHash: string } {
-  const result = spawnSync(process.execPath, [...NODE_FLAGS, CLI, 'train', '--data', 'mnist', '--sizes', '784,30,10', '--batch', '100', '--epochs', '6',
+  const result = spawnSync(process.execPath, [CLI, 'train', '--data', 'mnist', '--sizes', '784,30,10', '--batch', '100', '--epochs', '6',
     '--workers', '2', '--check-every', '0', '--prefetch', String(prefetch), '--json'], { encoding: 'utf8', maxBuffer: 1 << 28 });
   if (result.status !== 0) throw new Error(`nabla train exited ${result.status}: ${result.stderr}`);
   const epochs = result.stdout.split('\n').filter((line) => line.includes('"event":"epoch"')).map((line) => JSON.parse(line)).slice(1);

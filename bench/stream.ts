@@ -3,7 +3,6 @@
  * fly, pipes them into `nabla train --data csv:- --workers 2` and reports the peak RSS of the coordinator and of
  * each worker (sampled from /proc), samples/s, and bytes per sample on the wire.
  */
-import { NODE_FLAGS } from '../shared/node-flags.js';
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -43,7 +42,7 @@ async function main(): Promise<void> {
   const args = ['train', '--data', 'csv:-', '--sizes', `${FEATURES},30,${CLASSES}`, '--batch', '100', '--epochs', '1',
     '--workers', '2', '--shuffle-buffer', '65536', '--json', '--check-every', '0'];
   console.log(`bench:stream: ${ROWS.toLocaleString('en')} rows × ${FEATURES} features of CSV on the fly → nabla ${args.join(' ')}`);
-  const coordinator = spawn(process.execPath, [...NODE_FLAGS, CLI, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const coordinator = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   const peaks = new Map<number, number>();
   const sampler = setInterval(() => {
     for (const pid of [coordinator.pid as number, ...childrenOf(coordinator.pid as number)]) {

@@ -1,5 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
-// The flag: see shared/node-flags.ts.
+#!/usr/bin/env node
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { coordinatorCommand, trainCommand, verifyCommand } from '../coordinator/command.js';
