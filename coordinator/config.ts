@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isLoopbackHost } from '../shared/auth.js';
 import { KERNEL_CHOICES, type KernelChoice } from '../shared/kernel/select.js';
-import { COST_NAMES, type CostName, parseCostName } from '../shared/network/cost.js';
+import { COST_NAMES, type CostName } from '../shared/network/cost.js';
 import { INIT_SCHEMES, type InitScheme } from '../shared/network/init.js';
 import { parseSizes, type ParamLayout } from '../shared/network/layout.js';
 import { usage } from '../shared/usage-error.js';
@@ -188,8 +188,7 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
   if (!Number.isInteger(args.checkEvery) || args.checkEvery < 0) usage(`--check-every must be a whole number of steps (0 turns the check off), got ${args.checkEvery}`);
   if (!(Number.isFinite(args.checkTolerance) && args.checkTolerance > 0)) usage(`--check-tolerance must be a positive number, got ${args.checkTolerance}`);
   if (args.onMismatch !== 'stop' && args.onMismatch !== 'warn') usage(`--on-mismatch must be stop or warn, got "${args.onMismatch}"`);
-  const cost = parseCostName(args.cost);
-  if (cost === null || cost !== args.cost) usage(`--cost must be one of ${COST_NAMES.join(', ')}, got "${args.cost}"`);
+  if (!(COST_NAMES as readonly string[]).includes(args.cost)) usage(`--cost must be one of ${COST_NAMES.join(', ')}, got "${args.cost}"`);
   if (!(Number.isFinite(args.lambda) && args.lambda >= 0)) usage(`--lambda must be a number ≥ 0 (the L2 regularisation strength; 0 turns it off), got ${args.lambda}`);
   if (!ETA_SCHEDULES.includes(args.etaSchedule as EtaSchedule)) usage(`--eta-schedule must be one of ${ETA_SCHEDULES.join(', ')}, got "${args.etaSchedule}"`);
   if (args.resume && !args.checkpointDir) usage('--resume needs --checkpoint-dir DIR (the directory the earlier run wrote its checkpoints to)');
@@ -203,7 +202,7 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     seed: args.seed,
     shuffle: args.shuffle,
     ...initChoice(args.init),
-    cost: cost as CostName,
+    cost: args.cost as CostName,
     lambda: args.lambda,
     stopAfterEpochs: nonNegativeInteger('stop-after', args.stopAfter, 1_000_000),
     etaSchedule: args.etaSchedule as EtaSchedule,

@@ -1,7 +1,7 @@
 import { selectGemm } from '../shared/kernel/select.js';
 import { initParams } from '../shared/network/init.js';
 import { sizesEqual, type Params } from '../shared/network/layout.js';
-import { ModelFileError, readModelFile, writeModelFile } from '../shared/network/model-file.js';
+import { readModelFile, writeModelFile } from '../shared/network/model-file.js';
 import { paramHash } from '../shared/param-hash.js';
 import { usage } from '../shared/usage-error.js';
 import { jobDifferences, newestValidCheckpoint, writeCheckpoint, type JobIdentity } from './checkpoint.js';
@@ -157,15 +157,10 @@ function resumeCheckpoint(config: TrainingConfig, job: JobIdentity, reporter: Re
 
 function startingParams(config: TrainingConfig, warn: (message: string) => void): Params {
   if (!config.initPath) return initParams(config.layout, config.seed, config.initScheme);
-  try {
-    const model = readModelFile(config.initPath);
-    if (!sizesEqual(model.layout.sizes, config.layout.sizes)) {
-      usage(`--init ${config.initPath} has sizes [${model.layout.sizes.join(',')}] but --sizes is ${config.layout.sizes.join(',')}; pass --sizes ${model.layout.sizes.join(',')}`);
-    }
-    if (model.cost !== config.cost) warn(`--init ${config.initPath} was trained with the ${model.cost} cost; this run uses --cost ${config.cost}`);
-    return model.params;
-  } catch (error) {
-    if (error instanceof ModelFileError) usage(error.message);
-    throw error;
+  const model = readModelFile(config.initPath);
+  if (!sizesEqual(model.layout.sizes, config.layout.sizes)) {
+    usage(`--init ${config.initPath} has sizes [${model.layout.sizes.join(',')}] but --sizes is ${config.layout.sizes.join(',')}; pass --sizes ${model.layout.sizes.join(',')}`);
   }
+  if (model.cost !== config.cost) warn(`--init ${config.initPath} was trained with the ${model.cost} cost; this run uses --cost ${config.cost}`);
+  return model.params;
 }

@@ -2,7 +2,7 @@ import { loadRows, checkFitsNetwork, gatherSamples } from '../shared/data/sample
 import { DataError } from '../shared/data/errors.js';
 import { loadDataset } from '../shared/data/spec.js';
 import { outputSize } from '../shared/network/layout.js';
-import { ModelFileError, readModelFile } from '../shared/network/model-file.js';
+import { readModelFile } from '../shared/network/model-file.js';
 import { usage } from '../shared/usage-error.js';
 import { Cluster } from './cluster.js';
 import type { Reporter } from './events.js';
@@ -25,13 +25,7 @@ export interface VerifyOptions {
  * through TensorFlow.js autodiff; prints a per-layer table of the errors. Returns the exit code: 0 agree, 1 not.
  */
 export async function runVerify(options: VerifyOptions, print: (line: string) => void): Promise<number> {
-  let model;
-  try {
-    model = readModelFile(options.modelPath);
-  } catch (error) {
-    if (error instanceof ModelFileError) usage(error.message);
-    throw error;
-  }
+  const model = readModelFile(options.modelPath);
   const { layout, params } = model;
   let samples;
   try {

@@ -1,14 +1,14 @@
 /** yargs commands for using a trained model: eval, predict, export. */
 import type { Argv } from 'yargs';
 import { STDIN_NAME } from '../shared/data/stream/line-source.js';
-import { KERNEL_CHOICES, type KernelChoice } from '../shared/kernel/select.js';
+import { KERNEL_CHOICES, type KernelChoice, selectGemm } from '../shared/kernel/select.js';
+import { readModelFile } from '../shared/network/model-file.js';
 import { COST_NAMES, type CostName } from '../shared/network/cost.js';
 import { usage } from '../shared/usage-error.js';
 import { runEval, type Split } from './eval.js';
 import { evalJson, formatEval } from './eval-report.js';
 import { EXPORT_FORMATS, type ExportFormat, formatExport, runExport } from './export.js';
 import { NETWORK2_FILE } from './export-network2.js';
-import { openKernel, openModel } from './open-model.js';
 import { PipeWriter } from './pipe-writer.js';
 import { DEFAULT_PREDICT_BLOCK_ROWS, predictStream } from './predict.js';
 import { ROW_FORMATS, type RowFormat } from './prediction-rows.js';
@@ -74,8 +74,8 @@ export const predictCommand = {
     .example('$0 predict --model model.json --labelled --outputs < train.csv | head', 'a training file\'s rows, with output activations'),
   handler: async (args: PredictArgs) => {
     if (!Number.isFinite(args.divideBy) || args.divideBy <= 0) usage(`--divide-by must be a positive number, got ${args.divideBy}`);
-    const model = openModel(args.model);
-    const gemm = openKernel(args.kernel);
+    const model = readModelFile(args.model);
+    const gemm = selectGemm(args.kernel);
     if (process.stdin.isTTY) warn(`reading rows of ${model.layout.sizes[0]} inputs from the terminal; end with Ctrl-D`);
     const summary = await predictStream(model, gemm, process.stdin, process.stdout, {
       format: args.format, isLabelled: args.labelled, divisor: args.divideBy, showOutputs: args.outputs,

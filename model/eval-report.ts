@@ -1,6 +1,6 @@
 /** How `nabla eval` shows its result: a few lines and a confusion table for people, one JSON object with --json. */
 import type { EvalReport } from './eval.js';
-import { shapeOf } from './open-model.js';
+import { shapeOf } from '../shared/network/layout.js';
 
 /** Per-class recall: the fraction of each actual class predicted right; null for a class without samples. */
 export function recallOf(report: Pick<EvalReport, 'classes' | 'confusion'>): Array<number | null> {

@@ -5,13 +5,13 @@
 import { failData } from '../shared/data/errors.js';
 import type { SampleSet } from '../shared/data/samples.js';
 import { openSource, type DataSource } from '../shared/data/stream/source.js';
-import type { KernelChoice } from '../shared/kernel/select.js';
+import { type KernelChoice, selectGemm } from '../shared/kernel/select.js';
 import type { CostName } from '../shared/network/cost.js';
 import { evaluate } from '../shared/network/evaluate.js';
-import { inputSize, outputSize, type ParamLayout } from '../shared/network/layout.js';
+import { inputSize, outputSize, type ParamLayout, shapeOf } from '../shared/network/layout.js';
+import { readModelFile } from '../shared/network/model-file.js';
 import { createWorkspace } from '../shared/network/workspace.js';
 import { usage } from '../shared/usage-error.js';
-import { openKernel, openModel, shapeOf } from './open-model.js';
 
 export type Split = 'train' | 'test';
 
@@ -57,14 +57,14 @@ const FORWARD_ROWS = 256;
 
 /** Evaluates the model on the chosen split of the data. Model, data and shape problems are usage/data errors (exit 2). */
 export async function runEval(options: EvalOptions): Promise<EvalReport> {
-  const model = openModel(options.modelPath);
+  const model = readModelFile(options.modelPath);
   const { layout, params } = model;
   const costName = options.cost ?? model.cost;
   const sources = await openSource(options.dataSpec, { stdin: options.stdin, skipBadRows: options.skipBadRows, onBadRow: options.onBadRow });
   const split = chooseSplit(options.dataSpec, options.split, sources.test !== null);
   const source = (split === 'test' ? sources.test : sources.train) as DataSource;
   checkInputSize(source, layout, options.modelPath);
-  const gemm = openKernel(options.kernel);
+  const gemm = selectGemm(options.kernel);
   const ws = createWorkspace(layout, FORWARD_ROWS);
   const classes = outputSize(layout);
   const confusion = new Uint32Array(classes * classes);

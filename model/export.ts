@@ -1,11 +1,12 @@
 /** `nabla export`: a model file as a TensorFlow.js LayersModel directory or as network2.py's JSON, written atomically. */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../shared/network/model-file.js';
+import { writeFileAtomic } from '../shared/atomic-file.js';
+import { shapeOf } from '../shared/network/layout.js';
+import { readModelFile } from '../shared/network/model-file.js';
 import { usage } from '../shared/usage-error.js';
 import { NETWORK2_FILE, network2Json } from './export-network2.js';
 import { loadTfjsForExport, TFJS_MODEL_FILE, TFJS_WEIGHTS_FILE, tfjsModelFiles } from './export-tfjs.js';
-import { openModel, shapeOf } from './open-model.js';
 
 export const EXPORT_FORMATS = ['tfjs', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -29,7 +30,7 @@ export interface ExportResult {
 
 /** Reads the model, creates --out if needed and writes the format's files into it. */
 export async function runExport(options: ExportOptions): Promise<ExportResult> {
-  const { layout, params, cost } = openModel(options.modelPath);
+  const { layout, params, cost } = readModelFile(options.modelPath);
   const parameterCount = (layout.weightCount + layout.biasCount).toLocaleString('en-US');
   prepareOutDir(options.outDir);
   switch (options.format) {
@@ -76,27 +77,11 @@ function prepareOutDir(dir: string): void {
 /** Writes a file atomically (temporary file, fsync, rename); a failure is a usage error naming the file. */
 function writeOut(path: string, contents: string | Uint8Array): WrittenFile {
   try {
-    if (typeof contents === 'string') {
-      writeFileAtomic(path, contents);
-      return { path, bytes: Buffer.byteLength(contents) };
-    }
-    writeBytesAtomic(path, contents);
-    return { path, bytes: contents.byteLength };
+    writeFileAtomic(path, contents);
+    return { path, bytes: typeof contents === 'string' ? Buffer.byteLength(contents) : contents.byteLength };
   } catch (error) {
     return usage(`cannot write ${path} (${describeFsError(error)}); is --out writable?`);
   }
-}
-
-function writeBytesAtomic(path: string, bytes: Uint8Array): void {
-  const temporary = `${path}.tmp-${process.pid}`;
-  const fd = openSync(temporary, 'w');
-  try {
-    for (let offset = 0; offset < bytes.byteLength;) offset += writeSync(fd, bytes, offset);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, path);
 }
 
 function describeFsError(error: unknown): string {

@@ -6,7 +6,7 @@
  * and the BadRow error are theirs.
  */
 import { countFields, firstField, isDecimal } from '../shared/data/stream/csv-rows.js';
-import { failRow, MAX_LABEL } from '../shared/data/stream/line-parser.js';
+import { checkClassLabel, failRow } from '../shared/data/stream/line-parser.js';
 
 export type RowFormat = 'csv' | 'ndjson';
 export const ROW_FORMATS: readonly RowFormat[] = ['csv', 'ndjson'];
@@ -123,9 +123,6 @@ function parseInput(text: string, input: number): number {
 /** A label as text (CSV) or a JSON value (NDJSON): a class 0, 1, 2, … */
 function checkLabel(value: unknown): number {
   const label = typeof value === 'string' && isDecimal(value) ? Number(value) : value;
-  if (typeof label !== 'number' || !Number.isInteger(label) || label < 0) {
-    failRow(`label ${JSON.stringify(value)} is not a non-negative integer (labels are classes 0, 1, 2, …)`);
-  }
-  if (label > MAX_LABEL) failRow(`label ${label} is too large (at most ${MAX_LABEL})`);
-  return label;
+  if (typeof label !== 'number') failRow(`label ${JSON.stringify(value)} is not a non-negative integer (labels are classes 0, 1, 2, …)`);
+  return checkClassLabel(label, JSON.stringify(value));
 }

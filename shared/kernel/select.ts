@@ -1,6 +1,7 @@
 import { blasLoadFailure, loadBlasGemm } from './blas-gemm.js';
 import type { Gemm } from './gemm.js';
 import { jsGemm } from './js-gemm.js';
+import { UsageError } from '../usage-error.js';
 
 /** Which dgemm kernel to use: 'auto' takes OpenBLAS when it loads and plain TypeScript otherwise. */
 export type KernelChoice = 'auto' | 'blas' | 'js';
@@ -8,7 +9,7 @@ export type KernelChoice = 'auto' | 'blas' | 'js';
 /** Every KernelChoice, in the order a --kernel option lists them. */
 export const KERNEL_CHOICES: readonly KernelChoice[] = ['auto', 'blas', 'js'];
 
-/** The kernel for a choice; print its `name` so users see which one computes. Throws when 'blas' is unavailable. */
+/** The kernel for a choice; print its `name` so users see which one computes. 'blas' unavailable is a UsageError. */
 export function selectGemm(choice: KernelChoice): Gemm {
   switch (choice) {
     case 'js':
@@ -18,7 +19,7 @@ export function selectGemm(choice: KernelChoice): Gemm {
     case 'blas': {
       const blas = loadBlasGemm();
       if (blas === null) {
-        throw new Error(
+        throw new UsageError(
           'the OpenBLAS kernel is not available: install Debian\'s libopenblas-dev and run `npm rebuild nblas`, or use --kernel js',
           { cause: blasLoadFailure() },
         );

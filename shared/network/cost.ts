@@ -24,6 +24,13 @@ function safeLog(p: number): number {
   return Math.log(p > Number.MIN_VALUE ? p : Number.MIN_VALUE);
 }
 
+/** `sum` plus the cross-entropy of one output: −[y ln a + (1 − y) ln(1 − a)], skipping a term whose coefficient is 0. */
+function addCrossEntropy(sum: number, a: number, y: number): number {
+  if (y !== 0) sum -= y * safeLog(a);
+  if (y !== 1) sum -= (1 - y) * safeLog(1 - a);
+  return sum;
+}
+
 /**
  * Σ cost over `n` output values a against targets y, and BP1 written into `delta`:
  * - quadratic: C = ½ (a − y)², δ = (a − y) · σ'(z) with σ'(z) = a(1 − a);
@@ -41,27 +48,23 @@ export function outputErrorAndCost(cost: CostName, a: Float64Array, y: Float64Ar
     }
   } else {
     for (let i = 0; i < n; i++) {
-      const ai = a[i], yi = y[i];
-      delta[i] = ai - yi;
-      if (yi !== 0) sum -= yi * safeLog(ai);
-      if (yi !== 1) sum -= (1 - yi) * safeLog(1 - ai);
+      delta[i] = a[i] - y[i];
+      sum = addCrossEntropy(sum, a[i], y[i]);
     }
   }
   return sum;
 }
 
 /** Σ cost of `n` output values (evaluation: no δ wanted). */
-export function costSum(cost: CostName, a: Float64Array, offset: number, y: Float64Array, yOffset: number, n: number): number {
+export function costSum(cost: CostName, a: Float64Array, y: Float64Array, n: number): number {
   let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const ai = a[offset + i], yi = y[yOffset + i];
-    if (cost === 'quadratic') {
-      const diff = ai - yi;
+  if (cost === 'quadratic') {
+    for (let i = 0; i < n; i++) {
+      const diff = a[i] - y[i];
       sum += 0.5 * diff * diff;
-    } else {
-      if (yi !== 0) sum -= yi * safeLog(ai);
-      if (yi !== 1) sum -= (1 - yi) * safeLog(1 - ai);
     }
+  } else {
+    for (let i = 0; i < n; i++) sum = addCrossEntropy(sum, a[i], y[i]);
   }
   return sum;
 }

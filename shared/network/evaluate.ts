@@ -38,7 +38,7 @@ export function evaluate(
       if (predicted === actual) correct++;
       if (actual >= 0 && actual < nOut) confusion[actual * nOut + predicted]++;
     }
-    costTotal += costSum(cost, out, 0, workspace.targets, 0, rows * nOut);
+    costTotal += costSum(cost, out, workspace.targets, rows * nOut);
   }
   const count = set.count;
   return { count, correct, accuracy: count ? correct / count : 0, cost: count ? costTotal / count : 0, confusion };

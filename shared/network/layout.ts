@@ -23,6 +23,11 @@ export interface Params {
   biases: Float64Array;
 }
 
+/** "[784,30,10]": how messages show a network's shape. */
+export function shapeOf(sizes: readonly number[]): string {
+  return `[${sizes.join(',')}]`;
+}
+
 /** Largest layer width we accept; keeps a typo like 7840000 from allocating gigabytes. */
 export const MAX_LAYER_SIZE = 1 << 16;
 

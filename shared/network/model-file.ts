@@ -1,4 +1,6 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../atomic-file.js';
+import { UsageError } from '../usage-error.js';
 import { COST_NAMES, type CostName, parseCostName } from './cost.js';
 import { createLayout, type ParamLayout, type Params, zeroParams } from './layout.js';
 
@@ -8,9 +10,10 @@ import { createLayout, type ParamLayout, type Params, zeroParams } from './layou
  * numbers. Biases may also be column vectors ([[b0],[b1],…]) as numpy's tolist() writes them. Extra keys are allowed.
  * An optional "cost" names the cost the model was trained with ("quadratic", "cross-entropy", or network2's class
  * names "QuadraticCost"/"CrossEntropyCost"); without it the cost is the seed's quadratic one.
+ * A bad model file is a mistake in how a command was called: ModelFileError is a UsageError (exit 2, no stack).
  */
-export class ModelFileError extends Error {
-  override name = 'ModelFileError';
+export class ModelFileError extends UsageError {
+  override readonly name = 'ModelFileError';
 }
 
 export interface Model {
@@ -81,19 +84,6 @@ export function readModelFile(path: string): Model {
     throw new ModelFileError(`${path} is not valid JSON (${(error as Error).message}); was it truncated?`);
   }
   return modelFromJson(json, path);
-}
-
-/** Writes a file atomically: a temporary file, fsync, then rename over the target, so a crash never leaves half a file. */
-export function writeFileAtomic(path: string, text: string): void {
-  const temporary = `${path}.tmp-${process.pid}`;
-  const fd = openSync(temporary, 'w');
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, path);
 }
 
 export function writeModelFile(path: string, layout: ParamLayout, params: Params, extra: Record<string, unknown> = {}): void {

@@ -3,7 +3,7 @@
  * blank lines and a header first line are skipped, inputs are used as they are (xDivisor 1), labels are classes.
  */
 import type { SampleSet } from '../samples.js';
-import { failRow, MAX_LABEL, type LineParser, type MutableSampleSet } from './line-parser.js';
+import { checkClassLabel, failRow, MAX_LABEL, type LineParser, type MutableSampleSet } from './line-parser.js';
 import type { SampleLayout } from './sample-buffer.js';
 
 /** Parses CSV lines; the first good data row fixes the number of fields of every row. */
@@ -76,10 +76,7 @@ export class CsvLineParser implements LineParser {
   /** The general path for a label, which also finds what is wrong with a bad one. */
   private storeLabel(text: string): void {
     if (!isDecimal(text)) failRow(`label "${text}" is not a number`);
-    const label = Number(text);
-    if (!Number.isInteger(label) || label < 0) failRow(`label ${text} is not a non-negative integer (labels are classes 0, 1, 2, …)`);
-    if (label > MAX_LABEL) failRow(`label ${text} is too large (at most ${MAX_LABEL})`);
-    this.setLabel(label);
+    this.setLabel(checkClassLabel(Number(text), text));
   }
 
   private setLabel(label: number): void {

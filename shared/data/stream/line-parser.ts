@@ -18,6 +18,13 @@ export function failRow(problem: string): never {
   throw new BadRow(problem);
 }
 
+/** A class label read from a row, `shown` as the row wrote it: a whole number 0..MAX_LABEL, else a BadRow saying so. */
+export function checkClassLabel(label: number, shown: string): number {
+  if (!Number.isInteger(label) || label < 0) failRow(`label ${shown} is not a non-negative integer (labels are classes 0, 1, 2, …)`);
+  if (label > MAX_LABEL) failRow(`label ${shown} is too large (at most ${MAX_LABEL})`);
+  return label;
+}
+
 /** A SampleSet whose fields a parser rewrites for each row it reads. */
 export type MutableSampleSet = { -readonly [K in keyof SampleSet]: SampleSet[K] };
 
