@@ -7,6 +7,7 @@
  */
 import { bookCostClass, type CostName } from '../shared/network/cost.js';
 import type { ParamLayout, Params } from '../shared/network/layout.js';
+import { modelToJson } from '../shared/network/model-file.js';
 
 export interface Network2Json {
   sizes: number[];
@@ -20,11 +21,6 @@ export const NETWORK2_FILE = 'network.json';
 
 /** Our flat parameters in network2's layout; numbers are unchanged float64s (JSON prints them round-trip exact). */
 export function network2Json(layout: ParamLayout, params: Params, cost: CostName): Network2Json {
-  return {
-    sizes: [...layout.sizes],
-    weights: layout.layers.map(({ nIn, nOut, wOffset }) =>
-      Array.from({ length: nOut }, (_, j) => Array.from(params.weights.subarray(wOffset + j * nIn, wOffset + (j + 1) * nIn)))),
-    biases: layout.layers.map(({ nOut, bOffset }) => Array.from({ length: nOut }, (_, j) => [params.biases[bOffset + j]])),
-    cost: bookCostClass(cost),
-  };
+  const { sizes, weights, biases } = modelToJson(layout, params);
+  return { sizes, weights, biases: biases.map((layer) => layer.map((b) => [b])), cost: bookCostClass(cost) };
 }

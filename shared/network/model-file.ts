@@ -22,8 +22,15 @@ export interface Model {
   cost: CostName;
 }
 
+/** A model as JSON: biases[l] lists sizes[l+1] numbers; weights[l] holds sizes[l+1] rows of sizes[l] numbers. */
+export interface ModelJson {
+  sizes: number[];
+  biases: number[][];
+  weights: number[][][];
+}
+
 /** The JSON object for a model; numbers print with round-trip precision, so reading it back is bit-exact. */
-export function modelToJson(layout: ParamLayout, params: Params, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function modelToJson(layout: ParamLayout, params: Params, extra: Record<string, unknown> = {}): ModelJson & Record<string, unknown> {
   const biases = layout.layers.map(({ nOut, bOffset }) => Array.from(params.biases.subarray(bOffset, bOffset + nOut)));
   const weights = layout.layers.map(({ nIn, nOut, wOffset }) =>
     Array.from({ length: nOut }, (_, j) => Array.from(params.weights.subarray(wOffset + j * nIn, wOffset + (j + 1) * nIn))),

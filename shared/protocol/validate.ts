@@ -2,7 +2,7 @@
  * Validation of decoded frames: everything is `unknown` until proven to be a well-formed message of this protocol
  * version, with array lengths matching the network layout and every number finite.
  */
-import { COST_NAMES, type CostName, parseCostName } from '../network/cost.js';
+import { COST_NAMES, type CostName } from '../network/cost.js';
 import type { ParamLayout } from '../network/layout.js';
 import { MAX_LAYER_SIZE } from '../network/layout.js';
 import { fail } from './errors.js';
@@ -67,8 +67,8 @@ export function float64Field(raw: Raw, name: string, expected: number): Float64A
 }
 
 function costField(raw: Raw): CostName {
-  const cost = parseCostName(raw.cost);
-  if (cost === null) fail('bad-field', `cost must be one of ${COST_NAMES.join(', ')}, got ${kindOf(raw.cost)}`);
+  const cost = raw.cost;
+  if (!(COST_NAMES as readonly unknown[]).includes(cost)) fail('bad-field', `cost must be one of ${COST_NAMES.join(', ')}, got ${kindOf(cost)}`);
   return cost as CostName;
 }
 
