@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { loadDataset } from '../shared/data/spec.js';
-import { loadTfjsForExport } from '../model/export-tfjs.js';
-import { fileLoader } from '../model/tfjs-test-support.js';
+import { loadTf } from '../coordinator/reference/backend.js';
+import { fileLoader } from '../model/tfjs-file-loader.js';
 
 const CLI = fileURLToPath(new URL('../bin/nabla.js', import.meta.url));
 const FASHION = '/usr/share/datasets/fashion-mnist';
@@ -48,7 +48,7 @@ async function trainFashion(save: string): Promise<{ events: Event[]; wallSecond
 
 /** Accuracy of the exported LayersModel on the test images, computed by TF.js itself. */
 async function tfjsAccuracy(modelJson: string): Promise<number> {
-  const tf = await loadTfjsForExport();
+  const { tf } = await loadTf('cpu');
   const model = await tf.loadLayersModel(fileLoader(tf, modelJson));
   const { test } = await loadDataset(`idx:${FASHION}`);
   if (!test?.labels) throw new Error('the Fashion-MNIST test split did not load');

@@ -15,8 +15,9 @@ import { writeModelFile } from '../shared/network/model-file.js';
 import { createWorkspace, layerViews } from '../shared/network/workspace.js';
 import { randomProblem } from '../test/support/random-problem.js';
 import { runExport } from './export.js';
-import { denseKernel, loadTfjsForExport, tfjsModelFiles } from './export-tfjs.js';
-import { fileLoader } from './tfjs-test-support.js';
+import { loadTf } from '../coordinator/reference/backend.js';
+import { denseKernel, tfjsModelFiles } from './export-tfjs.js';
+import { fileLoader } from './tfjs-file-loader.js';
 
 /** Our float64 outputs for `rows` input rows. */
 function ourOutputs(layout: ParamLayout, params: Params, x: Float64Array, rows: number): Float64Array {
@@ -41,7 +42,7 @@ describe('the TensorFlow.js export', () => {
   });
 
   it('gives a model whose predictions are ours to float32 precision, with stable weight names', async () => {
-    const tf = await loadTfjsForExport();
+    const { tf } = await loadTf('cpu');
     const { layout, params, samples } = randomProblem(9, [6, 5, 4, 3], 50);
     const first = await tfjsModelFiles(tf, layout, params, 'quadratic');
     const again = await tfjsModelFiles(tf, layout, params, 'quadratic');
@@ -66,7 +67,7 @@ describe('the TensorFlow.js export', () => {
   });
 
   it('writes model.json and weights.bin that tf.loadLayersModel reads from the directory, creating it', async () => {
-    const tf = await loadTfjsForExport();
+    const { tf } = await loadTf('cpu');
     const { layout, params, samples } = randomProblem(4, [4, 3, 2], 10);
     const dir = mkdtempSync(join(tmpdir(), 'nabla-tfjs-'));
     const modelPath = join(dir, 'model.json');

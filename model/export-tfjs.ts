@@ -4,10 +4,9 @@
  * A Dense kernel is [nIn, nOut], the transpose of our [nOut, nIn] rows; tfjs holds weights as float32.
  */
 import type * as tfjs from '@tensorflow/tfjs';
+import type { Tf } from '../coordinator/reference/tfjs-gradient.js';
 import type { CostName } from '../shared/network/cost.js';
 import type { ParamLayout, Params } from '../shared/network/layout.js';
-
-export type Tf = typeof tfjs;
 
 /** The files of a LayersModel directory; model.json's manifest names WEIGHTS_FILE, relative to itself. */
 export const TFJS_MODEL_FILE = 'model.json';
@@ -18,14 +17,6 @@ export interface TfjsModelFiles {
   modelJson: Record<string, unknown>;
   /** weights.bin: every weight in manifest order, little-endian float32. */
   weights: Uint8Array;
-}
-
-/** Loads the pure-JS TensorFlow.js (cpu backend, enough to build and save a model), without its tfjs-node banner. */
-export async function loadTfjsForExport(): Promise<Tf> {
-  const tf = (await import('@tensorflow/tfjs')) as Tf;
-  tf.enableProdMode();
-  if (!(await tf.setBackend('cpu'))) throw new Error("TensorFlow.js could not start its 'cpu' backend");
-  return tf;
 }
 
 /** Layer l's Dense kernel: kernel[k][j] = w[j][k], flat row-major [nIn × nOut], as float32. */

@@ -6,7 +6,8 @@ import { shapeOf } from '../shared/network/layout.js';
 import { readModelFile } from '../shared/network/model-file.js';
 import { usage } from '../shared/usage-error.js';
 import { NETWORK2_FILE, network2Json } from './export-network2.js';
-import { loadTfjsForExport, TFJS_MODEL_FILE, TFJS_WEIGHTS_FILE, tfjsModelFiles } from './export-tfjs.js';
+import { loadTf } from '../coordinator/reference/backend.js';
+import { TFJS_MODEL_FILE, TFJS_WEIGHTS_FILE, tfjsModelFiles } from './export-tfjs.js';
 
 export const EXPORT_FORMATS = ['tfjs', 'json'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -35,7 +36,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
   prepareOutDir(options.outDir);
   switch (options.format) {
     case 'tfjs': {
-      const tf = await loadTfjsForExport();
+      const { tf } = await loadTf('cpu');
       const { modelJson, weights } = await tfjsModelFiles(tf, layout, params, cost);
       // Weights first: a model.json is only ever next to the weights it describes.
       const files = [

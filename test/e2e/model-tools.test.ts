@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import type * as tfjs from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadBundledMnist } from '../../shared/data/mnist.js';
-import { loadTfjsForExport } from '../../model/export-tfjs.js';
-import { fileLoader } from '../../model/tfjs-test-support.js';
+import { loadTf } from '../../coordinator/reference/backend.js';
+import { fileLoader } from '../../model/tfjs-file-loader.js';
 import { CLI, runNabla } from '../support/cluster.js';
 
 const NETWORK2_SCRIPT = fileURLToPath(new URL('../reference/network2/load_and_predict.py', import.meta.url));
@@ -91,7 +91,7 @@ describe('nabla eval, predict and export on a model trained by nabla train', () 
     expect(run.stdout).toContain(`wrote ${join(out, 'weights.bin')} (95,440 bytes)`);
 
     // tfjs-node (file:// URLs in Node) cannot install here: fileLoader reads the two files as its file handler would.
-    const tf = await loadTfjsForExport();
+    const { tf } = await loadTf('cpu');
     const model = await tf.loadLayersModel(fileLoader(tf, join(out, 'model.json')));
     const x = tf.tensor2d(rowsText.trimEnd().split('\n').map((row) => row.split(',').map(Number)));
     const outputs = (model.predict(x) as tfjs.Tensor).arraySync() as number[][];

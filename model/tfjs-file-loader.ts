@@ -1,12 +1,12 @@
 /**
- * For tests: an IOHandler that reads a LayersModel directory from disk for tf.loadLayersModel. tfjs-node, which adds
+ * An IOHandler that reads a LayersModel directory from disk for tf.loadLayersModel. tfjs-node, which adds
  * file:// URLs in Node, cannot install here, so this does what its file handler does: parse model.json, read the
  * weight files its manifest names (relative to model.json) and hand both to getModelArtifactsForJSON.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
-import type { Tf } from './export-tfjs.js';
+import type { Tf } from '../coordinator/reference/tfjs-gradient.js';
 
 export function fileLoader(tf: Tf, modelJsonPath: string): tfjs.io.IOHandler {
   return {
