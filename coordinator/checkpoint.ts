@@ -7,7 +7,7 @@ import { modelFromJson, modelToJson } from '../shared/network/model-file.js';
 import { paramHash } from '../shared/param-hash.js';
 import type { RngState } from '../shared/rng.js';
 import type { CostName } from '../shared/network/cost.js';
-import { type EtaScheduleName, initialPlateau } from './plateau.js';
+import { type EtaSchedule, initialPlateau } from './plateau.js';
 import type { TrainPosition } from './trainer.js';
 
 /**
@@ -29,7 +29,7 @@ export interface JobIdentity {
   trainSamples: number;
   cost: CostName;
   lambda: number;
-  etaSchedule: EtaScheduleName;
+  etaSchedule: EtaSchedule;
   plateauEpochs: number;
   stopAfterEpochs: number;
 }

@@ -3,6 +3,9 @@ import { DEFAULT_MAX_CHUNKS } from './cluster.js';
 import { toTrainingConfig, type TrainingArgs } from './config.js';
 import { runTraining } from './run.js';
 import { runVerify } from './verify.js';
+import { ETA_SCHEDULES } from './plateau.js';
+import { COST_NAMES } from '../shared/network/cost.js';
+import { KERNEL_CHOICES } from '../shared/kernel/select.js';
 import { usage } from '../shared/usage-error.js';
 import { DEFAULT_CHECK_TOLERANCE } from './reference/compare.js';
 
@@ -24,14 +27,14 @@ function trainingOptions<T>(y: Argv<T>, listenDefault: string) {
     .option('seed', { type: 'number', default: 1, describe: 'Seed for the initial weights and the shuffle' })
     .option('shuffle', { type: 'boolean', default: true, describe: 'Shuffle each epoch (--no-shuffle: consecutive rows in input order)' })
     .option('init', { type: 'string', default: 'standard', describe: 'Initial weights: standard (the seed\'s N(0,1)), scaled (network2\'s N(0,1/n_in)), or a model FILE to start from' })
-    .option('cost', { type: 'string', default: 'quadratic', choices: ['quadratic', 'cross-entropy'], describe: 'Cost: the seed\'s quadratic, or cross-entropy (BP1 becomes δ = a − y: no learning slowdown)' })
+    .option('cost', { type: 'string', default: 'quadratic', choices: COST_NAMES, describe: 'Cost: the seed\'s quadratic, or cross-entropy (BP1 becomes δ = a − y: no learning slowdown)' })
     .option('lambda', { type: 'number', default: 0, describe: 'L2 regularisation λ: weights scale by 1 − ηλ/n every step (n = training samples)' })
-    .option('eta-schedule', { type: 'string', default: 'constant', choices: ['constant', 'halve-on-plateau'], describe: 'halve-on-plateau: halve η after --plateau epochs without a better test accuracy; stop when η would fall to η₀/128' })
+    .option('eta-schedule', { type: 'string', default: 'constant', choices: ETA_SCHEDULES, describe: 'halve-on-plateau: halve η after --plateau epochs without a better test accuracy; stop when η would fall to η₀/128' })
     .option('plateau', { type: 'number', default: 5, describe: 'Epochs without a better test accuracy before halve-on-plateau halves η' })
     .option('stop-after', { type: 'number', default: 0, describe: 'Stop after N epochs without a better test accuracy (early stopping; 0: never)' })
     .option('save', { type: 'string', describe: 'Write the final model to this file (JSON, the seed\'s orientation)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print events as JSON lines on stdout' })
-    .option('kernel', { type: 'string', default: 'auto', choices: ['auto', 'blas', 'js'], describe: 'Matrix kernel for evaluation and local workers: OpenBLAS when available (auto), or plain JS' })
+    .option('kernel', { type: 'string', default: 'auto', choices: KERNEL_CHOICES, describe: 'Matrix kernel for evaluation and local workers: OpenBLAS when available (auto), or plain JS' })
     .option('chunks', { type: 'number', default: DEFAULT_MAX_CHUNKS, describe: 'Fixed chunks per mini-batch, reduced in a fixed tree: results are bit-identical for any worker count' })
     .option('listen', { type: 'string', default: listenDefault, describe: 'HOST:PORT to listen on for workers; port 0 picks a free port' })
     .option('heartbeat-timeout', { type: 'number', default: 30, describe: 'Seconds of silence after which a worker is presumed dead and its work re-issued' })

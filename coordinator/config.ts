@@ -7,6 +7,7 @@ import { parseSizes, type ParamLayout } from '../shared/network/layout.js';
 import { usage } from '../shared/usage-error.js';
 import type { OnMismatch } from './live-check.js';
 import { checkReportPath } from '../monitor/write-report.js';
+import { ETA_SCHEDULES, type EtaSchedule } from './plateau.js';
 
 /** Options shared by `nabla train` and `nabla coordinator`, as yargs hands them over. */
 export interface TrainingArgs {
@@ -126,9 +127,6 @@ function nonNegativeInteger(name: string, value: number, max: number): number {
   if (!Number.isInteger(value) || value < 0 || value > max) usage(`--${name} must be an integer from 0 to ${max}, got ${value}`);
   return value;
 }
-
-export const ETA_SCHEDULES = ['constant', 'halve-on-plateau'] as const;
-export type EtaSchedule = (typeof ETA_SCHEDULES)[number];
 
 /** --init: a scheme name (standard, scaled) or a model file to start from. A file named like a scheme is ./scaled. */
 function initChoice(text: string | undefined): { initScheme: InitScheme; initPath: string | null } {

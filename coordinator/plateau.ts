@@ -2,10 +2,11 @@
  * What happens between epochs when the test accuracy stops improving: network2's early-stopping and learning-rate
  * schedule exercises. Pure (state in, decision out) so it is checkpointed with the position and tested alone.
  */
-export type EtaScheduleName = 'constant' | 'halve-on-plateau';
+export const ETA_SCHEDULES = ['constant', 'halve-on-plateau'] as const;
+export type EtaSchedule = (typeof ETA_SCHEDULES)[number];
 
 export interface PlateauRules {
-  etaSchedule: EtaScheduleName;
+  etaSchedule: EtaSchedule;
   /** halve-on-plateau halves η after this many epochs in a row without a better test accuracy. */
   plateauEpochs: number;
   /** Stop after this many epochs in a row without a better test accuracy; 0: never. */
