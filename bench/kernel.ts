@@ -6,6 +6,7 @@
  *   separately, then the chunk sums added along the fixed tree).
  * The two are interleaved round by round so background load hits both alike; each rate is the median of its rounds.
  */
+import type { Floats } from '../shared/kernel/dtype.js';
 import { loadBundledMnist } from '../shared/data/mnist.js';
 import { gatherSamples, loadRows, type SampleSet } from '../shared/data/samples.js';
 import type { Gemm } from '../shared/kernel/gemm.js';
@@ -123,10 +124,10 @@ export async function runKernelSection(
 export function measureDgemm(gemm: Gemm, n: number, budgetMs: number): DgemmResult {
   const a = randomMatrix(n * n, 1), b = randomMatrix(n * n, 2), c = new Float64Array(n * n);
   const warm = Math.min(n, 256);
-  gemm.dgemm(false, false, warm, warm, warm, 1, a, warm, b, warm, 0, c, warm);
+  gemm.gemm(false, false, warm, warm, warm, 1, a, warm, b, warm, 0, c, warm);
   const before = snapshot();
   const t = runFor(budgetMs, () => {
-    gemm.dgemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n);
+    gemm.gemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n);
     return 1;
   });
   return { kernel: gemm.name, n, calls: t.units, gflops: (2 * n ** 3 * t.units) / (t.ms * 1e6), threads: (gemm as { threads?: number }).threads,
@@ -162,7 +163,7 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
     return m;
   };
   // deterministic: the worker's real path
-  const computer = new ShardComputer(layout, gemm, 'quadratic');
+  const computer = new ShardComputer(layout, gemm, 'quadratic', 'float64');
   let tDet = 0;
   let lastBlocks = computer.compute(replica, shards[0], shards[0]);
   const deterministic = (): number => {
@@ -210,7 +211,7 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
   };
 }
 
-function relativeDifference(a: Float64Array, b: Float64Array): number {
+function relativeDifference(a: Floats, b: Floats): number {
   let scale = 0, diff = 0;
   for (let i = 0; i < a.length; i++) {
     scale = Math.max(scale, Math.abs(a[i]));

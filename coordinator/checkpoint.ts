@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Dtype } from '../shared/kernel/dtype.js';
 import type { ParamLayout, Params } from '../shared/network/layout.js';
 import { writeFileAtomic } from '../shared/atomic-file.js';
 import { modelFromJson, modelToJson } from '../shared/network/model-file.js';
@@ -32,11 +33,12 @@ export interface JobIdentity {
   etaSchedule: EtaSchedule;
   plateauEpochs: number;
   stopAfterEpochs: number;
+  dtype: Dtype;
 }
 
 /** Checkpoints written before a field existed meant its default; filled in so they still resume. */
 function withDefaults(job: Partial<JobIdentity> & { eta: number }, position: TrainPosition): { job: JobIdentity; position: TrainPosition } {
-  const defaults = { cost: 'quadratic', lambda: 0, etaSchedule: 'constant', plateauEpochs: 5, stopAfterEpochs: 0 } as const;
+  const defaults = { cost: 'quadratic', lambda: 0, etaSchedule: 'constant', plateauEpochs: 5, stopAfterEpochs: 0, dtype: 'float64' } as const;
   return {
     job: { ...defaults, ...job } as JobIdentity,
     position: { ...position, plateau: position.plateau ?? initialPlateau(job.eta) },

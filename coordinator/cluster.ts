@@ -2,8 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
 import type { Role } from '../shared/auth.js';
 import type { SampleSet } from '../shared/data/samples.js';
+import type { Dtype, Floats } from '../shared/kernel/dtype.js';
 import type { CostName } from '../shared/network/cost.js';
-import type { ParamLayout, Params } from '../shared/network/layout.js';
+import { zeroParams, type ParamLayout, type Params } from '../shared/network/layout.js';
 import { encode, decodeToCoordinator, maxPayloadBytes, shardRows } from '../shared/protocol/codec.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
 import {
@@ -20,6 +21,8 @@ import type { WorkerStatus } from '../shared/protocol/status.js';
 export interface ClusterOptions {
   layout: ParamLayout;
   cost: CostName;
+  /** The type workers compute in; parameters go out and gradients come back in it. */
+  dtype: Dtype;
   host: string;
   port: number;
   /** Upper bound on the fixed chunks a mini-batch is cut into (the reduction tree's leaves). */
@@ -69,7 +72,8 @@ export class Cluster implements StepHost {
   private heartbeat!: NodeJS.Timeout;
   private workerCounter = 0;
   private shardCounter = 0;
-  private params!: Params;
+  /** The parameters as workers get them: the float64 master itself, or its float32 rounding (buffers reused). */
+  private wireParams!: Params<Floats>;
   private version = 0;
   private current: { run: StepRun; samples: ShardSamples; countsDataWait: boolean } | null = null;
   private starvedNoticeShown = false;
@@ -96,9 +100,9 @@ export class Cluster implements StepHost {
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
   async start(params: Params, version: number): Promise<number> {
-    this.params = params;
-    this.version = version;
-    const { host, port, tls, token, maxConnections, layout, reporter } = this.options;
+    const { host, port, tls, token, maxConnections, layout, reporter, dtype } = this.options;
+    this.wireParams = dtype === 'float64' ? params : zeroParams(layout, dtype);
+    this.setParams(params, version);
     this.server = await startServer({
       host, port, tls, token, maxConnections, maxPayloadBytes: maxPayloadBytes(layout),
       health: () => ({ workers: this.workerCount(), version: this.version }),
@@ -185,10 +189,22 @@ export class Cluster implements StepHost {
 
   /** The parameters for the next step: every ready replica receives them at once (one encoding for all). */
   publishParams(params: Params, version: number): void {
-    this.params = params;
-    this.version = version;
-    const frame = encode({ type: 'params', v: PROTOCOL_VERSION, version, weights: params.weights, biases: params.biases });
+    this.setParams(params, version);
+    const { weights, biases } = this.wireParams;
+    const frame = encode({ type: 'params', v: PROTOCOL_VERSION, version, weights, biases });
     for (const link of this.readyWorkers()) this.send(link, frame);
+  }
+
+  /** Records the current parameters in the job's wire type (float32: each value rounded to nearest). */
+  private setParams(params: Params, version: number): void {
+    this.version = version;
+    if (this.wireParams === params) return;
+    if (this.options.dtype === 'float64') {
+      this.wireParams = params;
+      return;
+    }
+    this.wireParams.weights.set(params.weights);
+    this.wireParams.biases.set(params.biases);
   }
 
   sendShard(worker: StepWorker, tag: ShardTag, isPrefetched: boolean): boolean {
@@ -278,7 +294,7 @@ export class Cluster implements StepHost {
     let message: ToCoordinator;
     try {
       if (!isBinary) throw new ProtocolError('malformed', 'text frames are not part of the protocol; send msgpack in binary frames');
-      message = decodeToCoordinator(frame, this.options.layout);
+      message = decodeToCoordinator(frame, this.options.layout, this.options.dtype);
       if (link.role === null && message.type !== 'hello') throw new ProtocolError('unexpected', `the first message must be "hello", got "${message.type}"`);
       if (link.role !== null && message.type === 'hello') throw new ProtocolError('unexpected', 'hello sent twice');
       if (link.role === 'monitor') throw new ProtocolError('unexpected', `monitors are read-only; "${message.type}" is not accepted from a monitor`);
@@ -358,7 +374,7 @@ export class Cluster implements StepHost {
     link.kernel = kernel;
     this.send(link, encode({
       type: 'welcome', v: PROTOCOL_VERSION, workerId: link.id, pingIntervalMs: this.pingIntervalMs(), sizes: [...this.options.layout.sizes],
-      cost: this.options.cost, version: this.version, weights: this.params.weights, biases: this.params.biases,
+      cost: this.options.cost, dtype: this.options.dtype, version: this.version, weights: this.wireParams.weights, biases: this.wireParams.biases,
     }));
     this.setReady(link, true);
     this.workersSeen++;

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { isLoopbackHost } from '../shared/auth.js';
+import { DTYPES, type Dtype } from '../shared/kernel/dtype.js';
 import { KERNEL_CHOICES, type KernelChoice } from '../shared/kernel/select.js';
 import { COST_NAMES, type CostName } from '../shared/network/cost.js';
 import { INIT_SCHEMES, type InitScheme } from '../shared/network/init.js';
@@ -28,6 +29,7 @@ export interface TrainingArgs {
   save?: string;
   json: boolean;
   kernel: string;
+  dtype: string;
   chunks: number;
   listen: string;
   heartbeatTimeout: number;
@@ -77,6 +79,8 @@ export interface TrainingConfig {
   savePath: string | null;
   json: boolean;
   kernel: KernelChoice;
+  /** The type workers compute and exchange parameters and gradients in; the parameters themselves stay float64. */
+  dtype: Dtype;
   maxChunks: number;
   host: string;
   port: number;
@@ -180,6 +184,7 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
   if (!(Number.isFinite(args.eta) && args.eta > 0)) usage(`--eta must be a positive number, got ${args.eta}`);
   if (!Number.isInteger(args.seed) || args.seed < 0 || args.seed > 0xffffffff) usage(`--seed must be an integer from 0 to 4294967295, got ${args.seed}`);
   if (!KERNEL_CHOICES.includes(args.kernel as KernelChoice)) usage(`--kernel must be one of ${KERNEL_CHOICES.join(', ')}, got "${args.kernel}"`);
+  if (!(DTYPES as readonly string[]).includes(args.dtype)) usage(`--dtype must be one of ${DTYPES.join(', ')}, got "${args.dtype}"`);
   if (!(Number.isFinite(args.heartbeatTimeout) && args.heartbeatTimeout > 0)) usage(`--heartbeat-timeout must be a positive number of seconds, got ${args.heartbeatTimeout}`);
   if (!(Number.isFinite(args.shardTimeout) && args.shardTimeout > 0)) usage(`--shard-timeout must be a positive number of seconds, got ${args.shardTimeout}`);
   const { host, port } = parseListen(args.listen);
@@ -208,6 +213,7 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     savePath: args.save ?? null,
     json: args.json,
     kernel: args.kernel as KernelChoice,
+    dtype: args.dtype as Dtype,
     maxChunks: positiveInteger('chunks', args.chunks, 1024),
     host,
     port,

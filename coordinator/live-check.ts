@@ -1,4 +1,5 @@
 import { loadRows, type SampleSet } from '../shared/data/samples.js';
+import type { Floats } from '../shared/kernel/dtype.js';
 import type { CostName } from '../shared/network/cost.js';
 import { outputSize, type ParamLayout, type Params } from '../shared/network/layout.js';
 import type { Reporter } from './events.js';
@@ -54,7 +55,7 @@ export class LiveReferenceCheck {
   }
 
   /** Queues the check of one step: the samples of its mini-batch, the parameters it used, the cluster's sum. */
-  submit(step: number, layout: ParamLayout, params: Params, batch: SampleSet, clusterGradient: Params): void {
+  submit(step: number, layout: ParamLayout, params: Params, batch: SampleSet, clusterGradient: Params<Floats>): void {
     const nOut = outputSize(layout);
     const x = new Float64Array(batch.count * layout.sizes[0]);
     const y = new Float64Array(batch.count * nOut);

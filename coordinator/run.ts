@@ -40,14 +40,14 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
   }
   const job: JobIdentity = {
     sizes: [...layout.sizes], batch: config.batch, eta: config.eta, seed: config.seed, shuffle: config.shuffle,
-    maxChunks: config.maxChunks, trainSamples: dataset.train.count ?? -1, cost: config.cost, lambda: config.lambda, ...plateau,
+    maxChunks: config.maxChunks, trainSamples: dataset.train.count ?? -1, cost: config.cost, lambda: config.lambda, ...plateau, dtype: config.dtype,
   };
   const resumed = config.resume ? resumeCheckpoint(config, job, reporter) : null;
   const params = resumed?.params ?? startingParams(config, (message) => reporter.emit({ event: 'warning', message }));
   const resumeFrom = resumed?.position ?? null;
 
   const cluster = new Cluster({
-    layout, cost: config.cost, host: config.host, port: config.port, maxChunks: config.maxChunks,
+    layout, cost: config.cost, dtype: config.dtype, host: config.host, port: config.port, maxChunks: config.maxChunks,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs, shardTimeoutMs: config.shardTimeoutMs, maxConnections: config.maxConnections,
     token: config.token, tls: config.tls, reporter,
   });
@@ -61,7 +61,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     event: 'start', sizes: [...layout.sizes], batch: config.batch, eta: config.eta, epochs: config.epochs,
     cost: config.cost, lambda: config.lambda, init: config.initPath ?? config.initScheme,
     trainSamples: dataset.train.count, testSamples: dataset.test?.count ?? 0, data: dataset.description,
-    kernel: gemm.name, chunks: config.maxChunks, seed: config.seed, referenceBackend: check?.backend ?? null, checkEvery: config.checkEvery,
+    kernel: gemm.name, dtype: config.dtype, chunks: config.maxChunks, seed: config.seed, referenceBackend: check?.backend ?? null, checkEvery: config.checkEvery,
   });
 
   let workers: LocalWorkers | null = null;

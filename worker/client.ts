@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { RawData, WebSocket } from 'ws';
+import type { Floats } from '../shared/kernel/dtype.js';
 import type { Gemm } from '../shared/kernel/gemm.js';
 import { createLayout, type ParamLayout, zeroParams } from '../shared/network/layout.js';
 import { layerViews, type LayerViews } from '../shared/network/workspace.js';
@@ -30,7 +31,7 @@ const MAX_INCOMING_BYTES = 1 << 30;
 /** The parameter replica and compute state, kept across reconnections to the same job. */
 interface Replica {
   layout: ParamLayout;
-  views: LayerViews;
+  views: LayerViews<Floats>;
   version: number;
   computer: ShardComputer;
 }
@@ -115,7 +116,9 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
     socket.on('message', (bytes: RawData) => {
       heard();
       try {
-        const message = decodeToWorker(bytes as Buffer, wasWelcomed && replica ? replica.layout : null);
+        const message = wasWelcomed && replica
+          ? decodeToWorker(bytes as Buffer, replica.layout, replica.computer.dtype)
+          : decodeToWorker(bytes as Buffer, null, 'float64');
         handle(message);
       } catch (error) {
         const detail = error instanceof ProtocolError ? `${error.code}: ${error.message}` : String(error);
@@ -133,10 +136,11 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
     function handle(message: ToWorker): void {
       switch (message.type) {
         case 'welcome': {
-          const sameJob = replica && replica.layout.sizes.join() === message.sizes.join() && replica.computer.cost === message.cost;
+          const { cost, dtype } = message;
+          const sameJob = replica && replica.layout.sizes.join() === message.sizes.join() && replica.computer.cost === cost && replica.computer.dtype === dtype;
           if (!replica || !sameJob) {
             const layout = createLayout(message.sizes);
-            replica = { layout, views: layerViews(layout, zeroParams(layout)), version: 0, computer: new ShardComputer(layout, options.gemm, message.cost) };
+            replica = { layout, views: layerViews(layout, zeroParams(layout, dtype)), version: 0, computer: new ShardComputer(layout, options.gemm, cost, dtype) };
           }
           replica.views.params.weights.set(message.weights);
           replica.views.params.biases.set(message.biases);
@@ -145,7 +149,7 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
           wasWelcomed = true;
           silenceLimitMs = Math.max(10_000, 4 * message.pingIntervalMs);
           keep(replica);
-          options.log(`joined as ${message.workerId}: sizes [${message.sizes.join(',')}], ${message.cost} cost, parameters v${message.version}, kernel ${options.gemm.name}`);
+          options.log(`joined as ${message.workerId}: sizes [${message.sizes.join(',')}], ${cost} cost, ${dtype}, parameters v${message.version}, kernel ${options.gemm.name}`);
           return;
         }
         case 'params':

@@ -1,6 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import { gatherSamples } from '../shared/data/samples.js';
+import { DTYPES, type Floats } from '../shared/kernel/dtype.js';
 import { jsGemm } from '../shared/kernel/js-gemm.js';
 import { layerViews } from '../shared/network/workspace.js';
 import { PROTOCOL_VERSION, type BlockSum, type Shard, type ShardData } from '../shared/protocol/messages.js';
@@ -25,19 +26,19 @@ function copy(block: BlockSum): NodeSum {
   return { cost: block.cost, nablaW: block.nablaW.slice(), nablaB: block.nablaB.slice() };
 }
 
-describe('ShardComputer with the fixed reduction tree', () => {
+describe.each(DTYPES)('ShardComputer with the fixed reduction tree, in %s', (dtype) => {
   test.prop([fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 16 }), splits], { numRuns: 60 })(
     'gives bit-identical sums however the chunks are split among workers',
     (seed, m, maxChunks, cuts) => {
       const { layout, params, samples } = randomProblem(seed, [6, 5, 3], m);
       const chunks = chunkCount(m, maxChunks);
-      const replica = layerViews(layout, params);
+      const replica = layerViews<Floats>(layout, dtype === 'float64' ? params : { weights: Float32Array.from(params.weights), biases: Float32Array.from(params.biases) });
       const reduce = (boundaries: number[]): NodeSum => {
         const sums = new Map<string, NodeSum>();
         for (let i = 0; i + 1 < boundaries.length; i++) {
           // A fresh computer per range, as on a different worker.
           const shard = shardOf(samples, m, chunks, boundaries[i], boundaries[i + 1]);
-          const blocks = new ShardComputer(layout, jsGemm, 'quadratic').compute(replica, shard, shard);
+          const blocks = new ShardComputer(layout, jsGemm, 'quadratic', dtype).compute(replica, shard, shard);
           for (const block of blocks) sums.set(nodeKey(block), copy(block));
         }
         return combineTree(rootNode(chunks), chunks, sums);
@@ -48,6 +49,7 @@ describe('ShardComputer with the fixed reduction tree', () => {
       expect(Buffer.from(split.nablaW.buffer).equals(Buffer.from(single.nablaW.buffer))).toBe(true);
       expect(Buffer.from(split.nablaB.buffer).equals(Buffer.from(single.nablaB.buffer))).toBe(true);
       expect(split.cost).toBe(single.cost);
+      expect(split.nablaW).toBeInstanceOf(dtype === 'float32' ? Float32Array : Float64Array);
     },
   );
 });

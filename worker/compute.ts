@@ -1,5 +1,6 @@
 import type { SampleSet } from '../shared/data/samples.js';
 import { loadRows } from '../shared/data/samples.js';
+import type { Dtype, Floats } from '../shared/kernel/dtype.js';
 import type { Gemm } from '../shared/kernel/gemm.js';
 import { backpropSums } from '../shared/network/backprop.js';
 import type { CostName } from '../shared/network/cost.js';
@@ -23,15 +24,16 @@ import { alignedBlocks, chunkOffset, nodeKey } from '../shared/reduction/tree.js
  * Buffers are reused from shard to shard; the returned arrays are valid until the next call.
  */
 export class ShardComputer {
-  private workspace: Workspace;
-  private readonly leaves: LayerViews[] = [];
+  private workspace: Workspace<Floats>;
+  private readonly leaves: LayerViews<Floats>[] = [];
 
-  constructor(private readonly layout: ParamLayout, private readonly gemm: Gemm, readonly cost: CostName) {
-    this.workspace = createWorkspace(layout, 16);
+  /** `dtype` is the type the replica, the workspace and the sums are in (the job's --dtype). */
+  constructor(private readonly layout: ParamLayout, private readonly gemm: Gemm, readonly cost: CostName, readonly dtype: Dtype) {
+    this.workspace = createWorkspace(layout, 16, dtype);
   }
 
-  /** The block sums of chunks [chunkStart, chunkEnd) of a mini-batch, given their samples. */
-  compute(replica: LayerViews, shard: ShardRange, data: ShardData): BlockSum[] {
+  /** The block sums of chunks [chunkStart, chunkEnd) of a mini-batch, given their samples (replica of `dtype`). */
+  compute(replica: LayerViews<Floats>, shard: ShardRange, data: ShardData): BlockSum[] {
     const { batchSize: m, chunks, chunkStart, chunkEnd } = shard;
     const nOut = outputSize(this.layout);
     const base = chunkOffset(m, chunks, chunkStart);
@@ -53,8 +55,8 @@ export class ShardComputer {
     return alignedBlocks(chunkStart, chunkEnd).map((node) => ({ ...node, ...combineTree(node, chunks, leafSums, this.gemm) }));
   }
 
-  private leaf(i: number): LayerViews {
-    while (this.leaves.length <= i) this.leaves.push(layerViews(this.layout, zeroParams(this.layout)));
+  private leaf(i: number): LayerViews<Floats> {
+    while (this.leaves.length <= i) this.leaves.push(layerViews(this.layout, zeroParams(this.layout, this.dtype)));
     return this.leaves[i];
   }
 }

@@ -3,6 +3,7 @@ import type { TfBackendPreference } from './backend.js';
 import { DEFAULT_CHECK_TOLERANCE } from './compare.js';
 import type { GradientComparison } from './compare.js';
 import { createLayout } from '../../shared/network/layout.js';
+import type { Floats } from '../../shared/kernel/dtype.js';
 import type { Params } from '../../shared/network/layout.js';
 import { startModuleThread } from './thread-launcher.js';
 import type { CostName } from '../../shared/network/cost.js';
@@ -22,7 +23,8 @@ export interface ReferenceJob {
   y: Float64Array;
   rows: number;
   /** The cluster's reduced gradient: sums over the rows, like backpropSums. */
-  clusterGradient: Params;
+  /** The cluster's sum: float32 in a --dtype float32 job. */
+  clusterGradient: Params<Floats>;
 }
 
 export interface ReferenceResult {
@@ -158,8 +160,10 @@ function copyJob(job: ReferenceJob, id: number): CheckRequest {
   const layout = createLayout(sizes);
   const where = `reference check of step ${step}`;
   if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`${where}: rows must be a positive integer, got ${rows}`);
-  const requireLength = (name: string, array: Float64Array, needed: number, exact: boolean): void => {
-    if (!(array instanceof Float64Array)) throw new TypeError(`${where}: ${name} must be a Float64Array`);
+  const requireLength = (name: string, array: Floats, needed: number, exact: boolean, allowFloat32 = false): void => {
+    if (!(array instanceof Float64Array || (allowFloat32 && array instanceof Float32Array))) {
+      throw new TypeError(`${where}: ${name} must be a Float64Array${allowFloat32 ? ' or Float32Array' : ''}`);
+    }
     if (exact ? array.length !== needed : array.length < needed) {
       throw new RangeError(`${where}: ${name} has ${array.length} values, expected ${exact ? '' : 'at least '}${needed} for ${rows} rows of sizes [${layout.sizes.join(',')}]`);
     }
@@ -168,8 +172,8 @@ function copyJob(job: ReferenceJob, id: number): CheckRequest {
   const targetCount = rows * layout.sizes[layout.sizes.length - 1];
   requireLength('params.weights', params.weights, layout.weightCount, true);
   requireLength('params.biases', params.biases, layout.biasCount, true);
-  requireLength('clusterGradient.weights', clusterGradient.weights, layout.weightCount, true);
-  requireLength('clusterGradient.biases', clusterGradient.biases, layout.biasCount, true);
+  requireLength('clusterGradient.weights', clusterGradient.weights, layout.weightCount, true, true);
+  requireLength('clusterGradient.biases', clusterGradient.biases, layout.biasCount, true, true);
   requireLength('x', x, inputCount, false);
   requireLength('y', y, targetCount, false);
   // slice() copies into a new buffer of exactly this length, safe to transfer whatever the caller's array views.
@@ -179,7 +183,7 @@ function copyJob(job: ReferenceJob, id: number): CheckRequest {
     biases: params.biases.slice(),
     x: x.slice(0, inputCount),
     y: y.slice(0, targetCount),
-    clusterWeights: clusterGradient.weights.slice(),
-    clusterBiases: clusterGradient.biases.slice(),
+    clusterWeights: new Float64Array(clusterGradient.weights),
+    clusterBiases: new Float64Array(clusterGradient.biases),
   };
 }

@@ -1,3 +1,4 @@
+import type { Floats } from '../../shared/kernel/dtype.js';
 import type { ParamLayout, Params } from '../../shared/network/layout.js';
 
 export type ParamKind = 'weights' | 'biases';
@@ -89,7 +90,7 @@ export interface GradientComparison extends ErrorStats {
  * Compares the cluster's summed gradient with the reference's, entry by entry, within `tolerance` on the relative
  * error (floor explained at FLOOR_OF_TENSOR_MAX). A non-finite cluster or reference entry counts as an infinite error.
  */
-export function compareGradients(layout: ParamLayout, cluster: Params, reference: Params, tolerance: number): GradientComparison {
+export function compareGradients(layout: ParamLayout, cluster: Params<Floats>, reference: Params, tolerance: number): GradientComparison {
   if (!(tolerance > 0)) throw new RangeError(`tolerance must be a positive number, got ${tolerance}`);
   checkLength('cluster', 'weights', cluster.weights, layout.weightCount, layout);
   checkLength('cluster', 'biases', cluster.biases, layout.biasCount, layout);
@@ -127,7 +128,7 @@ interface TensorResult {
   worstIndex: number;
 }
 
-function compareTensor(cluster: Float64Array, reference: Float64Array, offset: number, count: number, gradientMax: number): TensorResult {
+function compareTensor(cluster: Floats, reference: Float64Array, offset: number, count: number, gradientMax: number): TensorResult {
   const floor = Math.max(FLOOR_OF_TENSOR_MAX * maxAbs(reference, offset, count), FLOOR_OF_GRADIENT_MAX * gradientMax);
   let maxAbsErr = 0;
   let worstRel = -1;
@@ -162,7 +163,7 @@ function offender(layer: number, kind: ParamKind, index: number, nIn: number, cl
   return { layer, kind, index, j, k, cluster, reference, absError, relError, tolerance };
 }
 
-function maxAbs(values: Float64Array, offset: number, count: number): number {
+function maxAbs(values: Floats, offset: number, count: number): number {
   let max = 0;
   for (let i = offset, end = offset + count; i < end; i++) {
     const a = Math.abs(values[i]);
@@ -171,7 +172,7 @@ function maxAbs(values: Float64Array, offset: number, count: number): number {
   return max;
 }
 
-function checkLength(side: string, kind: ParamKind, values: Float64Array, expected: number, layout: ParamLayout): void {
+function checkLength(side: string, kind: ParamKind, values: Floats, expected: number, layout: ParamLayout): void {
   if (values.length !== expected) {
     throw new RangeError(`${side} gradient has ${values.length} ${kind}, expected ${expected} for sizes [${layout.sizes.join(',')}]`);
   }

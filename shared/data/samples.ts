@@ -1,3 +1,4 @@
+import type { Floats } from '../kernel/dtype.js';
 /**
  * A block of samples as it is stored and as it travels: inputs keep their stored type (uint8 pixels stay uint8)
  * and are divided by `xDivisor` only where they enter the maths; targets are class labels (one-hot of the output
@@ -43,7 +44,7 @@ export function checkFitsNetwork(set: SampleSet, inputSize: number, outputSize: 
  */
 export function loadRows(
   set: SampleSet, indices: Uint32Array | null, from: number, rows: number,
-  xOut: Float64Array, yOut: Float64Array, outputSize: number,
+  xOut: Floats, yOut: Floats, outputSize: number,
 ): void {
   const { inputSize, x, xDivisor, labels, y } = set;
   for (let r = 0; r < rows; r++) {

@@ -40,13 +40,13 @@ function sameBits(actual: Float64Array, expected: Float64Array): boolean {
   return true;
 }
 
-describe.each(kernels.map((kernel) => [kernel.name, kernel] as const))('daxpy of the %s kernel', (_name, kernel) => {
+describe.each(kernels.map((kernel) => [kernel.name, kernel] as const))('axpy of the %s kernel', (_name, kernel) => {
   test.prop([operands], { numRuns: 300 })('with alpha = 1 gives exactly the bits of x[i] + y[i]', ({ pairs, xOffset, yOffset }) => {
     const x = view(pairs.map(([a]) => a), xOffset);
     const y = view(pairs.map(([, b]) => b), yOffset);
     const expected = Float64Array.from(pairs, ([a, b]) => a + b);
     const yBuffer = new Float64Array(y.buffer);
-    kernel.daxpy(pairs.length, 1, x, y);
+    kernel.axpy(pairs.length, 1, x, y);
     expect(sameBits(y, expected)).toBe(true);
     // Nothing outside y's n values was written.
     expect(yBuffer.subarray(0, yOffset).every((v) => v === -777.25)).toBe(true);
@@ -59,20 +59,31 @@ describe.each(kernels.map((kernel) => [kernel.name, kernel] as const))('daxpy of
     const x = Float64Array.from({ length: n }, () => next() * 10 ** Math.round(8 * next()));
     const y = Float64Array.from({ length: n }, () => next() * 10 ** Math.round(8 * next()));
     const expected = Float64Array.from(y, (v, i) => v + x[i]);
-    kernel.daxpy(n, 1, x, y);
+    kernel.axpy(n, 1, x, y);
     expect(sameBits(y, expected)).toBe(true);
   });
 
+  test.prop([fc.array(fc.tuple(fc.float({ noNaN: true }), fc.float({ noNaN: true })), { maxLength: 1200, size: 'max' }), fc.integer({ min: 0, max: 3 })], { numRuns: 200 })(
+    'in float32 with alpha = 1 gives exactly the bits of the float32 sum x[i] + y[i] (saxpy)',
+    (pairs, offset) => {
+      const x = new Float32Array(offset + pairs.length).subarray(offset), y = new Float32Array(offset + pairs.length).subarray(offset);
+      pairs.forEach(([a, b], i) => { x[i] = a; y[i] = b; });
+      const expected = Float32Array.from(pairs, ([a, b]) => Math.fround(a + b));
+      kernel.axpy(pairs.length, 1, x, y);
+      expect(sameBits(Float64Array.from(y), Float64Array.from(expected))).toBe(true);
+    },
+  );
+
   it('adds only the first n values', () => {
     const y = new Float64Array(300).fill(1);
-    kernel.daxpy(299, 1, new Float64Array(300).fill(2), y);
+    kernel.axpy(299, 1, new Float64Array(300).fill(2), y);
     expect(y[298]).toBe(3);
     expect(y[299]).toBe(1);
   });
 
   it('with alpha = 0 leaves y as it is and ignores NaN in x, as BLAS does', () => {
     const y = Float64Array.from({ length: 400 }, (_, i) => i);
-    kernel.daxpy(400, 0, new Float64Array(400).fill(Number.NaN), y);
+    kernel.axpy(400, 0, new Float64Array(400).fill(Number.NaN), y);
     expect(y.every((v, i) => v === i)).toBe(true);
   });
 
@@ -81,7 +92,7 @@ describe.each(kernels.map((kernel) => [kernel.name, kernel] as const))('daxpy of
     for (const n of [5, 1000]) {
       const x = Float64Array.from({ length: n }, next), y = Float64Array.from({ length: n }, next);
       const expected = Float64Array.from(y, (v, i) => -1.75 * x[i] + v);
-      kernel.daxpy(n, -1.75, x, y);
+      kernel.axpy(n, -1.75, x, y);
       for (let i = 0; i < n; i++) expect(Math.abs(y[i] - expected[i])).toBeLessThanOrEqual(4 * Number.EPSILON * (1.75 * Math.abs(x[i]) + Math.abs(expected[i])));
     }
   });
@@ -89,16 +100,17 @@ describe.each(kernels.map((kernel) => [kernel.name, kernel] as const))('daxpy of
   describe('rejects a wrong call with an exception instead of crashing', () => {
     const buffer = new Float64Array(20);
     const wrongCalls: [string, ErrorConstructor, RegExp, (y: Float64Array) => void][] = [
-      ['x one value short', RangeError, /x holds 9 values, n = 10 needs 10/, (y) => kernel.daxpy(10, 1, new Float64Array(9), y)],
-      ['y one value short', RangeError, /y holds 10 values, n = 11 needs 11/, (y) => kernel.daxpy(11, 1, new Float64Array(11), y)],
-      ['a negative n', RangeError, /n must be a non-negative integer, got -1/, (y) => kernel.daxpy(-1, 1, new Float64Array(10), y)],
-      ['a fractional n', RangeError, /n must be a non-negative integer, got 2.5/, (y) => kernel.daxpy(2.5, 1, new Float64Array(10), y)],
-      ['a NaN n', RangeError, /n must be a non-negative integer, got NaN/, (y) => kernel.daxpy(Number.NaN, 1, new Float64Array(10), y)],
-      ['x overlapping y', RangeError, /overlap/, () => kernel.daxpy(10, 1, buffer.subarray(0, 10), buffer.subarray(5, 15))],
+      ['x one value short', RangeError, /x holds 9 values, n = 10 needs 10/, (y) => kernel.axpy(10, 1, new Float64Array(9), y)],
+      ['y one value short', RangeError, /y holds 10 values, n = 11 needs 11/, (y) => kernel.axpy(11, 1, new Float64Array(11), y)],
+      ['a negative n', RangeError, /n must be a non-negative integer, got -1/, (y) => kernel.axpy(-1, 1, new Float64Array(10), y)],
+      ['a fractional n', RangeError, /n must be a non-negative integer, got 2.5/, (y) => kernel.axpy(2.5, 1, new Float64Array(10), y)],
+      ['a NaN n', RangeError, /n must be a non-negative integer, got NaN/, (y) => kernel.axpy(Number.NaN, 1, new Float64Array(10), y)],
+      ['x overlapping y', RangeError, /overlap/, () => kernel.axpy(10, 1, buffer.subarray(0, 10), buffer.subarray(5, 15))],
+      ['a Float32Array y with a Float64Array x', TypeError, /x is a Float64Array but y a Float32Array; pass one type/, () => kernel.axpy(10, 1, new Float64Array(10), new Float32Array(10) as unknown as Float64Array)],
+      ['float32 views overlapping', RangeError, /overlap/, () => { const f = new Float32Array(20); kernel.axpy(10, 1, f.subarray(0, 10), f.subarray(9, 19)); }],
       ...(kernel === jsGemm ? [] : [
-        ['a plain array for x', TypeError, /x must be a Float64Array, got Array/, (y: Float64Array) => kernel.daxpy(10, 1, new Array(10).fill(0) as unknown as Float64Array, y)],
-        ['a Float32Array for y', TypeError, /y must be a Float64Array, got Float32Array/, () => kernel.daxpy(10, 1, new Float64Array(10), new Float32Array(10) as unknown as Float64Array)],
-        ['a string for alpha', TypeError, /alpha must be a number, got string/, (y: Float64Array) => kernel.daxpy(10, '1' as unknown as number, new Float64Array(10), y)],
+        ['a plain array for x', TypeError, /x must be a Float64Array or Float32Array, got Array/, (y: Float64Array) => kernel.axpy(10, 1, new Array(10).fill(0) as unknown as Float64Array, y)],
+        ['a string for alpha', TypeError, /alpha must be a number, got string/, (y: Float64Array) => kernel.axpy(10, '1' as unknown as number, new Float64Array(10), y)],
       ] as [string, ErrorConstructor, RegExp, (y: Float64Array) => void][]),
     ];
 
@@ -117,7 +129,7 @@ describe.each(kernels.map((kernel) => [kernel.name, kernel] as const))('daxpy of
 
     it('accepts x and y as the very same view (y ← 2y)', () => {
       const y = Float64Array.from({ length: 300 }, (_, i) => i);
-      kernel.daxpy(300, 1, y, y);
+      kernel.axpy(300, 1, y, y);
       expect(y[299]).toBe(598);
     });
   });

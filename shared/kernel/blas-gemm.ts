@@ -1,10 +1,11 @@
 import { createRequire } from 'node:module';
 import { types } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
+import type { Floats } from './dtype.js';
 import { checkAxpyArgs, checkGemmArgs, type Gemm } from './gemm.js';
 
 /**
- * The OpenBLAS kernel: cblas_dgemm through the optional npm package `nblas`, which links Debian's libblas.so.3
+ * The OpenBLAS kernel: cblas_dgemm/sgemm through the optional npm package `nblas`, which links Debian's libblas.so.3
  * (libopenblas-dev makes that OpenBLAS). Every call goes through this module because the binding checks nothing:
  * it casts its arguments unchecked, so a wrong type, a short buffer or a bad stride is a segfault, not an exception.
  *
@@ -17,6 +18,7 @@ import { checkAxpyArgs, checkGemmArgs, type Gemm } from './gemm.js';
  * - m, n, k and the strides become C `int`s; the Trans flags are the CBLAS enum values 111 (NoTrans) and 112 (Trans).
  * - `daxpy(n, alpha, x, incx, y, incy)` (routines/level1/axpy.cc) calls `cblas_daxpy(n, alpha, x, incx, y, incy)`:
  *   y ← alpha·x + y, n a C `int`, addresses again buffer data + byteOffset. We always pass unit strides.
+ * - `sgemm` and `saxpy` are the same with Float32Array operands (alpha and beta become C floats).
  */
 
 /** A `Gemm` backed by native BLAS, with the thread count OpenBLAS was asked for. */
@@ -45,7 +47,13 @@ interface NblasBinding {
     alpha: number, a: Float64Array, lda: number, b: Float64Array, ldb: number,
     beta: number, c: Float64Array, ldc: number,
   ): void;
+  sgemm(
+    transA: number, transB: number, m: number, n: number, k: number,
+    alpha: number, a: Float32Array, lda: number, b: Float32Array, ldb: number,
+    beta: number, c: Float32Array, ldc: number,
+  ): void;
   daxpy(n: number, alpha: number, x: Float64Array, incx: number, y: Float64Array, incy: number): void;
+  saxpy(n: number, alpha: number, x: Float32Array, incx: number, y: Float32Array, incy: number): void;
 }
 
 type LoadState = { kind: 'loaded'; gemm: BlasGemm } | { kind: 'failed'; reason: unknown };
@@ -116,10 +124,12 @@ function load(threads: number | undefined): LoadState {
   }
   try {
     const binding = require(modulePath) as Partial<NblasBinding>;
-    if (typeof binding.dgemm !== 'function' || binding.NoTrans !== CBLAS_NO_TRANS || binding.Trans !== CBLAS_TRANS) {
-      throw new Error('nblas does not export dgemm with the CBLAS transpose constants 111/112');
+    if (binding.NoTrans !== CBLAS_NO_TRANS || binding.Trans !== CBLAS_TRANS) {
+      throw new Error('nblas does not export the CBLAS transpose constants 111/112');
     }
-    if (typeof binding.daxpy !== 'function') throw new Error('nblas does not export daxpy');
+    for (const routine of ['dgemm', 'sgemm', 'daxpy', 'saxpy'] as const) {
+      if (typeof binding[routine] !== 'function') throw new Error(`nblas does not export ${routine}`);
+    }
     const loadedThreads = canSetThreads ? positiveInteger(process.env.OPENBLAS_NUM_THREADS) : undefined;
     return { kind: 'loaded', gemm: createBlasGemm(binding as NblasBinding, loadedThreads) };
   } catch (reason) {
@@ -131,9 +141,9 @@ function createBlasGemm(binding: NblasBinding, threads: number | undefined): Bla
   return {
     name: 'openblas',
     threads,
-    dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
-      checkGemmArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
+    gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
       checkNativeArgs(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      checkGemmArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);
       if (m === 0 || n === 0) return;
       // k = 0 or alpha = 0 leaves C = beta·C (A and B unread, as in BLAS). Done here so native code never sees an
       // empty A or B, whose stride checkGemmArgs leaves free while the BLAS spec asks for ld >= max(1, columns).
@@ -141,48 +151,49 @@ function createBlasGemm(binding: NblasBinding, threads: number | undefined): Bla
         scaleC(m, n, beta, c, ldc);
         return;
       }
-      binding.dgemm(
-        transA ? CBLAS_TRANS : CBLAS_NO_TRANS, transB ? CBLAS_TRANS : CBLAS_NO_TRANS, m, n, k,
-        alpha, a, lda, b, ldb, beta, c, ldc,
-      );
+      const ta = transA ? CBLAS_TRANS : CBLAS_NO_TRANS, tb = transB ? CBLAS_TRANS : CBLAS_NO_TRANS;
+      // checkGemmArgs proved A, B and C to be of one type.
+      if (types.isFloat32Array(c)) binding.sgemm(ta, tb, m, n, k, alpha, a as Float32Array, lda, b as Float32Array, ldb, beta, c, ldc);
+      else binding.dgemm(ta, tb, m, n, k, alpha, a as Float64Array, lda, b as Float64Array, ldb, beta, c, ldc);
     },
-    daxpy(n, alpha, x, y) {
-      checkFloat64Array('daxpy', 'x', x);
-      checkFloat64Array('daxpy', 'y', y);
-      checkNumber('daxpy', 'alpha', alpha);
+    axpy(n, alpha, x, y) {
+      checkFloatArray('axpy', 'x', x);
+      checkFloatArray('axpy', 'y', y);
+      checkNumber('axpy', 'alpha', alpha);
       checkAxpyArgs(n, x, y);
-      checkInt('daxpy', 'n', n);
+      checkInt('axpy', 'n', n);
       if (alpha === 0 || n === 0) return; // as BLAS does: y unchanged, x unread
       if (n < NATIVE_AXPY_MIN_LENGTH) {
         for (let i = 0; i < n; i++) y[i] += alpha * x[i];
         return;
       }
-      binding.daxpy(n, alpha, x, 1, y, 1);
+      if (types.isFloat32Array(y)) binding.saxpy(n, alpha, x as Float32Array, 1, y, 1);
+      else binding.daxpy(n, alpha, x as Float64Array, 1, y, 1);
     },
   };
 }
 
-/** What checkGemmArgs leaves open but the unchecked native casts need: real Float64Arrays, numbers, C ints. */
+/** What checkGemmArgs leaves open but the unchecked native casts need: real float arrays, numbers, C ints. */
 function checkNativeArgs(
-  m: number, n: number, k: number, alpha: number, a: Float64Array, lda: number,
-  b: Float64Array, ldb: number, beta: number, c: Float64Array, ldc: number,
+  m: number, n: number, k: number, alpha: number, a: Floats, lda: number,
+  b: Floats, ldb: number, beta: number, c: Floats, ldc: number,
 ): void {
   // One call per value, no array of pairs: this runs on every GEMM, tens of thousands of times a second.
-  checkFloat64Array('dgemm', 'A', a);
-  checkFloat64Array('dgemm', 'B', b);
-  checkFloat64Array('dgemm', 'C', c);
-  checkNumber('dgemm', 'alpha', alpha);
-  checkNumber('dgemm', 'beta', beta);
-  checkInt('dgemm', 'm', m);
-  checkInt('dgemm', 'n', n);
-  checkInt('dgemm', 'k', k);
-  checkInt('dgemm', 'lda', lda);
-  checkInt('dgemm', 'ldb', ldb);
-  checkInt('dgemm', 'ldc', ldc);
+  checkFloatArray('gemm', 'A', a);
+  checkFloatArray('gemm', 'B', b);
+  checkFloatArray('gemm', 'C', c);
+  checkNumber('gemm', 'alpha', alpha);
+  checkNumber('gemm', 'beta', beta);
+  checkInt('gemm', 'm', m);
+  checkInt('gemm', 'n', n);
+  checkInt('gemm', 'k', k);
+  checkInt('gemm', 'lda', lda);
+  checkInt('gemm', 'ldb', ldb);
+  checkInt('gemm', 'ldc', ldc);
 }
 
-function checkFloat64Array(routine: string, name: string, x: unknown): void {
-  if (!types.isFloat64Array(x)) throw new TypeError(`${routine}: ${name} must be a Float64Array, got ${describe(x)}`);
+function checkFloatArray(routine: string, name: string, x: unknown): void {
+  if (!types.isFloat64Array(x) && !types.isFloat32Array(x)) throw new TypeError(`${routine}: ${name} must be a Float64Array or Float32Array, got ${describe(x)}`);
 }
 
 function checkNumber(routine: string, name: string, value: unknown): void {
@@ -194,7 +205,7 @@ function checkInt(routine: string, name: string, value: number): void {
   if (value > MAX_INT32) throw new RangeError(`${routine}: ${name} = ${value} does not fit the BLAS int (at most ${MAX_INT32})`);
 }
 
-function scaleC(m: number, n: number, beta: number, c: Float64Array, ldc: number): void {
+function scaleC(m: number, n: number, beta: number, c: Floats, ldc: number): void {
   if (beta === 1) return;
   for (let i = 0; i < m; i++) {
     const row = i * ldc;

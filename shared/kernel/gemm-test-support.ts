@@ -1,7 +1,8 @@
+import type { Floats } from './dtype.js';
 import type { Gemm } from './gemm.js';
 
 /**
- * Test support for the dgemm kernels: a naive reference, random operands laid out with strides and offsets, and an
+ * Test support for the gemm kernels: a naive reference, random operands laid out with strides and offsets, and an
  * error measure. Used by js-gemm.test.ts and blas-gemm.test.ts; not imported by production code.
  */
 
@@ -21,12 +22,12 @@ export interface GemmCase {
 }
 
 /** Operands of a case: views (what the kernel receives) over larger buffers (to inspect what surrounds them). */
-export interface GemmOperands {
-  a: Float64Array; lda: number;
-  b: Float64Array; ldb: number;
-  c: Float64Array; ldc: number;
+export interface GemmOperands<F extends Floats = Float64Array> {
+  a: F; lda: number;
+  b: F; ldb: number;
+  c: F; ldc: number;
   /** The whole buffer behind c, so a test can check that nothing outside C's m×n entries changed. */
-  cBuffer: Float64Array;
+  cBuffer: F;
   cOffset: number;
 }
 
@@ -36,7 +37,7 @@ export const C_PADDING = -12345.5;
 /** C = alpha·op(A)·op(B) + beta·C and y = alpha·x + y straight from the definitions: the oracle for jsGemm. */
 export const naiveGemm: Gemm = {
   name: 'naive',
-  dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+  gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
     for (let i = 0; i < m; i++) {
       for (let j = 0; j < n; j++) {
         let sum = 0;
@@ -50,7 +51,7 @@ export const naiveGemm: Gemm = {
       }
     }
   },
-  daxpy(n, alpha, x, y) {
+  axpy(n, alpha, x, y) {
     for (let i = 0; i < n; i++) y[i] = alpha * x[i] + y[i];
   },
 };
@@ -81,12 +82,24 @@ export function makeOperands(gemmCase: GemmCase, seed: number): GemmOperands {
   return { a, lda, b, ldb, c: cBuffer.subarray(offset), ldc, cBuffer, cOffset: offset };
 }
 
+/**
+ * The same operands in float32 (`f32`, views at the same offsets), and in float64 holding exactly those float32 values
+ * (`rounded`): the oracle's input for judging sgemm by float32 standards.
+ */
+export function float32Operands(operands: GemmOperands): { f32: GemmOperands<Float32Array>; rounded: GemmOperands } {
+  const offset = operands.cOffset;
+  const view32 = (x: Float64Array): Float32Array => Float32Array.from(x);
+  const f32 = { ...operands, a: view32(operands.a), b: view32(operands.b), cBuffer: view32(operands.cBuffer) };
+  const rounded = { ...operands, a: Float64Array.from(f32.a), b: Float64Array.from(f32.b), cBuffer: Float64Array.from(f32.cBuffer) };
+  return { f32: { ...f32, c: f32.cBuffer.subarray(offset) }, rounded: { ...rounded, c: rounded.cBuffer.subarray(offset) } };
+}
+
 /** Runs a kernel on a copy of the operands and returns the copy of C's whole buffer. */
-export function runKernel(gemm: Gemm, gemmCase: GemmCase, operands: GemmOperands): Float64Array {
+export function runKernel<F extends Floats>(gemm: Gemm, gemmCase: GemmCase, operands: GemmOperands<F>): F {
   const { transA, transB, m, n, k, alpha, beta } = gemmCase;
-  const cBuffer = operands.cBuffer.slice();
-  const c = cBuffer.subarray(operands.cOffset);
-  gemm.dgemm(transA, transB, m, n, k, alpha, operands.a, operands.lda, operands.b, operands.ldb, beta, c, operands.ldc);
+  const cBuffer = operands.cBuffer.slice() as F;
+  const c = cBuffer.subarray(operands.cOffset) as F;
+  gemm.gemm(transA, transB, m, n, k, alpha, operands.a, operands.lda, operands.b, operands.ldb, beta, c, operands.ldc);
   return cBuffer;
 }
 
@@ -96,7 +109,7 @@ export function runKernel(gemm: Gemm, gemmCase: GemmCase, operands: GemmOperands
  * which stays meaningful where the sum cancels to near zero). Entries outside C's m×n must match exactly.
  */
 export function largestRelativeError(
-  gemmCase: GemmCase, operands: GemmOperands, actual: Float64Array, expected: Float64Array,
+  gemmCase: GemmCase, operands: GemmOperands, actual: Floats, expected: Floats,
 ): number {
   const abs = (x: Float64Array): Float64Array => x.map(Math.abs);
   const magnitudes = runKernel(naiveGemm, { ...gemmCase, alpha: Math.abs(gemmCase.alpha), beta: Math.abs(gemmCase.beta) }, {

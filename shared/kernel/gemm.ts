@@ -1,31 +1,38 @@
+import type { Floats } from './dtype.js';
+
 /**
- * The two BLAS operations training needs.
- * dgemm, the one matrix operation backprop needs, row-major, BLAS semantics:
+ * The two BLAS operations training needs, in float64 (dgemm, daxpy) or float32 (sgemm, saxpy) by the arrays' type;
+ * the operands of one call are all of one type.
+ * gemm, the one matrix operation backprop needs, row-major, BLAS semantics:
  *   C[m×n] = alpha · op(A) · op(B) + beta · C,   op(A) is m×k, op(B) is k×n,
  * where op(X) is X or Xᵀ and lda/ldb/ldc are the row strides of A, B, C as stored.
  * beta = 0 overwrites C (a NaN already in C does not leak through).
- * daxpy, the vector add of the fixed reduction tree: y[i] ← alpha·x[i] + y[i] for i < n (unit strides; offsets are
+ * axpy, the vector add of the fixed reduction tree: y[i] ← alpha·x[i] + y[i] for i < n (unit strides; offsets are
  * `subarray` views). With alpha = 1 every kernel gives y[i] = x[i] + y[i] rounded once, the exact bits of a JS `+=`
- * (1·x is exact, and a fused multiply-add of 1·x + y rounds the same sum once), so the tree's sums do not depend on
- * the kernel. Other alphas may round differently from kernel to kernel (fused or not).
+ * (1·x is exact, and a fused multiply-add of 1·x + y rounds the same sum once; into a Float32Array, JS rounds the
+ * float64 sum to float32, which is the correctly rounded float32 sum, as float64 carries more than twice float32's
+ * precision), so the tree's sums do not depend on the kernel. Other alphas may round differently (fused or not).
  */
 export interface Gemm {
   /** Shown to users: which kernel computes ("js", "openblas"). */
   readonly name: string;
-  dgemm(
+  gemm<F extends Floats>(
     transA: boolean, transB: boolean, m: number, n: number, k: number,
-    alpha: number, a: Float64Array, lda: number, b: Float64Array, ldb: number,
-    beta: number, c: Float64Array, ldc: number,
+    alpha: number, a: F, lda: number, b: F, ldb: number,
+    beta: number, c: F, ldc: number,
   ): void;
-  daxpy(n: number, alpha: number, x: Float64Array, y: Float64Array): void;
+  axpy<F extends Floats>(n: number, alpha: number, x: F, y: F): void;
 }
 
-/** Checks the operands of a dgemm call against their buffers; a wrong call into native code would crash the process. */
+/** Checks the operands of a gemm call against their buffers; a wrong call into native code would crash the process. */
 export function checkGemmArgs(
   transA: boolean, transB: boolean, m: number, n: number, k: number,
-  a: Float64Array, lda: number, b: Float64Array, ldb: number, c: Float64Array, ldc: number,
+  a: Floats, lda: number, b: Floats, ldb: number, c: Floats, ldc: number,
 ): void {
   // One call per value, no array of pairs: this runs on every GEMM, tens of thousands of times a second.
+  if (a.constructor !== c.constructor || b.constructor !== c.constructor) {
+    throw new TypeError(`gemm: A, B and C must be of one type, got ${a.constructor.name}, ${b.constructor.name}, ${c.constructor.name}`);
+  }
   checkCount('m', m);
   checkCount('n', n);
   checkCount('k', k);
@@ -39,25 +46,27 @@ export function checkGemmArgs(
   checkMatrix('C', c, m, n, ldc);
 }
 
-/** Checks the operands of a daxpy call against their buffers, for the same reason as checkGemmArgs. */
-export function checkAxpyArgs(n: number, x: Float64Array, y: Float64Array): void {
-  if (!Number.isInteger(n) || n < 0) throw new RangeError(`daxpy: n must be a non-negative integer, got ${n}`);
-  if (x.length < n) throw new RangeError(`daxpy: x holds ${x.length} values, n = ${n} needs ${n}`);
-  if (y.length < n) throw new RangeError(`daxpy: y holds ${y.length} values, n = ${n} needs ${n}`);
+/** Checks the operands of an axpy call against their buffers, for the same reason as checkGemmArgs. */
+export function checkAxpyArgs(n: number, x: Floats, y: Floats): void {
+  if (!Number.isInteger(n) || n < 0) throw new RangeError(`axpy: n must be a non-negative integer, got ${n}`);
+  if (x.constructor !== y.constructor) throw new TypeError(`axpy: x is a ${x.constructor.name} but y a ${y.constructor.name}; pass one type`);
+  if (x.length < n) throw new RangeError(`axpy: x holds ${x.length} values, n = ${n} needs ${n}`);
+  if (y.length < n) throw new RangeError(`axpy: y holds ${y.length} values, n = ${n} needs ${n}`);
   // Partly overlapping operands would make the result depend on the order the kernel walks them in.
+  const bytes = x.BYTES_PER_ELEMENT * n;
   if (n > 0 && x.buffer === y.buffer && x.byteOffset !== y.byteOffset &&
-      x.byteOffset < y.byteOffset + 8 * n && y.byteOffset < x.byteOffset + 8 * n) {
-    throw new RangeError('daxpy: x and y overlap in one buffer; pass disjoint views (or the same one)');
+      x.byteOffset < y.byteOffset + bytes && y.byteOffset < x.byteOffset + bytes) {
+    throw new RangeError('axpy: x and y overlap in one buffer; pass disjoint views (or the same one)');
   }
 }
 
 function checkCount(name: string, value: number): void {
-  if (!Number.isInteger(value) || value < 0) throw new RangeError(`dgemm: ${name} must be a non-negative integer, got ${value}`);
+  if (!Number.isInteger(value) || value < 0) throw new RangeError(`gemm: ${name} must be a non-negative integer, got ${value}`);
 }
 
-function checkMatrix(name: string, x: Float64Array, rows: number, cols: number, ld: number): void {
+function checkMatrix(name: string, x: Floats, rows: number, cols: number, ld: number): void {
   if (rows === 0 || cols === 0) return;
-  if (ld < Math.max(1, cols)) throw new RangeError(`dgemm: ld${name.toLowerCase()} = ${ld} is smaller than ${name}'s ${cols} columns`);
+  if (ld < Math.max(1, cols)) throw new RangeError(`gemm: ld${name.toLowerCase()} = ${ld} is smaller than ${name}'s ${cols} columns`);
   const needed = (rows - 1) * ld + cols;
-  if (x.length < needed) throw new RangeError(`dgemm: ${name} holds ${x.length} values, a ${rows}×${cols} matrix with stride ${ld} needs ${needed}`);
+  if (x.length < needed) throw new RangeError(`gemm: ${name} holds ${x.length} values, a ${rows}×${cols} matrix with stride ${ld} needs ${needed}`);
 }

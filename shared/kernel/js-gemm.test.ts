@@ -41,7 +41,7 @@ describe('jsGemm', () => {
 
   it('scales C by beta when k is 0', () => {
     const c = Float64Array.of(1, 2, 3, 4, 5, 6);
-    jsGemm.dgemm(false, false, 2, 3, 0, 1, new Float64Array(0), 0, new Float64Array(0), 3, 0.5, c, 3);
+    jsGemm.gemm(false, false, 2, 3, 0, 1, new Float64Array(0), 0, new Float64Array(0), 3, 0.5, c, 3);
     expect(Array.from(c)).toEqual([0.5, 1, 1.5, 2, 2.5, 3]);
   });
 });

@@ -1,12 +1,14 @@
+import type { Floats } from './dtype.js';
 import { checkAxpyArgs, type Gemm } from './gemm.js';
 
 /**
- * Portable dgemm and daxpy in plain TypeScript: the fallback kernel and the oracle the native one is tested against.
- * Each transpose case runs its loops in the order that walks memory contiguously.
+ * Portable gemm and axpy in plain TypeScript: the fallback kernel and the oracle the native one is tested against.
+ * Each transpose case runs its loops in the order that walks memory contiguously. On Float32Arrays every store rounds
+ * to float32 (dot products accumulate in float64 first, so they can be closer to exact than sgemm's).
  */
 export const jsGemm: Gemm = {
   name: 'js',
-  dgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+  gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
     scaleC(m, n, beta, c, ldc);
     if (alpha === 0 || k === 0) return;
     if (!transA && transB) {
@@ -52,14 +54,14 @@ export const jsGemm: Gemm = {
       }
     }
   },
-  daxpy(n, alpha, x, y) {
+  axpy(n, alpha, x, y) {
     checkAxpyArgs(n, x, y); // no crash at stake here, but both kernels refuse the same calls
     if (alpha === 1) for (let i = 0; i < n; i++) y[i] += x[i]; // the tree's case: one rounding, as in every kernel
     else if (alpha !== 0) for (let i = 0; i < n; i++) y[i] += alpha * x[i];
   },
 };
 
-function scaleC(m: number, n: number, beta: number, c: Float64Array, ldc: number): void {
+function scaleC(m: number, n: number, beta: number, c: Floats, ldc: number): void {
   if (beta === 1) return;
   for (let i = 0; i < m; i++) {
     const row = i * ldc;

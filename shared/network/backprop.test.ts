@@ -1,6 +1,8 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { loadRows } from '../data/samples.js';
+import { loadBlasGemm } from '../kernel/blas-gemm.js';
+import type { Gemm } from '../kernel/gemm.js';
 import { jsGemm } from '../kernel/js-gemm.js';
 import { randomProblem, relativeError, seedSample, toSeedNetwork } from '../../test/support/random-problem.js';
 import { seedBackprop } from '../../test/support/seed-reference.js';
@@ -134,5 +136,44 @@ describe('backpropSums', () => {
       backpropSums(jsGemm, layerViews(layout, params), ws, rows, views, 'quadratic');
     }
     expect(Array.from(nabla.weights)).toEqual(Array.from(whole.nabla.weights));
+  });
+});
+
+describe('backprop in float32 (--dtype float32)', () => {
+  const blas = loadBlasGemm();
+  const kernels = blas === null ? [jsGemm] : [jsGemm, blas];
+
+  /** The largest difference between the float32 and float64 sums, as a fraction of the largest float64 sum. */
+  function float32Error(gemm: Gemm, sizes: number[], rows: number, seed: number, cost: CostName): { error: number; costError: number } {
+    const { layout, params, samples } = randomProblem(seed, sizes, rows);
+    const exact = gradientSums(layout, params, samples, rows, cost);
+    const ws = createWorkspace(layout, rows, 'float32');
+    loadRows(samples, null, 0, rows, ws.activations[0], ws.targets, outputSize(layout));
+    const nabla = zeroParams(layout, 'float32');
+    const params32 = { weights: Float32Array.from(params.weights), biases: Float32Array.from(params.biases) };
+    const cost32 = backpropSums(gemm, layerViews(layout, params32), ws, rows, layerViews(layout, nabla), cost);
+    expect(nabla.weights).toBeInstanceOf(Float32Array);
+    let error = 0, scale = 0;
+    for (const [a, b] of [[nabla.weights, exact.nabla.weights], [nabla.biases, exact.nabla.biases]] as const) {
+      for (let i = 0; i < b.length; i++) {
+        scale = Math.max(scale, Math.abs(b[i]));
+        error = Math.max(error, Math.abs(a[i] - b[i]));
+      }
+    }
+    return { error: error / scale, costError: relativeError(cost32, exact.cost) };
+  }
+
+  it.each(kernels.map((kernel) => [kernel.name, kernel] as const))('agrees with float64 to float32 precision on the %s kernel', (_name, gemm) => {
+    for (const cost of COST_NAMES) {
+      for (const [sizes, rows] of [[[784, 30, 10], 10], [[784, 64, 64, 10], 64]] as const) {
+        for (const seed of [1, 2]) {
+          const { error, costError } = float32Error(gemm, [...sizes], rows, seed, cost);
+          // float32 carries 24 bits (6e-8); the sums of a few thousand products lose a few more.
+          expect(error, `${cost} [${sizes}] m=${rows} seed ${seed}`).toBeLessThan(2e-5);
+          expect(error).toBeGreaterThan(0); // the arithmetic really was float32
+          expect(costError).toBeLessThan(1e-5);
+        }
+      }
+    }
   });
 });

@@ -1,3 +1,5 @@
+import type { Floats } from '../kernel/dtype.js';
+
 /**
  * The two costs of the book: the seed's quadratic cost and network2's cross-entropy cost. Each defines the per-sample
  * cost of one output neuron and BP1, the output error δ^L = ∂C/∂z^L, for a sigmoid output a = σ(z).
@@ -37,7 +39,7 @@ function addCrossEntropy(sum: number, a: number, y: number): number {
  * - cross-entropy: C = −[y ln a + (1 − y) ln(1 − a)], δ = a − y (σ' cancels: the point of that cost).
  * Terms whose coefficient y or 1 − y is zero are skipped, so 0 · ln 0 counts as 0, as nan_to_num makes it in network2.
  */
-export function outputErrorAndCost(cost: CostName, a: Float64Array, y: Float64Array, n: number, delta: Float64Array): number {
+export function outputErrorAndCost(cost: CostName, a: Floats, y: Floats, n: number, delta: Floats): number {
   let sum = 0;
   if (cost === 'quadratic') {
     for (let i = 0; i < n; i++) {
@@ -56,7 +58,7 @@ export function outputErrorAndCost(cost: CostName, a: Float64Array, y: Float64Ar
 }
 
 /** Σ cost of `n` output values (evaluation: no δ wanted). */
-export function costSum(cost: CostName, a: Float64Array, y: Float64Array, n: number): number {
+export function costSum(cost: CostName, a: Floats, y: Floats, n: number): number {
   let sum = 0;
   if (cost === 'quadratic') {
     for (let i = 0; i < n; i++) {

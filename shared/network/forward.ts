@@ -1,3 +1,4 @@
+import type { Floats } from '../kernel/dtype.js';
 import type { Gemm } from '../kernel/gemm.js';
 import type { LayerViews, Workspace } from './workspace.js';
 
@@ -10,13 +11,13 @@ export function sigmoid(z: number): number {
  * Feedforward for the first `rows` input rows of ws.activations[0]: for each layer, a^l = σ(a^(l−1) · wᵀ + b),
  * the seed's `z = np.dot(w, a) + b` for every sample at once.
  */
-export function feedforward(gemm: Gemm, params: LayerViews, ws: Workspace, rows: number): void {
+export function feedforward<F extends Floats>(gemm: Gemm, params: LayerViews<F>, ws: Workspace<F>, rows: number): void {
   const { layers } = ws.layout;
   for (let l = 0; l < layers.length; l++) {
     const { nIn, nOut } = layers[l];
     const input = ws.activations[l];
     const output = ws.activations[l + 1];
-    gemm.dgemm(false, true, rows, nOut, nIn, 1, input, nIn, params.w[l], nIn, 0, output, nOut);
+    gemm.gemm(false, true, rows, nOut, nIn, 1, input, nIn, params.w[l], nIn, 0, output, nOut);
     const b = params.b[l];
     for (let i = 0; i < rows; i++) {
       const row = i * nOut;
@@ -26,7 +27,7 @@ export function feedforward(gemm: Gemm, params: LayerViews, ws: Workspace, rows:
 }
 
 /** Index of the largest of `n` values starting at `offset` (first one on ties, like numpy's argmax). */
-export function argmax(values: Float64Array, offset: number, n: number): number {
+export function argmax(values: Floats, offset: number, n: number): number {
   let best = 0;
   for (let j = 1; j < n; j++) if (values[offset + j] > values[offset + best]) best = j;
   return best;

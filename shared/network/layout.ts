@@ -1,3 +1,5 @@
+import { newFloats, type Dtype, type Floats } from '../kernel/dtype.js';
+
 /**
  * Flat parameter layout of a fully connected sigmoid network, computed once from `sizes`.
  * All weights live in one Float64Array and all biases in another. Layer l's weight matrix is
@@ -17,10 +19,10 @@ export interface ParamLayout {
   readonly biasCount: number;
 }
 
-/** The parameters (or a gradient of them) in the flat layout. */
-export interface Params {
-  weights: Float64Array;
-  biases: Float64Array;
+/** The parameters (or a gradient of them) in the flat layout; float64 except on a worker of a float32 job. */
+export interface Params<F extends Floats = Float64Array> {
+  weights: F;
+  biases: F;
 }
 
 /** "[784,30,10]": how messages show a network's shape. */
@@ -64,9 +66,11 @@ export function parseSizes(text: string): ParamLayout {
   return createLayout(sizes);
 }
 
-/** Zeroed parameters (or gradient sums) for a layout. */
-export function zeroParams(layout: ParamLayout): Params {
-  return { weights: new Float64Array(layout.weightCount), biases: new Float64Array(layout.biasCount) };
+/** Zeroed parameters (or gradient sums) for a layout, float64 unless `dtype` says otherwise. */
+export function zeroParams(layout: ParamLayout): Params;
+export function zeroParams(layout: ParamLayout, dtype: Dtype): Params<Floats>;
+export function zeroParams(layout: ParamLayout, dtype: Dtype = 'float64'): Params<Floats> {
+  return { weights: newFloats(dtype, layout.weightCount), biases: newFloats(dtype, layout.biasCount) };
 }
 
 /** A deep copy, for the points where a replica must not alias another. */

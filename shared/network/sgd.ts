@@ -1,3 +1,4 @@
+import type { Floats } from '../kernel/dtype.js';
 import type { Params } from './layout.js';
 
 /**
@@ -6,9 +7,10 @@ import type { Params } from './layout.js';
  * - with L2 regularisation (network2): w ← (1 − η·(λ/n))·w − (η/m)·Σ nabla_w, n the training-set size; biases are
  *   not decayed. Written exactly in network2's order of operations; with λ = 0 the factor is 1 and 1·w is w, so the
  *   seed's bits are unchanged.
+ * The parameters are float64 whatever the compute type: float32 sums (--dtype float32) are applied to them exactly.
  * Returns false when a parameter came out infinite or NaN (training diverged; the caller must not use them).
  */
-export function sgdStep(params: Params, nablaSums: Params, eta: number, m: number, lambda = 0, n = 1): boolean {
+export function sgdStep(params: Params, nablaSums: Params<Floats>, eta: number, m: number, lambda = 0, n = 1): boolean {
   const rate = eta / m;
   const decay = 1 - eta * (lambda / n);
   const { weights, biases } = params;

@@ -19,7 +19,7 @@ function gradients(overrides: Record<string, unknown> = {}): Record<string, unkn
 
 function refusal(bytes: Uint8Array): ProtocolError {
   try {
-    decodeToCoordinator(bytes, layout);
+    decodeToCoordinator(bytes, layout, 'float64');
   } catch (error) {
     expect(error).toBeInstanceOf(ProtocolError);
     return error as ProtocolError;
@@ -30,7 +30,7 @@ function refusal(bytes: Uint8Array): ProtocolError {
 describe('codec', () => {
   it('round-trips every message with typed arrays kept as typed arrays', () => {
     const message = gradients() as Gradients;
-    const decoded = decodeToCoordinator(encode(message), layout) as Gradients;
+    const decoded = decodeToCoordinator(encode(message), layout, 'float64') as Gradients;
     expect(decoded).toEqual(message);
     expect(decoded.blocks[0].nablaW).toBeInstanceOf(Float64Array);
 
@@ -38,7 +38,7 @@ describe('codec', () => {
       type: 'shard', v: PROTOCOL_VERSION, step: 1, shardId: 2, version: 1, batchSize: 10, chunks: 5, chunkStart: 1, chunkEnd: 3,
       x: new Uint8Array(16).fill(255), xDivisor: 255, labels: new Uint16Array([0, 1, 1, 0]), y: null,
     };
-    const back = decodeToWorker(encode(shard), layout) as Shard;
+    const back = decodeToWorker(encode(shard), layout, 'float64') as Shard;
     expect(back).toEqual(shard);
     expect(back.x).toBeInstanceOf(Uint8Array);
   });
@@ -64,6 +64,53 @@ describe('codec', () => {
     expect(error.message).toBe('nablaW[4] is NaN');
   });
 
+  describe('--dtype float32', () => {
+    const welcome = (overrides: Record<string, unknown>) => raw.pack({
+      type: 'welcome', v: PROTOCOL_VERSION, workerId: 'w1', pingIntervalMs: 1000, sizes: [4, 3, 2], cost: 'quadratic', version: 0,
+      weights: new Float64Array(18), biases: new Float64Array(5), ...overrides,
+    });
+    const workerRefusal = (bytes: Uint8Array): ProtocolError => {
+      try {
+        decodeToWorker(bytes, null, 'float64');
+      } catch (error) {
+        return error as ProtocolError;
+      }
+      throw new Error('the frame was accepted');
+    };
+
+    it('round-trips float32 gradients for a float32 job, and refuses float64 ones with the reason', () => {
+      const f32 = gradients({ blocks: [{ level: 0, index: 0, cost: 0.25, nablaW: new Float32Array(18).fill(0.5), nablaB: new Float32Array(5).fill(-1) }] });
+      const decoded = decodeToCoordinator(encode(f32 as Gradients), layout, 'float32') as Gradients;
+      expect(decoded.blocks[0].nablaW).toBeInstanceOf(Float32Array);
+      expect(Array.from(decoded.blocks[0].nablaB)).toEqual([-1, -1, -1, -1, -1]);
+      let thrown: unknown;
+      try {
+        decodeToCoordinator(encode(gradients() as Gradients), layout, 'float32');
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(ProtocolError);
+      expect((thrown as ProtocolError).code).toBe('bad-field');
+      expect((thrown as ProtocolError).message).toBe('nablaW must be a Float32Array (the job computes in float32), got Float64Array(18)');
+      expect(refusal(encode(f32 as Gradients)).message).toBe('nablaW must be a Float64Array (the job computes in float64), got Float32Array(18)');
+    });
+
+    it('a welcome without dtype means float64 (what earlier coordinators send); one with dtype carries arrays of it', () => {
+      expect(decodeToWorker(welcome({}), null, 'float64')).toMatchObject({ type: 'welcome', dtype: 'float64' });
+      const f32 = decodeToWorker(welcome({ dtype: 'float32', weights: new Float32Array(18), biases: new Float32Array(5) }), null, 'float64');
+      expect(f32).toMatchObject({ type: 'welcome', dtype: 'float32' });
+      expect((f32 as { weights: unknown }).weights).toBeInstanceOf(Float32Array);
+      expect(workerRefusal(welcome({ dtype: 'float16' })).message).toBe('dtype must be one of float64, float32, got string');
+      expect(workerRefusal(welcome({ dtype: 'float32' })).message).toBe('weights must be a Float32Array (the job computes in float32), got Float64Array(18)');
+    });
+
+    it('parameter updates are read in the welcome\'s type', () => {
+      const params = (weights: Float32Array | Float64Array) => raw.pack({ type: 'params', v: PROTOCOL_VERSION, version: 4, weights, biases: new Float32Array(5) });
+      expect(decodeToWorker(params(new Float32Array(18)), layout, 'float32')).toMatchObject({ type: 'params', version: 4 });
+      expect(() => decodeToWorker(params(new Float64Array(18)), layout, 'float32')).toThrow('weights must be a Float32Array');
+    });
+  });
+
   it('rejects frames that are not messages', () => {
     expect(refusal(Buffer.from('hello')).code).toBe('malformed');
     expect(refusal(raw.pack([1, 2, 3])).code).toBe('malformed');
@@ -73,7 +120,7 @@ describe('codec', () => {
 
   test.prop([fc.uint8Array({ maxLength: 300 })], { numRuns: 2000 })('random bytes are refused with a ProtocolError, never a TypeError', (bytes) => {
     try {
-      decodeToCoordinator(bytes, layout);
+      decodeToCoordinator(bytes, layout, 'float64');
     } catch (error) {
       expect(error).toBeInstanceOf(ProtocolError);
     }
@@ -82,6 +129,6 @@ describe('codec', () => {
   test.prop([fc.integer({ min: 0, max: 400 })])('every truncation of a valid frame is refused', (cut) => {
     const bytes = encode(gradients() as Gradients);
     const truncated = bytes.subarray(0, Math.min(cut, bytes.length - 1));
-    expect(() => decodeToCoordinator(truncated, layout)).toThrow(ProtocolError);
+    expect(() => decodeToCoordinator(truncated, layout, 'float64')).toThrow(ProtocolError);
   });
 });

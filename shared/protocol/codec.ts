@@ -1,4 +1,5 @@
 import { addExtension, Packr, RESET_BUFFER_MODE } from 'msgpackr';
+import type { Dtype } from '../kernel/dtype.js';
 import type { ParamLayout } from '../network/layout.js';
 import { chunkOffset } from '../reduction/tree.js';
 import { fail, ProtocolError } from './errors.js';
@@ -62,18 +63,18 @@ function unpack(bytes: Uint8Array): unknown {
   }
 }
 
-/** Decodes and validates a frame arriving at the coordinator; any defect is a ProtocolError. */
-export function decodeToCoordinator(bytes: Uint8Array, layout: ParamLayout): ToCoordinator {
-  return guard(() => parseToCoordinator(unpack(bytes), layout));
+/** Decodes and validates a frame arriving at the coordinator of a job; any defect is a ProtocolError. */
+export function decodeToCoordinator(bytes: Uint8Array, layout: ParamLayout, dtype: Dtype): ToCoordinator {
+  return guard(() => parseToCoordinator(unpack(bytes), layout, dtype));
 }
 
 /** Rows carried by a shard: the samples of chunks [start, end). */
 export const shardRows = (m: number, chunks: number, start: number, end: number): number =>
   chunkOffset(m, chunks, end) - chunkOffset(m, chunks, start);
 
-/** Decodes and validates a frame arriving at a worker (layout null before the welcome). */
-export function decodeToWorker(bytes: Uint8Array, layout: ParamLayout | null): ToWorker {
-  return guard(() => parseToWorker(unpack(bytes), layout, shardRows));
+/** Decodes and validates a frame arriving at a worker (layout null before the welcome; dtype the welcome's). */
+export function decodeToWorker(bytes: Uint8Array, layout: ParamLayout | null, dtype: Dtype): ToWorker {
+  return guard(() => parseToWorker(unpack(bytes), layout, dtype, shardRows));
 }
 
 /** Whatever goes wrong while reading a frame is reported as a ProtocolError, never as a TypeError. */

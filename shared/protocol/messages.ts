@@ -3,6 +3,7 @@
  * typed arrays. Rule for `v`: a new optional field keeps the version; a rename, removal or change of meaning bumps it.
  */
 import type { InputArray } from '../data/samples.js';
+import type { Dtype, Floats } from '../kernel/dtype.js';
 import type { CostName } from '../network/cost.js';
 import type { StatusSnapshot } from './status.js';
 
@@ -24,13 +25,18 @@ export type Welcome = Envelope<'welcome'> & {
   sizes: number[];
   /** The cost whose gradient workers compute (BP1 differs). */
   cost: CostName;
+  /**
+   * The type workers compute in, and so of `weights`/`biases` here and in `params`, and of every gradient they send.
+   * Optional on the wire (absent: float64, what a coordinator without --dtype sends), always set once validated.
+   */
+  dtype: Dtype;
   version: number;
-  weights: Float64Array;
-  biases: Float64Array;
+  weights: Floats;
+  biases: Floats;
 };
 
 /** New parameters after an update; every replica replaces its own with these, so all stay bit-identical. */
-export type ParamsUpdate = Envelope<'params'> & { version: number; weights: Float64Array; biases: Float64Array };
+export type ParamsUpdate = Envelope<'params'> & { version: number; weights: Floats; biases: Floats };
 
 /** The samples of chunks [chunkStart, chunkEnd) of a mini-batch, in order, in their stored type. */
 export type ShardData = {
@@ -54,7 +60,7 @@ export type Shard = Envelope<'shard'> & Tag & ChunkRange & (ShardData | { x: nul
 export type PrefetchedSamples = Envelope<'samples'> & { step: number; shardId: number } & ChunkRange & ShardData;
 
 /** The sum over one aligned tree node of the shard: Σ cost and Σ nabla (sums, not means). */
-export type BlockSum = { level: number; index: number; cost: number; nablaW: Float64Array; nablaB: Float64Array };
+export type BlockSum = { level: number; index: number; cost: number; nablaW: Floats; nablaB: Floats };
 
 /** A shard's result: one sum per aligned block of its chunk range, left to right. */
 export type Gradients = Envelope<'gradients'> & Tag & {

@@ -2,6 +2,7 @@
  * Validation of decoded frames: everything is `unknown` until proven to be a well-formed message of this protocol
  * version, with array lengths matching the network layout and every number finite.
  */
+import { DTYPES, type Dtype, type Floats } from '../kernel/dtype.js';
 import { COST_NAMES, type CostName } from '../network/cost.js';
 import type { ParamLayout } from '../network/layout.js';
 import { MAX_LAYER_SIZE } from '../network/layout.js';
@@ -57,13 +58,26 @@ function string(raw: Raw, name: string, maxLength = 200): string {
   return value;
 }
 
-/** A Float64Array of exactly `expected` finite values. */
-export function float64Field(raw: Raw, name: string, expected: number): Float64Array {
+/** An array of the job's compute type (parameters, gradients) holding exactly `expected` finite values. */
+function floatsField(raw: Raw, name: string, expected: number, dtype: Dtype): Floats {
   const value = raw[name];
-  if (!(value instanceof Float64Array)) fail('bad-field', `${name} must be a Float64Array, got ${kindOf(value)}`);
+  const Type = dtype === 'float32' ? Float32Array : Float64Array;
+  if (!(value instanceof Type)) fail('bad-field', `${name} must be a ${Type.name} (the job computes in ${dtype}), got ${kindOf(value)}`);
   if (value.length !== expected) fail('bad-length', `${name} has ${value.length} values, expected ${expected}`);
   for (let i = 0; i < value.length; i++) if (!Number.isFinite(value[i])) fail('not-finite', `${name}[${i}] is ${value[i]}`);
   return value;
+}
+
+/** A Float64Array of exactly `expected` finite values. */
+export function float64Field(raw: Raw, name: string, expected: number): Float64Array {
+  return floatsField(raw, name, expected, 'float64') as Float64Array;
+}
+
+/** The welcome's compute type; absent means float64 (coordinators before --dtype did not send it). */
+function dtypeField(raw: Raw): Dtype {
+  const dtype = raw.dtype ?? 'float64';
+  if (!(DTYPES as readonly unknown[]).includes(dtype)) fail('bad-field', `dtype must be one of ${DTYPES.join(', ')}, got ${kindOf(dtype)}`);
+  return dtype as Dtype;
 }
 
 function costField(raw: Raw): CostName {
@@ -85,7 +99,7 @@ function failureFields(raw: Raw): { code: FailureCode; message: string } {
   return { code: string(raw, 'code', 40) as FailureCode, message: string(raw, 'message', 4000) };
 }
 
-function blockSum(raw: unknown, layout: ParamLayout, where: string): BlockSum {
+function blockSum(raw: unknown, layout: ParamLayout, dtype: Dtype, where: string): BlockSum {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('bad-field', `${where} must be a map, got ${kindOf(raw)}`);
   const block = raw as Raw;
   const cost = finiteNumber(block, 'cost');
@@ -94,12 +108,12 @@ function blockSum(raw: unknown, layout: ParamLayout, where: string): BlockSum {
     level: integer(block, 'level', 0, 31),
     index: integer(block, 'index', 0, MAX_BATCH),
     cost,
-    nablaW: float64Field(block, 'nablaW', layout.weightCount),
-    nablaB: float64Field(block, 'nablaB', layout.biasCount),
+    nablaW: floatsField(block, 'nablaW', layout.weightCount, dtype),
+    nablaB: floatsField(block, 'nablaB', layout.biasCount, dtype),
   };
 }
 
-function gradients(raw: Raw, layout: ParamLayout): Gradients {
+function gradients(raw: Raw, layout: ParamLayout, dtype: Dtype): Gradients {
   const blocks = raw.blocks;
   if (!Array.isArray(blocks) || blocks.length === 0 || blocks.length > 64) {
     fail('bad-field', `blocks must be a list of 1 to 64 block sums, got ${kindOf(blocks)}`);
@@ -112,12 +126,12 @@ function gradients(raw: Raw, layout: ParamLayout): Gradients {
     version: integer(raw, 'version', 0, Number.MAX_SAFE_INTEGER),
     computeMs: Math.max(0, finiteNumber(raw, 'computeMs')),
     ...(raw.dataWaitMs === undefined ? {} : { dataWaitMs: Math.max(0, finiteNumber(raw, 'dataWaitMs')) }),
-    blocks: blocks.map((block, i) => blockSum(block, layout, `blocks[${i}]`)),
+    blocks: blocks.map((block, i) => blockSum(block, layout, dtype, `blocks[${i}]`)),
   };
 }
 
-/** Validates a frame arriving at the coordinator. */
-export function parseToCoordinator(raw: unknown, layout: ParamLayout): ToCoordinator {
+/** Validates a frame arriving at the coordinator of a job with this layout and compute type. */
+export function parseToCoordinator(raw: unknown, layout: ParamLayout, dtype: Dtype): ToCoordinator {
   const message = envelope(raw);
   switch (message.type) {
     case 'hello':
@@ -127,7 +141,7 @@ export function parseToCoordinator(raw: unknown, layout: ParamLayout): ToCoordin
       }
       return { type: 'hello', v: PROTOCOL_VERSION, role: message.role, name: string(message, 'name'), kernel: string(message, 'kernel', 40) };
     case 'gradients':
-      return gradients(message, layout);
+      return gradients(message, layout, dtype);
     case 'failure':
       return { type: 'failure', v: PROTOCOL_VERSION, ...failureFields(message) };
     default:
@@ -201,10 +215,10 @@ function prefetchedSamples(raw: Raw, layout: ParamLayout, rowsOf: RowsOf): Prefe
 
 /**
  * Validates a frame arriving at a worker. Before the welcome the layout is unknown (null): only welcome and
- * failure are accepted then. `rowsOf` maps a chunk range to its sample count (shared/reduction).
+ * failure are accepted then; `dtype` is the welcome's. `rowsOf` maps a chunk range to its sample count (shared/reduction).
  */
 export function parseToWorker(
-  raw: unknown, layout: ParamLayout | null,
+  raw: unknown, layout: ParamLayout | null, dtype: Dtype,
   rowsOf: RowsOf,
 ): ToWorker {
   const message = envelope(raw);
@@ -214,13 +228,14 @@ export function parseToWorker(
     const sizes = sizesField(message);
     let weightCount = 0, biasCount = 0;
     for (let l = 0; l + 1 < sizes.length; l++) { weightCount += sizes[l] * sizes[l + 1]; biasCount += sizes[l + 1]; }
+    const welcomeDtype = dtypeField(message);
     return {
       type: 'welcome', v: PROTOCOL_VERSION,
-      workerId: string(message, 'workerId', 100), sizes, cost: costField(message),
+      workerId: string(message, 'workerId', 100), sizes, cost: costField(message), dtype: welcomeDtype,
       pingIntervalMs: integer(message, 'pingIntervalMs', 1, 3_600_000),
       version: integer(message, 'version', 0, Number.MAX_SAFE_INTEGER),
-      weights: float64Field(message, 'weights', weightCount),
-      biases: float64Field(message, 'biases', biasCount),
+      weights: floatsField(message, 'weights', weightCount, welcomeDtype),
+      biases: floatsField(message, 'biases', biasCount, welcomeDtype),
     };
   }
   if (!layout) return fail('unexpected', `"${message.type.slice(0, 40)}" arrived before the welcome`);
@@ -229,8 +244,8 @@ export function parseToWorker(
       return {
         type: 'params', v: PROTOCOL_VERSION,
         version: integer(message, 'version', 0, Number.MAX_SAFE_INTEGER),
-        weights: float64Field(message, 'weights', layout.weightCount),
-        biases: float64Field(message, 'biases', layout.biasCount),
+        weights: floatsField(message, 'weights', layout.weightCount, dtype),
+        biases: floatsField(message, 'biases', layout.biasCount, dtype),
       };
     case 'shard':
       return shard(message, layout, rowsOf);

@@ -1,3 +1,4 @@
+import type { Floats } from '../kernel/dtype.js';
 import type { Gemm } from '../kernel/gemm.js';
 import { jsGemm } from '../kernel/js-gemm.js';
 import { children, nodeKey, nodeRange, type TreeNode } from './tree.js';
@@ -5,18 +6,18 @@ import { children, nodeKey, nodeRange, type TreeNode } from './tree.js';
 /** A partial sum over one tree node: a cost and a gradient, as typed arrays. */
 export interface NodeSum {
   cost: number;
-  nablaW: Float64Array;
-  nablaB: Float64Array;
+  nablaW: Floats;
+  nablaB: Floats;
 }
 
-/** What the tree needs of a kernel: its vector add (y ← x + y, the same bits in every kernel; see Gemm.daxpy). */
-export type VectorAdd = Pick<Gemm, 'daxpy'>;
+/** What the tree needs of a kernel: its vector add (y ← x + y, the same bits in every kernel; see Gemm.axpy). */
+export type VectorAdd = Pick<Gemm, 'axpy'>;
 
 /**
  * Sums the node `target` from the given partial sums, strictly along the fixed tree: a node present in `sums` is
  * taken as it is; otherwise its two children are summed and added, left + right. Accumulates into the left child's
  * arrays (they must be owned by the caller). Throws when some chunk is covered by no sum. `kernel` does the
- * additions (OpenBLAS daxpy on a worker); any kernel gives the same bits.
+ * additions (OpenBLAS daxpy or saxpy on a worker); any kernel gives the same bits.
  */
 export function combineTree(target: TreeNode, chunks: number, sums: ReadonlyMap<string, NodeSum>, kernel: VectorAdd = jsGemm): NodeSum {
   const given = sums.get(nodeKey(target));
@@ -36,6 +37,6 @@ export function addInto(left: NodeSum, right: NodeSum, kernel: VectorAdd = jsGem
     throw new RangeError(`cannot add a sum of ${right.nablaW.length}+${right.nablaB.length} values into one of ${left.nablaW.length}+${left.nablaB.length}`);
   }
   left.cost += right.cost;
-  kernel.daxpy(left.nablaW.length, 1, right.nablaW, left.nablaW);
-  kernel.daxpy(left.nablaB.length, 1, right.nablaB, left.nablaB);
+  kernel.axpy(left.nablaW.length, 1, right.nablaW, left.nablaW);
+  kernel.axpy(left.nablaB.length, 1, right.nablaB, left.nablaB);
 }

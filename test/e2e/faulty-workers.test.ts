@@ -1,3 +1,4 @@
+import type { Floats } from '../../shared/kernel/dtype.js';
 import { describe, expect, it } from 'vitest';
 import { runNabla, spawnCluster } from '../support/cluster.js';
 import { writeBlobsCsv } from '../support/csv-problem.js';
@@ -8,8 +9,8 @@ const job = ['--data', `csv:${train}`, '--sizes', '5,7,4,3', '--epochs', '2', '-
 
 describe('workers that misbehave while speaking the protocol correctly', () => {
   it.each([
-    ['one layer\'s sign flipped', 2, (nablaW: Float64Array, offset: number, count: number) => { for (let i = offset; i < offset + count; i++) nablaW[i] = -nablaW[i]; }],
-    ['one value perturbed by 1%', 1, (nablaW: Float64Array, offset: number) => { nablaW[offset + 3] *= 1.01; }],
+    ['one layer\'s sign flipped', 2, (nablaW: Floats, offset: number, count: number) => { for (let i = offset; i < offset + count; i++) nablaW[i] = -nablaW[i]; }],
+    ['one value perturbed by 1%', 1, (nablaW: Floats, offset: number) => { nablaW[offset + 3] *= 1.01; }],
   ])('a worker returning gradients with %s fails the TF.js reference check, naming layer %i', async (_, layer, tamper) => {
     const cluster = await spawnCluster({ workers: 0, args: [...job, '--check-every', '1'] });
     try {

@@ -1,3 +1,4 @@
+import type { Dtype, Floats } from '../../shared/kernel/dtype.js';
 import { WebSocket } from 'ws';
 import { jsGemm } from '../../shared/kernel/js-gemm.js';
 import { createLayout, zeroParams, type ParamLayout } from '../../shared/network/layout.js';
@@ -20,7 +21,8 @@ export interface ScriptedWorker {
 export function startScriptedWorker(url: string, answer: (blocks: BlockSum[], shard: Shard, layout: ParamLayout) => BlockSum[] | null): ScriptedWorker {
   const socket = new WebSocket(url);
   let layout: ParamLayout | null = null;
-  let replica: LayerViews | null = null;
+  let replica: LayerViews<Floats> | null = null;
+  let dtype: Dtype = 'float64';
   let computer: ShardComputer | null = null;
   const prefetched = new Map<number, ShardData>();
   const worker: ScriptedWorker = {
@@ -30,11 +32,12 @@ export function startScriptedWorker(url: string, answer: (blocks: BlockSum[], sh
   };
   socket.on('open', () => socket.send(encode({ type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: 'scripted', kernel: 'js' })));
   socket.on('message', (bytes: Buffer) => {
-    const message = decodeToWorker(bytes, layout);
+    const message = decodeToWorker(bytes, layout, dtype);
     if (message.type === 'welcome') {
       layout = createLayout(message.sizes);
-      replica = layerViews(layout, zeroParams(layout));
-      computer = new ShardComputer(layout, jsGemm, message.cost);
+      dtype = message.dtype;
+      replica = layerViews(layout, zeroParams(layout, dtype));
+      computer = new ShardComputer(layout, jsGemm, message.cost, dtype);
     }
     if ((message.type === 'welcome' || message.type === 'params') && replica) {
       replica.params.weights.set(message.weights);
