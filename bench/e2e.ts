@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { contentionBetween, snapshot, type Contention } from './contention.js';
+import type { Dtype } from '../shared/kernel/dtype.js';
 import type { NetCase } from './nets.js';
 import { median } from './timing.js';
 
@@ -17,6 +18,8 @@ export interface E2eConfig {
   workers: number;
   /** Value for --kernel. */
   kernel: 'auto' | 'js';
+  /** Value for --dtype. */
+  dtype: Dtype;
   epochs: number;
 }
 
@@ -26,6 +29,7 @@ export interface E2eResult {
   batch: number;
   workers: number;
   kernelOption: string;
+  dtype: Dtype;
   /** What the coordinator's `start` event reports (the kernel local workers were told to use). */
   kernel: string | null;
   epochs: number;
@@ -52,12 +56,13 @@ interface EpochEvent {
 }
 
 export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eResult> {
-  const { net, workers, kernel, epochs } = config;
+  const { net, workers, kernel, dtype, epochs } = config;
   const args = [
     cliPath, 'train', '--json', '--workers', String(workers), '--epochs', String(epochs), '--data', 'mnist',
     '--sizes', net.sizes.join(','), '--batch', String(net.batch), '--seed', '1',
   ];
   if (kernel !== 'auto') args.push('--kernel', kernel);
+  if (dtype !== 'float64') args.push('--dtype', dtype);
   const command = `node dist/bin/nabla.js ${args.slice(1).join(' ')}`;
   const started = performance.now();
   const before = snapshot();
@@ -91,7 +96,7 @@ export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eR
   const contention = contentionBetween(before, snapshot());
   const measured = epochRates.length > 1 ? epochRates.slice(1) : epochRates;
   const result: E2eResult = {
-    net: net.label, sizes: [...net.sizes], batch: net.batch, workers, kernelOption: kernel, kernel: startKernel, epochs,
+    net: net.label, sizes: [...net.sizes], batch: net.batch, workers, kernelOption: kernel, dtype, kernel: startKernel, epochs,
     epochRates, samplesPerSecond: median(measured), wallSeconds: (performance.now() - started) / 1000,
     testAccuracy: (last as EpochEvent | null)?.testAccuracy ?? null, paramHash: (last as EpochEvent | null)?.paramHash ?? null, command, contention,
     bytesPerStep: (last as EpochEvent | null)?.bytesPerStep ?? null, rounds: 1,

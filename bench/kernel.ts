@@ -6,7 +6,7 @@
  *   separately, then the chunk sums added along the fixed tree).
  * The two are interleaved round by round so background load hits both alike; each rate is the median of its rounds.
  */
-import type { Floats } from '../shared/kernel/dtype.js';
+import { DTYPES, newFloats, type Dtype, type Floats } from '../shared/kernel/dtype.js';
 import { loadBundledMnist } from '../shared/data/mnist.js';
 import { gatherSamples, loadRows, type SampleSet } from '../shared/data/samples.js';
 import type { Gemm } from '../shared/kernel/gemm.js';
@@ -37,6 +37,8 @@ export interface KernelResult {
   sizes: number[];
   batch: number;
   kernel: string;
+  /** What the kernel computed in (float32: sgemm through the same binding). */
+  dtype: Dtype;
   chunks: number;
   plainSamplesPerSecond: number;
   deterministicSamplesPerSecond: number;
@@ -49,7 +51,7 @@ export interface KernelResult {
   /** Of the deterministic (real worker) path, with the nominal 6·W count. */
   gflopsNominal: number;
   gflopsExact: number;
-  /** gflopsNominal / the same kernel's 1024³ dgemm GFLOPS, measured in this run. */
+  /** gflopsNominal / the same kernel's 1024³ gemm GFLOPS in the same type, measured in this run. */
   fractionOfDgemm: number;
   /** The same two numbers for the plain batched pass. */
   gflopsNominalPlain: number;
@@ -62,6 +64,7 @@ export interface KernelResult {
 
 export interface DgemmResult {
   kernel: string;
+  dtype: Dtype;
   n: number;
   calls: number;
   gflops: number;
@@ -107,22 +110,27 @@ export async function runKernelSection(
       continue;
     }
     const gemm = k.gemm;
-    const d = await measureQuietly(() => measureDgemm(gemm, 1024, options.dgemmBudgetMs), gate, budget);
-    dgemm.push(d);
-    log(`  ${k.name}: dgemm 1024³ ${d.gflops.toFixed(2)} GFLOPS (${d.calls} call${d.calls === 1 ? '' : 's'}; other CPU ${fmtContention(d.contention)}${d.retried ? ', re-measured' : ''})`);
-    for (const net of nets) {
-      const r = await measureQuietly(() => measureNet(net, gemm, d.gflops, options), gate, budget);
-      results.push(r);
-      log(`  ${k.name} ${net.label}: plain ${Math.round(r.plainSamplesPerSecond)}/s, deterministic ${Math.round(r.deterministicSamplesPerSecond)}/s` +
-        ` (other CPU ${fmtContention(r.contention)}${r.retried ? ', re-measured' : ''})`);
+    // float32 where it pays: sgemm through the binding (the JS loops compute float32 no faster than float64).
+    for (const dtype of k.name === 'js' ? ['float64' as const] : DTYPES) {
+      const d = await measureQuietly(() => measureDgemm(gemm, 1024, options.dgemmBudgetMs, dtype), gate, budget);
+      dgemm.push(d);
+      const routine = dtype === 'float32' ? 'sgemm' : 'dgemm';
+      log(`  ${k.name}: ${routine} 1024³ ${d.gflops.toFixed(2)} GFLOPS (${d.calls} call${d.calls === 1 ? '' : 's'}; other CPU ${fmtContention(d.contention)}${d.retried ? ', re-measured' : ''})`);
+      for (const net of nets) {
+        const r = await measureQuietly(() => measureNet(net, gemm, d.gflops, options, dtype), gate, budget);
+        results.push(r);
+        log(`  ${k.name} ${dtype} ${net.label}: plain ${Math.round(r.plainSamplesPerSecond)}/s, deterministic ${Math.round(r.deterministicSamplesPerSecond)}/s` +
+          ` (other CPU ${fmtContention(r.contention)}${r.retried ? ', re-measured' : ''})`);
+      }
     }
   }
   return { kernels: kernels.map(({ name, available, note }) => ({ name, available, note })), dgemm, results };
 }
 
-/** C = A·B for n×n matrices through the kernel's validated dgemm, after one untimed warm-up call on a smaller size. */
-export function measureDgemm(gemm: Gemm, n: number, budgetMs: number): DgemmResult {
-  const a = randomMatrix(n * n, 1), b = randomMatrix(n * n, 2), c = new Float64Array(n * n);
+/** C = A·B for n×n matrices through the kernel's validated gemm (dgemm or sgemm), after one untimed warm-up call on a smaller size. */
+export function measureDgemm(gemm: Gemm, n: number, budgetMs: number, dtype: Dtype): DgemmResult {
+  const of = (x: Float64Array): Floats => (dtype === 'float32' ? Float32Array.from(x) : x);
+  const a = of(randomMatrix(n * n, 1)), b = of(randomMatrix(n * n, 2)), c = newFloats(dtype, n * n);
   const warm = Math.min(n, 256);
   gemm.gemm(false, false, warm, warm, warm, 1, a, warm, b, warm, 0, c, warm);
   const before = snapshot();
@@ -130,11 +138,11 @@ export function measureDgemm(gemm: Gemm, n: number, budgetMs: number): DgemmResu
     gemm.gemm(false, false, n, n, n, 1, a, n, b, n, 0, c, n);
     return 1;
   });
-  return { kernel: gemm.name, n, calls: t.units, gflops: (2 * n ** 3 * t.units) / (t.ms * 1e6), threads: (gemm as { threads?: number }).threads,
+  return { kernel: gemm.name, dtype, n, calls: t.units, gflops: (2 * n ** 3 * t.units) / (t.ms * 1e6), threads: (gemm as { threads?: number }).threads,
     contention: contentionBetween(before, snapshot()) };
 }
 
-function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: KernelOptions): KernelResult {
+function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: KernelOptions, dtype: Dtype): KernelResult {
   const { layout, batch: m } = net;
   const nOut = outputSize(layout);
   const chunks = chunkCount(m, DEFAULT_MAX_CHUNKS);
@@ -150,11 +158,12 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
       x: set.x, xDivisor: set.xDivisor, labels: set.labels, y: set.y,
     });
   }
-  const replica = layerViews(layout, initParams(layout, 1));
+  const initial = initParams(layout, 1);
+  const replica = layerViews<Floats>(layout, dtype === 'float64' ? initial : { weights: Float32Array.from(initial.weights), biases: Float32Array.from(initial.biases) });
 
   // plain: the whole mini-batch in one batched pass
-  const ws = createWorkspace(layout, m);
-  const nabla = layerViews(layout, zeroParams(layout));
+  const ws = createWorkspace(layout, m, dtype);
+  const nabla = layerViews(layout, zeroParams(layout, dtype));
   let tPlain = 0;
   const plain = (): number => {
     const set = sets[tPlain++ % batches];
@@ -163,7 +172,7 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
     return m;
   };
   // deterministic: the worker's real path
-  const computer = new ShardComputer(layout, gemm, 'quadratic', 'float64');
+  const computer = new ShardComputer(layout, gemm, 'quadratic', dtype);
   let tDet = 0;
   let lastBlocks = computer.compute(replica, shards[0], shards[0]);
   const deterministic = (): number => {
@@ -202,7 +211,7 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
   const exact = exactFlopsPerSample(layout);
   const gflopsNominal = (detSps * nominal) / 1e9;
   return {
-    net: net.label, sizes: [...net.sizes], batch: m, kernel: gemm.name, chunks,
+    net: net.label, sizes: [...net.sizes], batch: m, kernel: gemm.name, dtype, chunks,
     plainSamplesPerSecond: plainSps, deterministicSamplesPerSecond: detSps, determinismCost: plainSps / detSps,
     plainRounds, deterministicRounds: detRounds,
     nominalFlopsPerSample: nominal, exactFlopsPerSample: exact,

@@ -2,8 +2,9 @@
  * `npm run bench` (after `npm run build`): one invocation, every number measured in the same run, so every claim
  * below is a ratio of two measurements taken minutes apart on the same machine under the same load.
  *
- *   1. kernel alone: the worker's backprop (plain batched vs the deterministic chunked path), GFLOPS vs a 1024³ dgemm
- *   2. end to end: real `nabla train --json` runs with 1 and 2 local workers
+ *   1. kernel alone: the worker's backprop (plain batched vs the deterministic chunked path), GFLOPS vs a 1024³ gemm,
+ *      float64 and (OpenBLAS) float32
+ *   2. end to end: real `nabla train --json` runs with 1 and 2 local workers, float64 and --dtype float32
  *   3. peers: the seed in numpy, numpy batched (1 BLAS thread; and 2 on the big net), PyTorch single process and DDP
  *      (gloo, 2 × 1 thread)
  *   4. a table per net, and bench/results/latest.json
@@ -22,6 +23,7 @@ import {
   exportTrainingData, NUMPY_2_THREADS_ID, peerSpecs, planPeers, probePythons, removeData, runPeer, type PeerPlan, type PeerResult,
 } from './peers.js';
 import { fmtRate, fmtRatio, table } from './timing.js';
+import type { Dtype } from '../shared/kernel/dtype.js';
 
 const resultsPath = fileURLToPath(new URL('../../bench/results/latest.json', import.meta.url));
 
@@ -70,10 +72,10 @@ async function main(): Promise<void> {
     say(`  nblas loads: ${blasLibrariesInThisProcess().join(', ') || '(no BLAS library mapped)'}`);
     say();
     say(table([
-      ['net', 'kernel', 'chunks', 'plain/s', 'determ./s', 'det/plain time', 'GFLOPS 6W plain|det', 'det exact', 'dgemm 1024³', 'of dgemm plain|det', 'agree', 'other CPU'],
+      ['net', 'kernel', 'chunks', 'plain/s', 'determ./s', 'det/plain time', 'GFLOPS 6W plain|det', 'det exact', 'gemm 1024³', 'of gemm plain|det', 'agree', 'other CPU'],
       ...kernel.results.map((r) => {
-        const d = kernel?.dgemm.find((x) => x.kernel === r.kernel);
-        return [r.net, r.kernel, String(r.chunks), fmtRate(r.plainSamplesPerSecond), fmtRate(r.deterministicSamplesPerSecond),
+        const d = kernel?.dgemm.find((x) => x.kernel === r.kernel && x.dtype === r.dtype);
+        return [r.net, kernelLabel(r.kernel, r.dtype), String(r.chunks), fmtRate(r.plainSamplesPerSecond), fmtRate(r.deterministicSamplesPerSecond),
           fmtRatio(r.determinismCost), `${r.gflopsNominalPlain.toFixed(2)} | ${r.gflopsNominal.toFixed(2)}`, r.gflopsExact.toFixed(2),
           d ? d.gflops.toFixed(2) : '—', `${(r.fractionOfDgemmPlain * 100).toFixed(0)}% | ${(r.fractionOfDgemm * 100).toFixed(0)}%`, r.agreement.toExponential(0),
           fmtContention(r.contention)];
@@ -84,7 +86,7 @@ async function main(): Promise<void> {
     say('  det/plain time = time per sample deterministic ÷ plain: the cost of bit-identical results in the kernel.');
     say(`  GFLOPS 6W: 6 × weightCount flops per sample (2 for w·a forward, 4 for δᵀ·a and δ·w backward); det exact: the`);
     say(`  deterministic path counted as 6W − 2W₁ (no δ·w for the first layer): ${NETS.map((n) => `${n.label} ${nominalFlopsPerSample(n.layout)} vs ${exactFlopsPerSample(n.layout)}`).join('; ')}.`);
-    say('  of dgemm = GFLOPS 6W ÷ a 1024³ dgemm (C = A·B, 2n³ flops) through the same validated binding, in this run.');
+    say('  of gemm = GFLOPS 6W ÷ a 1024³ gemm (C = A·B, 2n³ flops; dgemm, or sgemm for f32) through the same validated binding, in this run.');
     say('  agree = max|Δ∇w| / max|∇w| between plain and deterministic on one mini-batch (same sums, other rounding order).');
   }
 
@@ -102,10 +104,10 @@ async function main(): Promise<void> {
       const runs = new Map<number, E2eResult[]>(group.workers.map((k) => [k, []]));
       for (let round = 0; round < group.rounds; round++) {
         for (const workers of group.workers) {
-          const config: E2eConfig = { net: group.net, workers, kernel: group.kernel, epochs: group.epochs };
+          const config: E2eConfig = { net: group.net, workers, kernel: group.kernel, dtype: group.dtype, epochs: group.epochs };
           const r = await measureQuietly(() => runE2e(config, 180_000), gate, quietBudget);
           runs.get(workers)?.push(r);
-          say(`  ${r.net} K=${r.workers} --kernel ${r.kernelOption} (${r.kernel ?? '?'}) round ${round + 1}/${group.rounds}: epochs ${r.epochRates.map((x) => Math.round(x)).join(', ')} samples/s; ` +
+          say(`  ${r.net} K=${r.workers} --kernel ${r.kernelOption} --dtype ${r.dtype} (${r.kernel ?? '?'}) round ${round + 1}/${group.rounds}: epochs ${r.epochRates.map((x) => Math.round(x)).join(', ')} samples/s; ` +
             `${r.wallSeconds.toFixed(1)} s wall; other CPU ${fmtContention(r.contention)}${r.retried ? ' (re-measured)' : ''}${r.error ? `; ERROR ${r.error}` : ''}`);
         }
       }
@@ -114,8 +116,8 @@ async function main(): Promise<void> {
     say();
     const rows: string[][] = [['net', 'kernel', 'workers', 'samples/s', 'K=2 ÷ K=1', 'epochs used', 'wire KiB/step', 'test acc.', 'paramHash', 'other CPU']];
     for (const r of e2e) {
-      const one = e2e.find((x) => x.net === r.net && x.kernelOption === r.kernelOption && x.workers === 1);
-      rows.push([r.net, r.kernel ?? r.kernelOption, String(r.workers), fmtRate(r.samplesPerSecond),
+      const one = e2e.find((x) => x.net === r.net && x.kernelOption === r.kernelOption && x.dtype === r.dtype && x.workers === 1);
+      rows.push([r.net, kernelLabel(r.kernel ?? r.kernelOption, r.dtype), String(r.workers), fmtRate(r.samplesPerSecond),
         r.workers > 1 && one ? fmtRatio(r.samplesPerSecond / one.samplesPerSecond) : '',
         `${r.rounds > 1 ? `${r.rounds} runs × ` : ''}2..${r.epochs}`,
         r.bytesPerStep === null ? '—' : (r.bytesPerStep / 1024).toFixed(0), r.testAccuracy === null ? '—' : r.testAccuracy.toFixed(3), r.paramHash ?? '—', fmtContention(r.contention)]);
@@ -201,6 +203,7 @@ async function main(): Promise<void> {
 interface E2eGroup {
   net: NetCase;
   kernel: 'auto' | 'js';
+  dtype: Dtype;
   workers: number[];
   epochs: number;
   rounds: number;
@@ -210,12 +213,14 @@ function e2eGroups(quick: boolean): (E2eGroup | { skip: string })[] {
   const [small, big] = NETS;
   const workers = [1, 2];
   return [
-    { net: small, kernel: 'auto', workers, epochs: 3, rounds: quick ? 1 : 2 },
-    { net: big, kernel: 'auto', workers, epochs: 3, rounds: quick ? 1 : 2 },
-    { net: small, kernel: 'js', workers, epochs: quick ? 2 : 3, rounds: quick ? 1 : 2 },
+    { net: small, kernel: 'auto', dtype: 'float64', workers, epochs: 3, rounds: quick ? 1 : 2 },
+    { net: big, kernel: 'auto', dtype: 'float64', workers, epochs: 3, rounds: quick ? 1 : 2 },
+    { net: small, kernel: 'auto', dtype: 'float32', workers, epochs: 3, rounds: quick ? 1 : 2 },
+    { net: big, kernel: 'auto', dtype: 'float32', workers, epochs: 3, rounds: quick ? 1 : 2 },
+    { net: small, kernel: 'js', dtype: 'float64', workers, epochs: quick ? 2 : 3, rounds: quick ? 1 : 2 },
     quick
       ? { skip: `${big.label} --kernel js: skipped with --quick (about 6 s per epoch)` }
-      : { net: big, kernel: 'js', workers, epochs: 3, rounds: 1 },
+      : { net: big, kernel: 'js', dtype: 'float64', workers, epochs: 3, rounds: 1 },
   ];
 }
 
@@ -256,14 +261,15 @@ function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[],
   };
   const notes: string[] = [];
   for (const r of kernel?.results.filter((x) => x.net === net.label) ?? []) {
-    add(`Nabla kernel ${r.kernel}, plain batched`, '1×1', r.plainSamplesPerSecond, r.contention);
-    add(`Nabla kernel ${r.kernel}, deterministic (${r.chunks} chunks + tree)`, '1×1', r.deterministicSamplesPerSecond, r.contention);
-    notes.push(`determinism cost (${r.kernel}): ${r.determinismCost.toFixed(2)}× the time per sample of the plain pass; kernel (6W) ` +
+    const name = kernelLabel(r.kernel, r.dtype);
+    add(`Nabla kernel ${name}, plain batched`, '1×1', r.plainSamplesPerSecond, r.contention);
+    add(`Nabla kernel ${name}, deterministic (${r.chunks} chunks + tree)`, '1×1', r.deterministicSamplesPerSecond, r.contention);
+    notes.push(`determinism cost (${name}): ${r.determinismCost.toFixed(2)}× the time per sample of the plain pass; kernel (6W) ` +
       `${r.gflopsNominalPlain.toFixed(2)} GFLOPS plain = ${(r.fractionOfDgemmPlain * 100).toFixed(0)}%, ${r.gflopsNominal.toFixed(2)} deterministic = ` +
-      `${(r.fractionOfDgemm * 100).toFixed(0)}% of this kernel's 1024³ dgemm`);
+      `${(r.fractionOfDgemm * 100).toFixed(0)}% of this kernel's 1024³ ${r.dtype === 'float32' ? 'sgemm' : 'dgemm'}`);
   }
   for (const r of e2e.filter((x) => x.net === net.label)) {
-    add(`nabla train, ${r.kernel ?? r.kernelOption}, ${r.workers} worker${r.workers > 1 ? 's' : ''}${r.error ? ' (FAILED)' : ''}`, `${r.workers}×1 +coord`, r.error ? null : r.samplesPerSecond, r.contention);
+    add(`nabla train, ${kernelLabel(r.kernel ?? r.kernelOption, r.dtype)}, ${r.workers} worker${r.workers > 1 ? 's' : ''}${r.error ? ' (FAILED)' : ''}`, `${r.workers}×1 +coord`, r.error ? null : r.samplesPerSecond, r.contention);
   }
   for (const p of peers.filter((x) => x.net === net.label)) {
     add(`${p.label}${p.error ? ' (FAILED)' : ''}`, `${p.procs}×${p.threads}`, p.samplesPerSecond, p.contention);
@@ -273,10 +279,13 @@ function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[],
   const ddp64 = peer('torch-ddp-f64')?.samplesPerSecond;
   if (bestE2e && ddp64) notes.push(`best nabla train ÷ PyTorch DDP f64 (same precision as Nabla): ${fmtRatio(bestE2e.samplesPerSecond / ddp64)}`);
   // Issue #8: the same two cores, used as two single-threaded Nabla workers or as one numpy process with 2 BLAS threads.
-  const two = e2e.find((x) => x.net === net.label && x.workers === 2 && x.kernel === 'openblas' && !x.error);
+  const two = e2e.find((x) => x.net === net.label && x.workers === 2 && x.kernel === 'openblas' && x.dtype === 'float64' && !x.error);
+  // Issue #8: two float32 workers against PyTorch DDP on two float32 processes (target ≥ 1.5×).
+  const two32 = e2e.find((x) => x.net === net.label && x.workers === 2 && x.kernel === 'openblas' && x.dtype === 'float32' && !x.error);
+  if (two32 && b) notes.push(`Nabla 2 workers --dtype float32 (openblas) ÷ PyTorch DDP gloo 2×1 f32: ${fmtRatio(two32.samplesPerSecond / b)}`);
   if (two && d) notes.push(`Nabla 2 workers ${net.label} f64 (openblas) ÷ numpy 2 threads (batched f64, 1 process × 2 BLAS threads): ${fmtRatio(two.samplesPerSecond / d)}`);
-  const k1 = e2e.find((x) => x.net === net.label && x.workers === 1 && x.kernel === 'openblas' && !x.error);
-  const kd = kernel?.results.find((x) => x.net === net.label && x.kernel === 'openblas');
+  const k1 = e2e.find((x) => x.net === net.label && x.workers === 1 && x.kernel === 'openblas' && x.dtype === 'float64' && !x.error);
+  const kd = kernel?.results.find((x) => x.net === net.label && x.kernel === 'openblas' && x.dtype === 'float64');
   if (k1 && kd) notes.push(`nabla train K=1 (openblas) reaches ${(100 * k1.samplesPerSecond / kd.deterministicSamplesPerSecond).toFixed(0)}% of the deterministic kernel alone: the rest is coordinator, protocol and update`);
   return {
     net: net.label,
@@ -287,6 +296,9 @@ function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[],
     rows, notes,
   };
 }
+
+/** "openblas", or "openblas f32" for a float32 row. */
+const kernelLabel = (kernel: string, dtype: Dtype): string => (dtype === 'float32' ? `${kernel} f32` : kernel);
 
 /** The BLAS shared objects mapped into this process (after nblas loaded): which library Node's kernel really calls. */
 function blasLibrariesInThisProcess(): string[] {
