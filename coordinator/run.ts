@@ -86,10 +86,9 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
       eta: config.eta, cost: config.cost, lambda: config.lambda, plateau,
       seed: config.seed, shuffle: config.shuffle, hashSteps: config.json, resumeFrom, check, prefetch: config.prefetch,
       afterStep: (position, current, isFinal) => {
-        if (!config.checkpointDir || (position.step % config.checkpointEvery !== 0 && !isFinal)) return false;
+        if (!config.checkpointDir || (position.step % config.checkpointEvery !== 0 && !isFinal)) return;
         const path = writeCheckpoint(config.checkpointDir, position, job, layout, current, config.keepCheckpoints);
         reporter.emit({ event: 'checkpoint', path, step: position.step, paramHash: paramHash(current) });
-        return true;
       },
     }, cluster, gemm, reporter);
     const checks = await check?.finish();

@@ -42,9 +42,10 @@ export interface TrainPlan {
   check: LiveReferenceCheck | null;
   /**
    * Called after every applied step with the position to continue from (at an epoch's end: after its evaluation,
-   * with the next epoch's position); `isFinal` on the last call. Returns true when it paused (wrote a checkpoint).
+   * with the next epoch's position); `isFinal` on the last call. Within an epoch it runs while the workers compute
+   * the next step, whose update has not been applied yet.
    */
-  afterStep?: (position: TrainPosition, params: Params, isFinal: boolean) => boolean;
+  afterStep?: (position: TrainPosition, params: Params, isFinal: boolean) => void;
 }
 
 /** Everything besides the parameters that decides what the rest of the run computes. */
@@ -148,11 +149,23 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
     const trafficStart = { ...cluster.traffic };
     const waitStart = { ...cluster.dataWait };
     // The first step of an epoch follows the evaluation: workers waited for that, not for samples.
-    let isAfterPause = true;
+    let isFirstOfEpoch = true;
+    // What follows a step — its event (a parameter hash, a JSON line) and its checkpoint — runs once the next step's
+    // shards are out: the workers compute while the coordinator reports and writes, instead of waiting for it. Until
+    // that step's gradients are back, `params` and `position` still describe the finished step.
+    let finishStep: (() => void) | null = null;
+    const flushStep = (): void => {
+      finishStep?.();
+      finishStep = null;
+    };
     for await (const { batch: miniBatch, sendAhead } of withPrefetch(epoch.batches, position.step, plan.prefetch, cluster)) {
       const m = miniBatch.count;
       const stepStart = performance.now();
-      const result = await cluster.runStep(position.step, m, (offset, count) => gatherSamples(miniBatch, null, offset, count), sendAhead, !isAfterPause);
+      const afterDispatch = (): void => {
+        sendAhead();
+        flushStep();
+      };
+      const result = await cluster.runStep(position.step, m, (offset, count) => gatherSamples(miniBatch, null, offset, count), afterDispatch, !isFirstOfEpoch);
       const gradient = { weights: result.sum.nablaW, biases: result.sum.nablaB };
       if (plan.check?.shouldCheck(position.step)) plan.check.submit(position.step, layout, params, miniBatch, gradient);
       if (!sgdStep(params, gradient, eta, m, lambda, data.count ?? 1)) {
@@ -166,16 +179,23 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
       dropped += result.dropped;
       reissued += result.reissued;
       plan.check?.throwIfMismatched();
-      // The epoch's last step is checkpointed after the evaluation, with the decision it leads to.
-      isAfterPause = position.from !== data.count && (plan.afterStep?.({ ...position }, params, false) ?? false);
-      reporter.emit({
-        event: 'step', step: position.step, epoch: position.epoch, batchSize: m, cost: result.sum.cost / m,
-        paramHash: plan.hashSteps ? paramHash(params) : null,
-        workers: cluster.workerCount(), ms: performance.now() - stepStart, reissued: result.reissued, dropped: result.dropped,
-      });
-      reporter.progress?.(position.epoch, epochs, Math.ceil(position.from / batch), stepsPerEpoch(),
-        ((position.from - firstFrom) / (performance.now() - epochStart)) * 1000);
+      const done = { ...position };
+      const ms = performance.now() - stepStart;
+      const workers = cluster.workerCount();
+      finishStep = () => {
+        reporter.emit({
+          event: 'step', step: done.step, epoch: done.epoch, batchSize: m, cost: result.sum.cost / m,
+          paramHash: plan.hashSteps ? paramHash(params) : null,
+          workers, ms, reissued: result.reissued, dropped: result.dropped,
+        });
+        reporter.progress?.(done.epoch, epochs, Math.ceil(done.from / batch), stepsPerEpoch(),
+          ((done.from - firstFrom) / (performance.now() - epochStart)) * 1000);
+        // The epoch's last step is checkpointed after the evaluation, with the decision it leads to.
+        if (done.from !== data.count) plan.afterStep?.(done, params, false);
+      };
+      isFirstOfEpoch = false;
     }
+    flushStep();
     const epochMs = performance.now() - epochStart;
     const samples = position.from - firstFrom;
     const sent = cluster.traffic.sent - trafficStart.sent;
