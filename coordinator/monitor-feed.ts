@@ -64,7 +64,7 @@ export class MonitorFeed implements Reporter {
         const stepsPerEpoch = event.trainSamples === null ? 0 : Math.ceil(event.trainSamples / event.batch);
         this.job = {
           sizes: event.sizes, batch: event.batch, eta: event.eta, epochs: event.epochs, seed: event.seed, data: event.data,
-          cost: event.cost, lambda: event.lambda,
+          cost: event.cost, lambda: event.lambda, dtype: event.dtype,
           kernel: event.kernel, trainSamples: event.trainSamples ?? 0, testSamples: event.testSamples,
           stepsPerEpoch, totalSteps: event.epochs * stepsPerEpoch,
         };

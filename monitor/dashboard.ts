@@ -4,7 +4,7 @@
  */
 import type { StatusSnapshot } from '../shared/protocol/status.js';
 import { progressBar, sparkline } from './charts.js';
-import { costText, formatClock, formatRate, formatTimeOfDay, plural, sanitize, truncate, visibleLength } from './format.js';
+import { jobOptionsText, formatClock, formatRate, formatTimeOfDay, plural, sanitize, truncate, visibleLength } from './format.js';
 import { chartRow, referenceLine, stepTimeLines, workerTable } from './panels.js';
 import { colorStyle, plainStyle, type Style } from './style.js';
 
@@ -87,7 +87,7 @@ function titleLine(snapshot: StatusSnapshot | null, connection: ConnectionView, 
 function jobLine(snapshot: StatusSnapshot, width: number): string {
   const job = snapshot.job;
   if (!job) return 'job: not started yet (waiting for the coordinator to load its data)';
-  return truncate(`job [${job.sizes.join(',')}] · batch ${job.batch} · η ${job.eta}${costText(job)} · ${job.epochs} epochs · ${sanitize(job.data)} ` +
+  return truncate(`job [${job.sizes.join(',')}] · batch ${job.batch} · η ${job.eta}${jobOptionsText(job)} · ${job.epochs} epochs · ${sanitize(job.data)} ` +
     `(${job.trainSamples} train, ${job.testSamples} test) · kernel ${sanitize(job.kernel)} · seed ${job.seed}`, width);
 }
 

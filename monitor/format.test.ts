@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { fixtureSnapshot } from './snapshot-fixture.js';
-import { costText, formatAge, formatBytes, formatClock, formatMs, formatRate, padLeft, padRight, sanitize, truncate, visibleLength } from './format.js';
+import { jobOptionsText, formatAge, formatBytes, formatClock, formatMs, formatRate, padLeft, padRight, sanitize, truncate, visibleLength } from './format.js';
 
 describe('formatting for the terminal', () => {
   it('shortens rates, bytes, times and ages to a few characters', () => {
@@ -26,11 +26,13 @@ describe('formatting for the terminal', () => {
     expect(sanitize('evil\x1b[2Jname\n')).toBe('evil?[2Jname?');
   });
 
-  it('names the cost and λ of the improved network, and nothing for the seed\'s defaults or an older coordinator', () => {
+  it('names the cost, λ and float32 of a job, and nothing for the seed\'s defaults or an older coordinator', () => {
     const job = fixtureSnapshot().job as NonNullable<ReturnType<typeof fixtureSnapshot>['job']>;
-    expect(costText({ ...job, cost: 'cross-entropy', lambda: 5 })).toBe(' · cross-entropy, λ 5');
-    expect(costText({ ...job, cost: 'quadratic', lambda: 0.1 })).toBe(' · λ 0.1');
-    expect(costText({ ...job, cost: 'quadratic', lambda: 0 })).toBe('');
-    expect(costText({ ...job, cost: undefined, lambda: undefined })).toBe('');
+    expect(jobOptionsText({ ...job, cost: 'cross-entropy', lambda: 5 })).toBe(' · cross-entropy, λ 5');
+    expect(jobOptionsText({ ...job, cost: 'quadratic', lambda: 0.1 })).toBe(' · λ 0.1');
+    expect(jobOptionsText({ ...job, cost: 'quadratic', lambda: 0 })).toBe('');
+    expect(jobOptionsText({ ...job, cost: undefined, lambda: undefined })).toBe('');
+    expect(jobOptionsText({ ...job, cost: 'cross-entropy', lambda: 5, dtype: 'float32' })).toBe(' · cross-entropy, λ 5, float32');
+    expect(jobOptionsText({ ...job, cost: 'quadratic', lambda: 0, dtype: 'float64' })).toBe('');
   });
 });

@@ -134,9 +134,14 @@ export function padLeft(text: string, width: number): string {
 /** "1 worker", "3 workers". */
 export const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
-/** ' · cross-entropy, λ 5' for the improved network; nothing for the seed's quadratic cost without λ. */
-export function costText(job: NonNullable<StatusSnapshot['job']>): string {
+/**
+ * ' · cross-entropy, λ 5, float32' for the options that differ from the seed's (quadratic cost, no λ, float64);
+ * nothing for the seed's own job.
+ */
+export function jobOptionsText(job: NonNullable<StatusSnapshot['job']>): string {
   const cost = job.cost && job.cost !== 'quadratic' ? sanitize(job.cost) : '';
   const lambda = job.lambda ? `λ ${job.lambda}` : '';
-  return cost || lambda ? ` · ${[cost, lambda].filter(Boolean).join(', ')}` : '';
+  const dtype = job.dtype && job.dtype !== 'float64' ? sanitize(job.dtype) : '';
+  const options = [cost, lambda, dtype].filter(Boolean);
+  return options.length > 0 ? ` · ${options.join(', ')}` : '';
 }

@@ -3,7 +3,7 @@
  * with the accuracy and cost curves, throughput and step time over the run, and per-worker statistics. Pure.
  */
 import type { StatusSnapshot } from '../shared/protocol/status.js';
-import { costText, formatBytes, formatClock, formatCost, formatMs, formatPercent, formatRate, formatTimeOfDay, plural } from './format.js';
+import { jobOptionsText, formatBytes, formatClock, formatCost, formatMs, formatPercent, formatRate, formatTimeOfDay, plural } from './format.js';
 import { slowestWorker } from './panels.js';
 import { barChart, escapeXml, lineChart, stackedAreaChart } from './svg-chart.js';
 
@@ -87,7 +87,7 @@ ${body}
 function header({ snapshot, title }: ReportInput): string {
   const job = snapshot.job;
   const description = job
-    ? `[${job.sizes.join(', ')}] · mini-batch ${job.batch} · η ${job.eta}${costText(job)} · ${job.epochs} epochs · ${job.data} · ${job.trainSamples} train / ${job.testSamples} test samples · kernel ${job.kernel} · seed ${job.seed}`
+    ? `[${job.sizes.join(', ')}] · mini-batch ${job.batch} · η ${job.eta}${jobOptionsText(job)} · ${job.epochs} epochs · ${job.data} · ${job.trainSamples} train / ${job.testSamples} test samples · kernel ${job.kernel} · seed ${job.seed}`
     : 'no job started';
   const when = new Date(snapshot.timeMs);
   return `<header><h1>${escapeXml(title)}</h1><p class="sub">${escapeXml(description)}</p>` +

@@ -114,6 +114,7 @@ function parseJob(value: unknown): NonNullable<StatusSnapshot['job']> {
     kernel: string(job, 'kernel', 200, where),
     ...(job.cost === undefined ? {} : { cost: string(job, 'cost', 40, where) }),
     ...(job.lambda === undefined ? {} : { lambda: number(job, 'lambda', where) }),
+    ...(job.dtype === undefined ? {} : { dtype: string(job, 'dtype', 40, where) }),
     trainSamples: number(job, 'trainSamples', where),
     testSamples: number(job, 'testSamples', where),
     stepsPerEpoch: number(job, 'stepsPerEpoch', where),

@@ -29,8 +29,8 @@ export interface StatusSnapshot {
   timeMs: number;
   job: {
     sizes: number[]; batch: number; eta: number; epochs: number; seed: number; data: string; kernel: string;
-    /** The cost and L2 λ (optional: coordinators before them did not send them). */
-    cost?: string; lambda?: number;
+    /** The cost, L2 λ and compute type (optional: coordinators before them did not send them). */
+    cost?: string; lambda?: number; dtype?: string;
     trainSamples: number; testSamples: number; stepsPerEpoch: number; totalSteps: number;
   } | null;
   progress: {
