@@ -13,7 +13,7 @@ import type { Gemm } from '../shared/kernel/gemm.js';
 import { selectGemm } from '../shared/kernel/select.js';
 import { backpropSums } from '../shared/network/backprop.js';
 import { initParams } from '../shared/network/init.js';
-import { outputSize, zeroParams } from '../shared/network/layout.js';
+import { outputSize, paramsIn, zeroParams } from '../shared/network/layout.js';
 import { createWorkspace, layerViews } from '../shared/network/workspace.js';
 import { PROTOCOL_VERSION, type Shard, type ShardData } from '../shared/protocol/messages.js';
 import { chunkCount } from '../shared/reduction/tree.js';
@@ -158,8 +158,7 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
       x: set.x, xDivisor: set.xDivisor, labels: set.labels, y: set.y,
     });
   }
-  const initial = initParams(layout, 1);
-  const replica = layerViews<Floats>(layout, dtype === 'float64' ? initial : { weights: Float32Array.from(initial.weights), biases: Float32Array.from(initial.biases) });
+  const replica = layerViews(layout, paramsIn(initParams(layout, 1), dtype));
 
   // plain: the whole mini-batch in one batched pass
   const ws = createWorkspace(layout, m, dtype);

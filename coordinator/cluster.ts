@@ -13,6 +13,7 @@ import {
 import { chunkCount, chunkOffset } from '../shared/reduction/tree.js';
 import type { Reporter } from './events.js';
 import { startServer, type CoordinatorServer } from './server.js';
+import { FanOutTuner, type FanOutMode } from './fan-out.js';
 import { splitChunks } from './sharding.js';
 import { StepRun, type PlannedShard, type ShardTag, type StepHost, type StepResult, type StepWorker } from './step.js';
 import { newShardTiming, StepTimer, type ShardTiming } from './step-timing.js';
@@ -23,6 +24,8 @@ export interface ClusterOptions {
   cost: CostName;
   /** The type workers compute in; parameters go out and gradients come back in it. */
   dtype: Dtype;
+  /** auto: steps go to as many workers as measured fastest (fan-out.ts); all: every ready worker. */
+  fanOut: FanOutMode;
   host: string;
   port: number;
   /** Upper bound on the fixed chunks a mini-batch is cut into (the reduction tree's leaves). */
@@ -48,8 +51,10 @@ interface WorkerLink extends StepWorker {
   role: 'worker' | 'monitor' | null;
   /** The role its token handshake proved (null without a token). */
   readonly provenRole: Role | null;
-  /** A worker that has been welcomed and holds the current parameters. */
+  /** A worker that has been welcomed and can take shards. */
   isReady: boolean;
+  /** The parameter version its replica holds: parameters are sent to a worker only before a shard of a newer step. */
+  paramsVersion: number;
   /** Its results were accepted at least once (its kernel then counts for the mixed-kernel warning). */
   hasContributed: boolean;
   connectedAtMs: number;
@@ -75,6 +80,11 @@ export class Cluster implements StepHost {
   /** The parameters as workers get them: the float64 master itself, or its float32 rounding (buffers reused). */
   private wireParams!: Params<Floats>;
   private version = 0;
+  /** The `params` frame of the current version, encoded once for every worker that needs it; null until then. */
+  private paramsFrame: Buffer | null = null;
+  private readonly tuner: FanOutTuner;
+  /** The workers the current step's new shards go to (see stepWorkers). */
+  private stepLinks: readonly WorkerLink[] = [];
   private current: { run: StepRun; samples: ShardSamples; countsDataWait: boolean } | null = null;
   private starvedNoticeShown = false;
   private readonly kernelsSeen = new Set<string>();
@@ -96,7 +106,9 @@ export class Cluster implements StepHost {
   workersSeen = 0;
   port = 0;
 
-  constructor(private readonly options: ClusterOptions) {}
+  constructor(private readonly options: ClusterOptions) {
+    this.tuner = new FanOutTuner(options.fanOut);
+  }
 
   /** Starts listening; resolves with the bound port (useful with port 0). */
   async start(params: Params, version: number): Promise<number> {
@@ -149,6 +161,29 @@ export class Cluster implements StepHost {
     return this.ready;
   }
 
+  /**
+   * The ready workers new shards go to: the fan-out's fastest (measured speed), in connection order; every ready
+   * worker when none of those is left.
+   */
+  stepWorkers(): readonly WorkerLink[] {
+    if (this.stepLinks.length > 0 && this.stepLinks.every((link) => link.isReady)) return this.stepLinks;
+    const live = this.stepLinks.filter((link) => link.isReady);
+    return live.length > 0 ? live : this.readyWorkers();
+  }
+
+  /** Picks the workers of the next step: the `fanOut` fastest of the ready ones. Returns the fan-out. */
+  private chooseStepWorkers(): number {
+    const ready = this.readyWorkers();
+    const fanOut = this.tuner.fanOut(ready.length);
+    if (fanOut >= ready.length) {
+      this.stepLinks = ready;
+    } else {
+      const fastest = new Set([...ready].sort((a, b) => b.weight - a.weight).slice(0, fanOut));
+      this.stepLinks = ready.filter((link) => fastest.has(link));
+    }
+    return fanOut;
+  }
+
   /** Readiness is about to change: the cached ready list is rebuilt on next use. */
   private setReady(link: WorkerLink, isReady: boolean): void {
     link.isReady = isReady;
@@ -175,24 +210,38 @@ export class Cluster implements StepHost {
     this.planned.delete(step);
     const run = new StepRun(this, step, this.version, batchSize, chunks, () => ++this.shardCounter, planned);
     this.current = { run, samples, countsDataWait };
+    const fanOut = this.chooseStepWorkers();
     this.timer.stepStarted();
     run.dispatch();
     afterDispatch?.();
     try {
       const result = await run.done;
-      this.timer.stepFinished(this.readyWorkers());
+      const stepMs = this.timer.stepFinished(this.readyWorkers());
+      // A step whose shards were re-issued (a worker left) says nothing about the fan-out's speed.
+      const choice = this.tuner.stepFinished(result.reissued > 0 ? 0 : fanOut, stepMs);
+      if (choice) this.options.reporter.emit({ event: 'fan-out', ...choice });
       return result;
     } finally {
       this.current = null;
     }
   }
 
-  /** The parameters for the next step: every ready replica receives them at once (one encoding for all). */
+  /**
+   * The parameters for the next step. They go to each worker right before its next shard (one encoding for all),
+   * so a worker outside the step's fan-out is not sent parameters it would not use.
+   */
   publishParams(params: Params, version: number): void {
     this.setParams(params, version);
+    this.paramsFrame = null;
+  }
+
+  /** Sends the current parameters to a worker whose replica is older. */
+  private bringUpToDate(link: WorkerLink): void {
+    if (link.paramsVersion === this.version) return;
     const { weights, biases } = this.wireParams;
-    const frame = encode({ type: 'params', v: PROTOCOL_VERSION, version, weights, biases });
-    for (const link of this.readyWorkers()) this.send(link, frame);
+    this.paramsFrame ??= encode({ type: 'params', v: PROTOCOL_VERSION, version: this.version, weights, biases });
+    this.send(link, this.paramsFrame);
+    link.paramsVersion = this.version;
   }
 
   /** Records the current parameters in the job's wire type (float32: each value rounded to nearest). */
@@ -218,6 +267,7 @@ export class Cluster implements StepHost {
     const data = isPrefetched ? { x: null, xDivisor: null, labels: null, y: null } : this.shardData(this.current.samples, tag);
     link.stats.shards++;
     link.stats.samples += count;
+    this.bringUpToDate(link);
     this.timer.shardSent(link.timing, tag.chunkEnd - tag.chunkStart, count);
     this.send(link, encode({ type: 'shard', v: PROTOCOL_VERSION, ...tag, ...data }));
     return true;
@@ -236,7 +286,7 @@ export class Cluster implements StepHost {
    */
   prefetch(step: number, batchSize: number, samples: ShardSamples): void {
     const chunks = chunkCount(batchSize, this.options.maxChunks);
-    const workers = this.readyWorkers();
+    const workers = this.stepWorkers();
     const plan: PlannedShard[] = [];
     splitChunks(0, chunks, workers.map((w) => w.weight)).forEach((range, i) => {
       if (!range) return;
@@ -273,7 +323,7 @@ export class Cluster implements StepHost {
   private onConnection(socket: WebSocket, request: IncomingMessage, provenRole: Role | null): void {
     const address = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
     const link: WorkerLink = {
-      id: `w${++this.workerCounter}`, socket, address, name: '', kernel: '', role: null, provenRole, isReady: false, hasContributed: false,
+      id: `w${++this.workerCounter}`, socket, address, name: '', kernel: '', role: null, provenRole, isReady: false, paramsVersion: -1, hasContributed: false,
       connectedAtMs: Date.now(), lastSeenMs: Date.now(), weight: 1,
       stats: { shards: 0, samples: 0, computeMs: 0, bytesIn: 0, bytesOut: 0 }, timing: newShardTiming(),
     };
@@ -376,6 +426,7 @@ export class Cluster implements StepHost {
       type: 'welcome', v: PROTOCOL_VERSION, workerId: link.id, pingIntervalMs: this.pingIntervalMs(), sizes: [...this.options.layout.sizes],
       cost: this.options.cost, dtype: this.options.dtype, version: this.version, weights: this.wireParams.weights, biases: this.wireParams.biases,
     }));
+    link.paramsVersion = this.version;
     this.setReady(link, true);
     this.workersSeen++;
     this.starvedNoticeShown = false;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isLoopbackHost } from '../shared/auth.js';
 import { DTYPES, type Dtype } from '../shared/kernel/dtype.js';
 import { KERNEL_CHOICES, type KernelChoice } from '../shared/kernel/select.js';
+import { FAN_OUT_MODES, type FanOutMode } from './fan-out.js';
 import { COST_NAMES, type CostName } from '../shared/network/cost.js';
 import { INIT_SCHEMES, type InitScheme } from '../shared/network/init.js';
 import { parseSizes, type ParamLayout } from '../shared/network/layout.js';
@@ -30,6 +31,7 @@ export interface TrainingArgs {
   json: boolean;
   kernel: string;
   dtype: string;
+  fanOut: string;
   chunks: number;
   listen: string;
   heartbeatTimeout: number;
@@ -81,6 +83,8 @@ export interface TrainingConfig {
   kernel: KernelChoice;
   /** The type workers compute and exchange parameters and gradients in; the parameters themselves stay float64. */
   dtype: Dtype;
+  /** auto: each step goes to as many workers as measured fastest; all: to every ready worker. */
+  fanOut: FanOutMode;
   maxChunks: number;
   host: string;
   port: number;
@@ -185,6 +189,7 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
   if (!Number.isInteger(args.seed) || args.seed < 0 || args.seed > 0xffffffff) usage(`--seed must be an integer from 0 to 4294967295, got ${args.seed}`);
   if (!KERNEL_CHOICES.includes(args.kernel as KernelChoice)) usage(`--kernel must be one of ${KERNEL_CHOICES.join(', ')}, got "${args.kernel}"`);
   if (!(DTYPES as readonly string[]).includes(args.dtype)) usage(`--dtype must be one of ${DTYPES.join(', ')}, got "${args.dtype}"`);
+  if (!(FAN_OUT_MODES as readonly string[]).includes(args.fanOut)) usage(`--fan-out must be one of ${FAN_OUT_MODES.join(', ')}, got "${args.fanOut}"`);
   if (!(Number.isFinite(args.heartbeatTimeout) && args.heartbeatTimeout > 0)) usage(`--heartbeat-timeout must be a positive number of seconds, got ${args.heartbeatTimeout}`);
   if (!(Number.isFinite(args.shardTimeout) && args.shardTimeout > 0)) usage(`--shard-timeout must be a positive number of seconds, got ${args.shardTimeout}`);
   const { host, port } = parseListen(args.listen);
@@ -214,6 +219,7 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     json: args.json,
     kernel: args.kernel as KernelChoice,
     dtype: args.dtype as Dtype,
+    fanOut: args.fanOut as FanOutMode,
     maxChunks: positiveInteger('chunks', args.chunks, 1024),
     host,
     port,

@@ -14,6 +14,8 @@ export type TrainEvent =
       bytesSentPerSample: number; bytesReceivedPerSample: number; bytesPerStep: number;
       /** Mean wall time per step, and the mean time a worker waited for its shard's samples (0 when prefetched). */
       stepMs: number; dataWaitMsPerShard: number }
+  /** The fan-out tuner's choice: steps now go to `fanOut` of the `workers` ready workers (median step ms per trial). */
+  | { event: 'fan-out'; fanOut: number; workers: number; trials: Array<{ fanOut: number; medianMs: number }> }
   | { event: 'reference'; step: number; backend: string; maxAbsError: number; maxRelError: number; ok: boolean; tolerance: number; referenceMs: number }
   | { event: 'eta'; epoch: number; eta: number; reason: string }
   | { event: 'stopped-early'; epoch: number; reason: string; bestAccuracy: number | null; bestEpoch: number }

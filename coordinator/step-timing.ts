@@ -63,8 +63,11 @@ export class StepTimer {
     }
   }
 
-  /** Once per step, with every worker that may have taken part (loops, not filter/reduce: it runs at every step). */
-  stepFinished(workers: readonly { readonly timing: ShardTiming }[], nowMs = performance.now()): void {
+  /**
+   * Once per step, with every worker that may have taken part (loops, not filter/reduce: it runs at every step).
+   * Returns the step's wall time.
+   */
+  stepFinished(workers: readonly { readonly timing: ShardTiming }[], nowMs = performance.now()): number {
     let last: ShardTiming | null = null;
     let participants = 0;
     for (const { timing } of workers) {
@@ -86,6 +89,7 @@ export class StepTimer {
     for (const { timing } of workers) timing.isInStep = false;
     this.totals.steps++;
     this.lastStepEndMs = nowMs;
+    return nowMs - this.stepStartMs;
   }
 
   private tookPart(timing: ShardTiming): boolean {

@@ -9,6 +9,11 @@ export interface StepHost {
   /** The current ready workers; callers must not modify the returned array. */
   readyWorkers(): readonly StepWorker[];
   /**
+   * The ready workers new shards go to (the step's fan-out, see fan-out.ts): never empty while a worker is ready.
+   * Callers must not modify the returned array.
+   */
+  stepWorkers(): readonly StepWorker[];
+  /**
    * Sends a shard of chunks [start, end): with its samples, or without them when `isPrefetched` (the worker holds
    * them already). Returns false if the worker could not be reached.
    */
@@ -89,7 +94,7 @@ export class StepRun {
       if (!worker || !this.host.sendShard(worker, this.tag(shard.shardId, shard.start, shard.end), true)) this.requeue(shard.shardId);
     }
     while (this.pending.length > 0) {
-      const workers = this.host.readyWorkers();
+      const workers = this.host.stepWorkers();
       if (workers.length === 0) {
         this.host.onStarved();
         return;

@@ -1,7 +1,8 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import { gatherSamples } from '../shared/data/samples.js';
-import { DTYPES, type Floats } from '../shared/kernel/dtype.js';
+import { DTYPES } from '../shared/kernel/dtype.js';
+import { paramsIn } from '../shared/network/layout.js';
 import { jsGemm } from '../shared/kernel/js-gemm.js';
 import { layerViews } from '../shared/network/workspace.js';
 import { PROTOCOL_VERSION, type BlockSum, type Shard, type ShardData } from '../shared/protocol/messages.js';
@@ -32,7 +33,7 @@ describe.each(DTYPES)('ShardComputer with the fixed reduction tree, in %s', (dty
     (seed, m, maxChunks, cuts) => {
       const { layout, params, samples } = randomProblem(seed, [6, 5, 3], m);
       const chunks = chunkCount(m, maxChunks);
-      const replica = layerViews<Floats>(layout, dtype === 'float64' ? params : { weights: Float32Array.from(params.weights), biases: Float32Array.from(params.biases) });
+      const replica = layerViews(layout, paramsIn(params, dtype));
       const reduce = (boundaries: number[]): NodeSum => {
         const sums = new Map<string, NodeSum>();
         for (let i = 0; i + 1 < boundaries.length; i++) {

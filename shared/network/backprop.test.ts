@@ -9,7 +9,7 @@ import { seedBackprop } from '../../test/support/seed-reference.js';
 import { backpropSums } from './backprop.js';
 import { COST_NAMES, type CostName } from './cost.js';
 import { feedforward } from './forward.js';
-import { outputSize, zeroParams, type ParamLayout, type Params } from './layout.js';
+import { outputSize, paramsIn, zeroParams, type ParamLayout, type Params } from './layout.js';
 import { createWorkspace, layerViews } from './workspace.js';
 
 const shapes = fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 2, maxLength: 5 });
@@ -150,8 +150,7 @@ describe('backprop in float32 (--dtype float32)', () => {
     const ws = createWorkspace(layout, rows, 'float32');
     loadRows(samples, null, 0, rows, ws.activations[0], ws.targets, outputSize(layout));
     const nabla = zeroParams(layout, 'float32');
-    const params32 = { weights: Float32Array.from(params.weights), biases: Float32Array.from(params.biases) };
-    const cost32 = backpropSums(gemm, layerViews(layout, params32), ws, rows, layerViews(layout, nabla), cost);
+    const cost32 = backpropSums(gemm, layerViews(layout, paramsIn(params, 'float32')), ws, rows, layerViews(layout, nabla), cost);
     expect(nabla.weights).toBeInstanceOf(Float32Array);
     let error = 0, scale = 0;
     for (const [a, b] of [[nabla.weights, exact.nabla.weights], [nabla.biases, exact.nabla.biases]] as const) {

@@ -73,6 +73,12 @@ export function zeroParams(layout: ParamLayout, dtype: Dtype = 'float64'): Param
   return { weights: newFloats(dtype, layout.weightCount), biases: newFloats(dtype, layout.biasCount) };
 }
 
+/** The parameters in `dtype`: themselves for float64, else a copy with every value rounded to nearest float32. */
+export function paramsIn(params: Params, dtype: Dtype): Params<Floats> {
+  if (dtype === 'float64') return params;
+  return { weights: Float32Array.from(params.weights), biases: Float32Array.from(params.biases) };
+}
+
 /** A deep copy, for the points where a replica must not alias another. */
 export function cloneParams(params: Params): Params {
   return { weights: params.weights.slice(), biases: params.biases.slice() };
