@@ -10,7 +10,7 @@ import { freePort } from '../support/free-port.js';
  * Exactness under failure: workers SIGKILLed mid-step and restarted, the coordinator SIGKILLed and restarted with
  * --resume, and the parameters after every step must still be bit-identical to an undisturbed 1-worker run.
  */
-const job = ['--data', 'mnist', '--sizes', '784,30,10', '--epochs', '2', '--batch', '100', '--eta', '3', '--kernel', 'js', '--seed', '9'];
+const job = ['--data', 'mnist', '--sizes', '784,30,10', '--epochs', '2', '--batch', '100', '--eta', '3', '--kernel', 'js', '--seed', '9', '--fan-out', 'all'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const stepHashes = (events: Array<Record<string, unknown>>) =>

@@ -260,7 +260,7 @@ describe.skipIf(skipReason !== null)('docker-compose: the image built offline, a
       expect(done.paramHash, 'bit-identical to the 3-worker run').toBe(threeWorkerParamHash);
       // The new worker started from the parameters of a later step: it really joined mid-run.
       const workerLogs = await composeRun(project, ['logs', '--no-color', 'worker'], env, MINUTE_MS);
-      expect(workerLogs.stdout).toMatch(/joined as w4: sizes \[784,30,10\], quadratic cost, parameters v[1-9]\d*/);
+      expect(workerLogs.stdout).toMatch(/joined as w4: sizes \[784,30,10\], quadratic cost, float64, parameters v[1-9]\d*/);
 
       console.log(`docker e2e: up -d → first step in ${seconds(timeToFirstStepMs)}; ` +
         `up -d --scale worker=4 → worker w4 joined in ${seconds(fourth.atMs - scaleMs)}, ` +

@@ -5,7 +5,7 @@ import { writeBlobsCsv } from '../support/csv-problem.js';
 import { startScriptedWorker } from '../support/scripted-worker.js';
 
 const train = writeBlobsCsv({ rows: 400, features: 5, classes: 3, seed: 3 });
-const job = ['--data', `csv:${train}`, '--sizes', '5,7,4,3', '--epochs', '2', '--batch', '20', '--eta', '3', '--kernel', 'js'];
+const job = ['--data', `csv:${train}`, '--sizes', '5,7,4,3', '--epochs', '2', '--batch', '20', '--eta', '3', '--kernel', 'js', '--fan-out', 'all'];
 
 describe('workers that misbehave while speaking the protocol correctly', () => {
   it.each([

@@ -24,7 +24,7 @@ const HEARTBEAT_TIMEOUT_S = 2;
 const CUT_AFTER_STEP = 60;
 const job = [
   '--data', 'mnist', '--sizes', '784,30,10', '--epochs', '2', '--batch', '50', '--eta', '3', '--seed', '7',
-  '--kernel', 'js', '--check-every', '0',
+  '--kernel', 'js', '--check-every', '0', '--fan-out', 'all',
 ];
 const COORDINATOR_IP = '10.77.0.1';
 const workerIp = (i: number) => `10.77.${i}.2`;

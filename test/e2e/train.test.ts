@@ -33,6 +33,22 @@ describe('nabla train (real coordinator and worker processes over loopback)', ()
     expect(epochs[2]).toMatchObject({ epoch: 3, testAccuracy: expect.any(Number), trainCost: expect.any(Number), samplesPerSecond: expect.any(Number) });
   });
 
+  it('with --fan-out auto measures each fan-out, reports its choice, and computes the same bits as with every worker', async () => {
+    const small = [...job, '--epochs', '2', '--batch', '4', '--check-every', '0', '--json'];
+    const [auto, all] = await Promise.all([
+      runNabla(['train', ...small, '--workers', '2', '--fan-out', 'auto']),
+      runNabla(['train', ...small, '--workers', '2', '--fan-out', 'all']),
+    ]);
+    expect(auto.code, auto.stderr).toBe(0);
+    expect(all.code, all.stderr).toBe(0);
+    const choices = auto.events.filter((e) => e.event === 'fan-out');
+    expect(choices.length).toBeGreaterThanOrEqual(1); // 300 steps: the trials of 2 and 1 workers take 70
+    expect(choices[0]).toMatchObject({ workers: 2, fanOut: expect.any(Number) });
+    expect((choices[0].trials as Array<{ fanOut: number }>).map((t) => t.fanOut)).toEqual([2, 1]);
+    expect(all.events.filter((e) => e.event === 'fan-out')).toHaveLength(0);
+    expect(stepHashes(auto.events)).toEqual(stepHashes(all.events));
+  });
+
   it('ends bit-identical after several epochs with 1, 2, 3, 5 and 8 workers', async () => {
     const finalHashes: string[] = [];
     for (const workers of [1, 2, 3, 5, 8]) {
