@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { contentionBetween, snapshot, type Contention } from './contention.js';
 import type { Dtype } from '../shared/kernel/dtype.js';
+import type { FanOutMode } from '../coordinator/fan-out.js';
 import type { NetCase } from './nets.js';
 import { median } from './timing.js';
 
@@ -20,6 +21,8 @@ export interface E2eConfig {
   kernel: 'auto' | 'js';
   /** Value for --dtype. */
   dtype: Dtype;
+  /** Value for --fan-out. */
+  fanOut: FanOutMode;
   epochs: number;
 }
 
@@ -30,6 +33,9 @@ export interface E2eResult {
   workers: number;
   kernelOption: string;
   dtype: Dtype;
+  fanOut: FanOutMode;
+  /** The fan-out --fan-out auto settled on (its last `fan-out` event), or null. */
+  fanOutChosen: number | null;
   /** What the coordinator's `start` event reports (the kernel local workers were told to use). */
   kernel: string | null;
   epochs: number;
@@ -56,13 +62,14 @@ interface EpochEvent {
 }
 
 export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eResult> {
-  const { net, workers, kernel, dtype, epochs } = config;
+  const { net, workers, kernel, dtype, fanOut, epochs } = config;
   const args = [
     cliPath, 'train', '--json', '--workers', String(workers), '--epochs', String(epochs), '--data', 'mnist',
     '--sizes', net.sizes.join(','), '--batch', String(net.batch), '--seed', '1',
   ];
   if (kernel !== 'auto') args.push('--kernel', kernel);
   if (dtype !== 'float64') args.push('--dtype', dtype);
+  if (fanOut !== 'auto') args.push('--fan-out', fanOut);
   const command = `node dist/bin/nabla.js ${args.slice(1).join(' ')}`;
   const started = performance.now();
   const before = snapshot();
@@ -72,17 +79,19 @@ export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eR
   child.stderr.on('data', (text: string) => { stderr = (stderr + text).slice(-4000); });
   const epochRates: number[] = [];
   let startKernel: string | null = null;
+  let fanOutChosen: number | null = null;
   let last: EpochEvent | null = null;
   const lines = createInterface({ input: child.stdout });
   lines.on('line', (line) => {
     if (!line.startsWith('{')) return;
-    let event: { event?: string; kernel?: string };
+    let event: { event?: string; kernel?: string; fanOut?: number };
     try {
       event = JSON.parse(line) as { event?: string };
     } catch {
       return;
     }
     if (event.event === 'start') startKernel = event.kernel ?? null;
+    if (event.event === 'fan-out') fanOutChosen = event.fanOut ?? null;
     if (event.event === 'epoch') {
       last = event as EpochEvent;
       epochRates.push(last.samplesPerSecond);
@@ -96,7 +105,7 @@ export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eR
   const contention = contentionBetween(before, snapshot());
   const measured = epochRates.length > 1 ? epochRates.slice(1) : epochRates;
   const result: E2eResult = {
-    net: net.label, sizes: [...net.sizes], batch: net.batch, workers, kernelOption: kernel, dtype, kernel: startKernel, epochs,
+    net: net.label, sizes: [...net.sizes], batch: net.batch, workers, kernelOption: kernel, dtype, fanOut, fanOutChosen, kernel: startKernel, epochs,
     epochRates, samplesPerSecond: median(measured), wallSeconds: (performance.now() - started) / 1000,
     testAccuracy: (last as EpochEvent | null)?.testAccuracy ?? null, paramHash: (last as EpochEvent | null)?.paramHash ?? null, command, contention,
     bytesPerStep: (last as EpochEvent | null)?.bytesPerStep ?? null, rounds: 1,

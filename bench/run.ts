@@ -24,6 +24,7 @@ import {
 } from './peers.js';
 import { fmtRate, fmtRatio, table } from './timing.js';
 import type { Dtype } from '../shared/kernel/dtype.js';
+import type { FanOutMode } from '../coordinator/fan-out.js';
 
 const resultsPath = fileURLToPath(new URL('../../bench/results/latest.json', import.meta.url));
 
@@ -100,24 +101,24 @@ async function main(): Promise<void> {
         say(`  ${group.skip}`);
         continue;
       }
-      // Rounds interleave the worker counts (K=1, K=2, K=1, K=2…) so slow drift hits both alike.
-      const runs = new Map<number, E2eResult[]>(group.workers.map((k) => [k, []]));
+      // Rounds interleave the configurations (K=1, K=2…, K=1, K=2…) so slow drift hits all alike.
+      const runs = WORKER_SLOTS.map((): E2eResult[] => []);
       for (let round = 0; round < group.rounds; round++) {
-        for (const workers of group.workers) {
-          const config: E2eConfig = { net: group.net, workers, kernel: group.kernel, dtype: group.dtype, epochs: group.epochs };
+        for (const [i, { workers, fanOut }] of WORKER_SLOTS.entries()) {
+          const config: E2eConfig = { net: group.net, workers, kernel: group.kernel, dtype: group.dtype, fanOut, epochs: group.epochs };
           const r = await measureQuietly(() => runE2e(config, 180_000), gate, quietBudget);
-          runs.get(workers)?.push(r);
-          say(`  ${r.net} K=${r.workers} --kernel ${r.kernelOption} --dtype ${r.dtype} (${r.kernel ?? '?'}) round ${round + 1}/${group.rounds}: epochs ${r.epochRates.map((x) => Math.round(x)).join(', ')} samples/s; ` +
-            `${r.wallSeconds.toFixed(1)} s wall; other CPU ${fmtContention(r.contention)}${r.retried ? ' (re-measured)' : ''}${r.error ? `; ERROR ${r.error}` : ''}`);
+          runs[i].push(r);
+          say(`  ${r.net} K=${r.workers} --fan-out ${r.fanOut} --kernel ${r.kernelOption} --dtype ${r.dtype} (${r.kernel ?? '?'}) round ${round + 1}/${group.rounds}: epochs ${r.epochRates.map((x) => Math.round(x)).join(', ')} samples/s; ` +
+            `${r.fanOutChosen === null ? '' : `auto chose ${r.fanOutChosen} of ${r.workers}; `}${r.wallSeconds.toFixed(1)} s wall; other CPU ${fmtContention(r.contention)}${r.retried ? ' (re-measured)' : ''}${r.error ? `; ERROR ${r.error}` : ''}`);
         }
       }
-      for (const workers of group.workers) e2e.push(poolRuns(runs.get(workers) ?? []));
+      for (const slot of runs) e2e.push(poolRuns(slot));
     }
     say();
     const rows: string[][] = [['net', 'kernel', 'workers', 'samples/s', 'K=2 ÷ K=1', 'epochs used', 'wire KiB/step', 'test acc.', 'paramHash', 'other CPU']];
     for (const r of e2e) {
       const one = e2e.find((x) => x.net === r.net && x.kernelOption === r.kernelOption && x.dtype === r.dtype && x.workers === 1);
-      rows.push([r.net, kernelLabel(r.kernel ?? r.kernelOption, r.dtype), String(r.workers), fmtRate(r.samplesPerSecond),
+      rows.push([r.net, kernelLabel(r.kernel ?? r.kernelOption, r.dtype), `${r.workers} ${fanOutLabel(r)}`.trim(), fmtRate(r.samplesPerSecond),
         r.workers > 1 && one ? fmtRatio(r.samplesPerSecond / one.samplesPerSecond) : '',
         `${r.rounds > 1 ? `${r.rounds} runs × ` : ''}2..${r.epochs}`,
         r.bytesPerStep === null ? '—' : (r.bytesPerStep / 1024).toFixed(0), r.testAccuracy === null ? '—' : r.testAccuracy.toFixed(3), r.paramHash ?? '—', fmtContention(r.contention)]);
@@ -126,6 +127,8 @@ async function main(): Promise<void> {
     say('  samples/s = the epoch events\' samplesPerSecond (training wall time, evaluation excluded), median over epochs 2..E of');
     say('  every run (epoch 1 of each run is its JIT warm-up). Same paramHash for K=1 and K=2 = bit-identical parameters.');
     say('  wire KiB/step = WebSocket bytes per step, both directions, as the epoch event reports it.');
+    say('  fan-out all: every step split over both workers; auto (the default): the coordinator measured both fan-outs and');
+    say('  kept the faster ("→ 1": one worker per step, the other idle). Any fan-out gives the same bits.');
   }
 
   // ── 3. Peers ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -200,27 +203,36 @@ async function main(): Promise<void> {
   say(`wrote ${resultsPath}; total ${seconds.toFixed(0)} s; load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 }
 
+/** The cluster configurations every group runs: one worker, and two with each fan-out. */
+const WORKER_SLOTS: ReadonlyArray<{ workers: number; fanOut: FanOutMode }> = [
+  { workers: 1, fanOut: 'auto' }, { workers: 2, fanOut: 'all' }, { workers: 2, fanOut: 'auto' },
+];
+
+/** "" for one worker; "fan-out all", "fan-out auto → 1" (the fan-out auto chose) for more. */
+function fanOutLabel(r: E2eResult): string {
+  if (r.workers === 1) return '';
+  return `fan-out ${r.fanOut}${r.fanOut === 'auto' && r.fanOutChosen !== null ? ` → ${r.fanOutChosen}` : ''}`;
+}
+
 interface E2eGroup {
   net: NetCase;
   kernel: 'auto' | 'js';
   dtype: Dtype;
-  workers: number[];
   epochs: number;
   rounds: number;
 }
 
 function e2eGroups(quick: boolean): (E2eGroup | { skip: string })[] {
   const [small, big] = NETS;
-  const workers = [1, 2];
   return [
-    { net: small, kernel: 'auto', dtype: 'float64', workers, epochs: 3, rounds: quick ? 1 : 2 },
-    { net: big, kernel: 'auto', dtype: 'float64', workers, epochs: 3, rounds: quick ? 1 : 2 },
-    { net: small, kernel: 'auto', dtype: 'float32', workers, epochs: 3, rounds: quick ? 1 : 2 },
-    { net: big, kernel: 'auto', dtype: 'float32', workers, epochs: 3, rounds: quick ? 1 : 2 },
-    { net: small, kernel: 'js', dtype: 'float64', workers, epochs: quick ? 2 : 3, rounds: quick ? 1 : 2 },
+    { net: small, kernel: 'auto', dtype: 'float64', epochs: 3, rounds: quick ? 1 : 2 },
+    { net: big, kernel: 'auto', dtype: 'float64', epochs: 3, rounds: quick ? 1 : 2 },
+    { net: small, kernel: 'auto', dtype: 'float32', epochs: 3, rounds: quick ? 1 : 2 },
+    { net: big, kernel: 'auto', dtype: 'float32', epochs: 3, rounds: quick ? 1 : 2 },
+    { net: small, kernel: 'js', dtype: 'float64', epochs: quick ? 2 : 3, rounds: quick ? 1 : 2 },
     quick
       ? { skip: `${big.label} --kernel js: skipped with --quick (about 6 s per epoch)` }
-      : { net: big, kernel: 'js', dtype: 'float64', workers, epochs: 3, rounds: 1 },
+      : { net: big, kernel: 'js', dtype: 'float64', epochs: 3, rounds: 1 },
   ];
 }
 
@@ -269,7 +281,7 @@ function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[],
       `${(r.fractionOfDgemm * 100).toFixed(0)}% of this kernel's 1024³ ${r.dtype === 'float32' ? 'sgemm' : 'dgemm'}`);
   }
   for (const r of e2e.filter((x) => x.net === net.label)) {
-    add(`nabla train, ${kernelLabel(r.kernel ?? r.kernelOption, r.dtype)}, ${r.workers} worker${r.workers > 1 ? 's' : ''}${r.error ? ' (FAILED)' : ''}`, `${r.workers}×1 +coord`, r.error ? null : r.samplesPerSecond, r.contention);
+    add(`nabla train, ${kernelLabel(r.kernel ?? r.kernelOption, r.dtype)}, ${r.workers} worker${r.workers > 1 ? `s, ${fanOutLabel(r)}` : ''}${r.error ? ' (FAILED)' : ''}`, `${r.workers}×1 +coord`, r.error ? null : r.samplesPerSecond, r.contention);
   }
   for (const p of peers.filter((x) => x.net === net.label)) {
     add(`${p.label}${p.error ? ' (FAILED)' : ''}`, `${p.procs}×${p.threads}`, p.samplesPerSecond, p.contention);
@@ -279,11 +291,14 @@ function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[],
   const ddp64 = peer('torch-ddp-f64')?.samplesPerSecond;
   if (bestE2e && ddp64) notes.push(`best nabla train ÷ PyTorch DDP f64 (same precision as Nabla): ${fmtRatio(bestE2e.samplesPerSecond / ddp64)}`);
   // Issue #8: the same two cores, used as two single-threaded Nabla workers or as one numpy process with 2 BLAS threads.
-  const two = e2e.find((x) => x.net === net.label && x.workers === 2 && x.kernel === 'openblas' && x.dtype === 'float64' && !x.error);
+  const twoWorkers = (dtype: Dtype) => e2e.filter((x) => x.net === net.label && x.workers === 2 && x.kernel === 'openblas' && x.dtype === dtype && !x.error);
   // Issue #8: two float32 workers against PyTorch DDP on two float32 processes (target ≥ 1.5×).
-  const two32 = e2e.find((x) => x.net === net.label && x.workers === 2 && x.kernel === 'openblas' && x.dtype === 'float32' && !x.error);
-  if (two32 && b) notes.push(`Nabla 2 workers --dtype float32 (openblas) ÷ PyTorch DDP gloo 2×1 f32: ${fmtRatio(two32.samplesPerSecond / b)}`);
-  if (two && d) notes.push(`Nabla 2 workers ${net.label} f64 (openblas) ÷ numpy 2 threads (batched f64, 1 process × 2 BLAS threads): ${fmtRatio(two.samplesPerSecond / d)}`);
+  for (const two32 of twoWorkers('float32')) {
+    if (b) notes.push(`Nabla 2 workers (fan-out ${two32.fanOut}) --dtype float32 (openblas) ÷ PyTorch DDP gloo 2×1 f32: ${fmtRatio(two32.samplesPerSecond / b)}`);
+  }
+  for (const two of twoWorkers('float64')) {
+    if (d) notes.push(`Nabla 2 workers (fan-out ${two.fanOut}) ${net.label} f64 (openblas) ÷ numpy 2 threads (batched f64, 1 process × 2 BLAS threads): ${fmtRatio(two.samplesPerSecond / d)}`);
+  }
   const k1 = e2e.find((x) => x.net === net.label && x.workers === 1 && x.kernel === 'openblas' && x.dtype === 'float64' && !x.error);
   const kd = kernel?.results.find((x) => x.net === net.label && x.kernel === 'openblas' && x.dtype === 'float64');
   if (k1 && kd) notes.push(`nabla train K=1 (openblas) reaches ${(100 * k1.samplesPerSecond / kd.deterministicSamplesPerSecond).toFixed(0)}% of the deterministic kernel alone: the rest is coordinator, protocol and update`);
