@@ -40,7 +40,8 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stdout): Repo
         case 'error': return line(`error: ${event.message}`);
         case 'step': return;
         case 'fan-out': return line(`steps use ${event.fanOut} of ${event.workers} workers (median step ` +
-          `${event.trials.map((t) => `${t.fanOut} → ${t.medianMs.toFixed(2)} ms`).join(', ')}; --fan-out all uses every worker)`);
+          `${event.trials.map((t) => `${t.fanOut} → ${t.medianMs.toFixed(2)} ms`).join(', ')}` +
+          `${event.fanOut < event.workers ? '; --fan-out all uses every worker' : ''})`);
         case 'reference': return event.ok ? undefined : line(`! reference check of step ${event.step} failed: relative error ${event.maxRelError.toExponential(2)} > ${event.tolerance.toExponential(2)}`);
         case 'epoch': return line(`epoch ${event.epoch}: test accuracy ${percent(event.testAccuracy)}, train cost ${event.trainCost.toFixed(4)}, ` +
           `${rate(event.samplesPerSecond)} samples/s, ${event.trainSeconds.toFixed(1)} s, wire ${kib(event.bytesPerStep)}/step`);
