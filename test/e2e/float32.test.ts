@@ -41,8 +41,8 @@ describe('--dtype float32', () => {
   it('agrees with the float64 run to float32 precision, with parameters and gradients at half the bytes', async () => {
     const save64 = join(dir, 'f64.json'), save32 = join(dir, 'f32.json');
     const [f64, f32] = await Promise.all([
-      runNabla(['train', ...job, '--epochs', '1', '--workers', '2', '--check-every', '0', '--save', save64]),
-      runNabla(['train', ...float32, '--epochs', '1', '--workers', '2', '--check-every', '0', '--save', save32]),
+      runNabla(['train', ...job, '--epochs', '1', '--workers', '2', '--fan-out', 'all', '--check-every', '0', '--save', save64]),
+      runNabla(['train', ...float32, '--epochs', '1', '--workers', '2', '--fan-out', 'all', '--check-every', '0', '--save', save32]),
     ]);
     expect(f64.code, f64.stderr).toBe(0);
     expect(f32.code, f32.stderr).toBe(0);

@@ -201,6 +201,12 @@ describe('nabla monitor against a running cluster (real coordinator and worker p
     });
 
     await json.waitFor((e) => e.event === 'status' && (e.snapshot as StatusSnapshot).progress.step > 0, 60_000);
+    // The plain monitor prints a summary at most every 2 s: wait for one of training before the restart.
+    const isTrainingLine = (line: string): boolean => / · training · epoch \d+\/200 step \d+\/160000 /.test(line);
+    for (const startedMs = Date.now(); !plain.stdout().split('\n').some(isTrainingLine);) {
+      if (Date.now() - startedMs > 30_000) throw new Error(`the plain monitor printed no training line in 30 s:\n${plain.stdout()}`);
+      await sleep(100);
+    }
     first.kill('SIGKILL');
     await json.waitFor((e) => e.event === 'reconnecting', 10_000);
     second = startNabla(['coordinator', '--listen', `127.0.0.1:${port}`, '--json', '--epochs', '1', '--check-every', '0']);
@@ -217,7 +223,7 @@ describe('nabla monitor against a running cluster (real coordinator and worker p
     const lines = plain.stdout().trim().split('\n');
     expect(lines).toContain(`connected to ${url}`);
     expect(lines.some((line) => line.startsWith(`coordinator at ${url}: `) && /reconnecting in \d+\.\d s \(attempt \d+\)$/.test(line)), plain.stdout()).toBe(true);
-    expect(lines.filter((line) => / · training · epoch \d+\/200 step \d+\/160000 /.test(line)).length).toBeGreaterThan(0);
+    expect(lines.filter(isTrainingLine).length).toBeGreaterThan(0);
     expect(lines.at(-2)).toMatch(/^\d\d:\d\d:\d\d · done · epoch 1\/1 step 800\/800 \(100\.0%\) · .* · accuracy \d+\.\d\d% · 1 worker/);
     expect(lines.at(-1)).toBe('training finished: training finished');
     // At most one summary line per 2 s (plus the final one).
