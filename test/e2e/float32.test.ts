@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readModelFile } from '../../shared/network/model-file.js';
 import { runNabla } from '../support/cluster.js';
+import { ofType, stepHashes } from '../support/events.js';
 import { writeBlobsCsv } from '../support/csv-problem.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nabla-float32-'));
@@ -18,9 +19,6 @@ const job = ['--data', `csv:${train}`, '--test', `csv:${test}`, '--sizes', '4,8,
 const float32 = [...job, '--dtype', 'float32'];
 const steps = Math.ceil(600 / 16);
 
-type Events = Array<Record<string, unknown>>;
-const ofType = (events: Events, type: string): Events => events.filter((e) => e.event === type);
-const stepHashes = (events: Events): string[] => ofType(events, 'step').map((e) => e.paramHash as string);
 
 describe('--dtype float32', () => {
   it('gives bit-identical parameters after every step with 1 and 3 workers, and passes every reference check', async () => {

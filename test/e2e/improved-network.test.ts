@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { afterEpoch, initialPlateau, type PlateauRules } from '../../coordinator/plateau.js';
 import { runNabla } from '../support/cluster.js';
+import { ofType, stepHashes, type Events } from '../support/events.js';
 import { writeBlobsCsv } from '../support/csv-problem.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nabla-improved-'));
@@ -17,9 +18,6 @@ const test = writeBlobsCsv({ rows: 150, features: 4, classes: 3, seed: 22, dir, 
 const data = ['--data', `csv:${train}`, '--test', `csv:${test}`, '--sizes', '4,8,3', '--seed', '3'];
 const improved = [...data, '--cost', 'cross-entropy', '--lambda', '2', '--init', 'scaled', '--batch', '16', '--eta', '0.5'];
 
-type Events = Array<Record<string, unknown>>;
-const ofType = (events: Events, type: string): Events => events.filter((e) => e.event === type);
-const stepHashes = (events: Events): string[] => ofType(events, 'step').map((e) => e.paramHash as string);
 
 describe('cross-entropy, L2 and scaled init through the cluster', () => {
   it('give bit-identical parameters after every step with 1 and with 3 workers, and pass every reference check', async () => {

@@ -6,14 +6,13 @@ import { describe, expect, it } from 'vitest';
 import { readModelFile } from '../../shared/network/model-file.js';
 import { CLI, runNabla, spawnCluster } from '../support/cluster.js';
 import { writeBlobsCsv } from '../support/csv-problem.js';
+import { stepHashes } from '../support/events.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'nabla-e2e-'));
 const train = writeBlobsCsv({ rows: 600, features: 4, classes: 3, seed: 11, dir, name: 'train.csv' });
 const test = writeBlobsCsv({ rows: 150, features: 4, classes: 3, seed: 12, dir, name: 'test.csv' });
 const job = ['--data', `csv:${train}`, '--test', `csv:${test}`, '--sizes', '4,6,3', '--epochs', '3', '--batch', '16', '--eta', '4', '--seed', '5'];
 
-const stepHashes = (events: Array<Record<string, unknown>>): string[] =>
-  events.filter((e) => e.event === 'step').map((e) => e.paramHash as string);
 
 describe('nabla train (real coordinator and worker processes over loopback)', () => {
   it('gives bit-identical parameters after every step with 1 and with 3 workers', async () => {
