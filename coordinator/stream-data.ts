@@ -22,9 +22,10 @@ export function streamData(source: DataSource, capacity: number, inputSize: numb
         failData(`${source.name} can be read only once: train for one epoch, pass --cache to keep its samples in memory, or read from a file`);
       }
       const rng = new Rng(epochRng);
-      const ordered = shuffle ? shuffleBuffer(source.blocks(), capacity, rng) : source.blocks();
-      const checked = fitting(skip(ordered, from), source.name, inputSize, outputSize);
-      return { batches: miniBatches(checked, batch), rngAfter: () => rng.state() };
+      // Checked in the source's order, so an error names the sample by its place in the file.
+      const checked = fitting(source.blocks(), source.name, inputSize, outputSize);
+      const ordered = shuffle ? shuffleBuffer(checked, capacity, rng) : checked;
+      return { batches: miniBatches(skip(ordered, from), batch), rngAfter: () => rng.state() };
     },
   };
 }
@@ -44,12 +45,14 @@ async function* skip(blocks: AsyncIterable<SampleSet>, count: number): AsyncIter
 
 /** Checks every block against the network as it streams by (a whole stream cannot be checked up front). */
 async function* fitting(blocks: AsyncIterable<SampleSet>, name: string, inputSize: number, outputSize: number): AsyncIterable<SampleSet> {
+  let seen = 0;
   for await (const block of blocks) {
     try {
-      checkFitsNetwork(block, inputSize, outputSize, name);
+      checkFitsNetwork(block, inputSize, outputSize, name, seen);
     } catch (error) {
       failData((error as Error).message);
     }
+    seen += block.count;
     yield block;
   }
 }

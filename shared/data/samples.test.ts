@@ -17,6 +17,8 @@ describe('checkFitsNetwork', () => {
   });
 
   it('rejects a label that the output layer cannot represent', () => {
-    expect(() => checkFitsNetwork(set, 3, 4, 'data.csv')).toThrow(/sample 1 has label 4, but the output layer has only 4 neurons/);
+    expect(() => checkFitsNetwork(set, 3, 4, 'data.csv')).toThrow(/sample 2 has label 4, but the output layer has only 4 neurons/);
+    // A block of a stream names the sample by its place in the whole source, counting from 1 (as nabla eval does).
+    expect(() => checkFitsNetwork(set, 3, 4, 'data.csv', 1000)).toThrow(/data.csv: sample 1002 has label 4/);
   });
 });

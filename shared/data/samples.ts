@@ -20,7 +20,7 @@ export interface SampleSet {
 }
 
 /** Checks that a set fits a network with these input and output sizes; the message says what to change. */
-export function checkFitsNetwork(set: SampleSet, inputSize: number, outputSize: number, source: string): void {
+export function checkFitsNetwork(set: SampleSet, inputSize: number, outputSize: number, source: string, firstSample = 0): void {
   if (set.inputSize !== inputSize) {
     throw new RangeError(
       `${source} has ${set.inputSize} inputs per sample but --sizes starts with ${inputSize}; ` +
@@ -30,7 +30,7 @@ export function checkFitsNetwork(set: SampleSet, inputSize: number, outputSize: 
   if (set.labels) {
     for (let i = 0; i < set.count; i++) {
       if (set.labels[i] >= outputSize) {
-        throw new RangeError(`${source}: sample ${i} has label ${set.labels[i]}, but the output layer has only ${outputSize} neurons (labels 0..${outputSize - 1})`);
+        throw new RangeError(`${source}: sample ${firstSample + i + 1} has label ${set.labels[i]}, but the output layer has only ${outputSize} neurons (labels 0..${outputSize - 1})`);
       }
     }
   } else if (set.targetSize !== outputSize) {

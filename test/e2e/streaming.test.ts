@@ -46,6 +46,16 @@ describe('streaming data', () => {
     expect(new Set(runs.map((run) => finalHash(run.events))).size).toBe(1);
   });
 
+  it('names a label the network cannot output by its place in the file, however the stream is shuffled', async () => {
+    const rows = readFileSync(csv, 'utf8').trim().split('\n');
+    rows[299] = rows[299].replace(/^\d+/, '7'); // the 300th sample: label 7 for a 3-neuron output layer
+    const wrong = join(dir, 'label7.csv');
+    appendFileSync(wrong, rows.join('\n') + '\n');
+    const run = await runNabla(['train', '--data', `csv:${wrong}`, ...job, '--epochs', '1', '--shuffle-buffer', '64']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`${wrong}: sample 300 has label 7, but the output layer has only 3 neurons (labels 0..2)`);
+  });
+
   it('names the file and line of a bad row, or skips and counts bad rows with --skip-bad-rows', async () => {
     const bad = join(dir, 'bad.csv');
     appendFileSync(bad, readFileSync(csv, 'utf8') + '1,0.5,oops,0.1,0.2\n2,0.1,0.2\n');
