@@ -13,7 +13,7 @@ import {
 import { chunkCount, chunkOffset } from '../shared/reduction/tree.js';
 import type { Reporter } from './events.js';
 import { startServer, type CoordinatorServer } from './server.js';
-import { FanOutTuner, type FanOutMode } from './fan-out.js';
+import { cheapest, FanOutTuner, type FanOutMode } from './fan-out.js';
 import { splitChunks } from './sharding.js';
 import { StepRun, type PlannedShard, type ShardTag, type StepHost, type StepResult, type StepWorker } from './step.js';
 import { newShardTiming, StepTimer, type ShardTiming } from './step-timing.js';
@@ -162,8 +162,8 @@ export class Cluster implements StepHost {
   }
 
   /**
-   * The ready workers new shards go to: the fan-out's fastest (measured speed), in connection order; every ready
-   * worker when none of those is left.
+   * The ready workers new shards go to: the fan-out's quickest, in connection order; every ready worker when none
+   * of those is left.
    */
   stepWorkers(): readonly WorkerLink[] {
     if (this.stepLinks.length > 0 && this.stepLinks.every((link) => link.isReady)) return this.stepLinks;
@@ -171,16 +171,12 @@ export class Cluster implements StepHost {
     return live.length > 0 ? live : this.readyWorkers();
   }
 
-  /** Picks the workers of the next step: the `fanOut` fastest of the ready ones. Returns the fan-out. */
+  /** Picks the workers of the next step: the `fanOut` quickest of the ready ones (last round trip per sample). */
   private chooseStepWorkers(): number {
     const ready = this.readyWorkers();
     const fanOut = this.tuner.fanOut(ready.length);
-    if (fanOut >= ready.length) {
-      this.stepLinks = ready;
-    } else {
-      const fastest = new Set([...ready].sort((a, b) => b.weight - a.weight).slice(0, fanOut));
-      this.stepLinks = ready.filter((link) => fastest.has(link));
-    }
+    this.stepLinks = fanOut >= ready.length ? ready : cheapest(ready, fanOut, ({ timing }) =>
+      (timing.samples > 0 ? (timing.computeMs + timing.transferMs) / timing.samples : 0));
     return fanOut;
   }
 

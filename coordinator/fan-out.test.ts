@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FanOutTuner, RETUNE_STEPS, TRIAL_STEPS, WARMUP_STEPS } from './fan-out.js';
+import { cheapest, FanOutTuner, RETUNE_STEPS, TRIAL_STEPS, WARMUP_STEPS } from './fan-out.js';
 
 /** Runs steps through the tuner with a step time per fan-out; returns the fan-outs used and the choices made. */
 function drive(tuner: FanOutTuner, workers: number, steps: number, stepMs: (fanOut: number) => number) {
@@ -65,5 +65,15 @@ describe('FanOutTuner', () => {
   it('with "all", or with one worker, always uses every worker', () => {
     expect(drive(new FanOutTuner('all'), 4, 200, (k) => k).used.every((k) => k === 4)).toBe(true);
     expect(drive(new FanOutTuner('auto'), 1, 50, () => 1).used.every((k) => k === 1)).toBe(true);
+  });
+});
+
+describe('cheapest', () => {
+  it('keeps the items of least cost, in their original order, earlier first on ties', () => {
+    const workers = [{ id: 'a', ms: 0.3 }, { id: 'b', ms: 0.1 }, { id: 'c', ms: 0.2 }, { id: 'd', ms: 0.1 }];
+    expect(cheapest(workers, 2, (w) => w.ms).map((w) => w.id)).toEqual(['b', 'd']);
+    expect(cheapest(workers, 3, (w) => w.ms).map((w) => w.id)).toEqual(['b', 'c', 'd']);
+    expect(cheapest(workers, 1, () => 0).map((w) => w.id)).toEqual(['a']);
+    expect(cheapest(workers, 9, (w) => w.ms)).toEqual(workers);
   });
 });

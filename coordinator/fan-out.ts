@@ -92,6 +92,19 @@ export class FanOutTuner {
   }
 }
 
+/**
+ * The `count` items of least cost (ties: the earlier), in their original order. For the workers of a narrower
+ * fan-out: cost is a worker's last round trip per sample — compute and the wire both ways, so a fast machine behind a
+ * slow link is not preferred to a local one; 0 for a worker not yet measured, so it gets tried.
+ */
+export function cheapest<T>(items: readonly T[], count: number, cost: (item: T) => number): T[] {
+  if (count >= items.length) return [...items];
+  const ranked = items.map((item, index) => ({ item, index, cost: cost(item) }))
+    .sort((a, b) => a.cost - b.cost || a.index - b.index)
+    .slice(0, count);
+  return ranked.sort((a, b) => a.index - b.index).map((r) => r.item);
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
