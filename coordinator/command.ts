@@ -35,6 +35,7 @@ function trainingOptions<T>(y: Argv<T>, listenDefault: string) {
     .option('plateau', { type: 'number', default: 5, describe: 'Epochs without a better test accuracy before halve-on-plateau halves η' })
     .option('stop-after', { type: 'number', default: 0, describe: 'Stop after N epochs without a better test accuracy (early stopping; 0: never)' })
     .option('save', { type: 'string', describe: 'Write the final model to this file (JSON, the seed\'s orientation)' })
+    .option('save-best', { type: 'string', describe: 'After every epoch with a better test accuracy than all before it, write that model to this file (the best of the run, also when training stops early)' })
     .option('json', { type: 'boolean', default: false, describe: 'Print events as JSON lines on stdout' })
     .option('kernel', { type: 'string', default: 'auto', choices: KERNEL_CHOICES, describe: 'Matrix kernel for evaluation and local workers: OpenBLAS when available (auto), or plain JS' })
     .option('dtype', { type: 'string', default: 'float64', choices: DTYPES, describe: 'What workers compute in and send: float64 (the seed\'s numbers) or float32 (half the bytes, about 1.5× the samples/s in npm run bench; agrees with float64 to float32 precision, still bit-identical for any worker count)' })

@@ -28,6 +28,7 @@ export interface TrainingArgs {
   etaSchedule: string;
   plateau: number;
   save?: string;
+  saveBest?: string;
   json: boolean;
   kernel: string;
   dtype: string;
@@ -79,6 +80,8 @@ export interface TrainingConfig {
   /** halve-on-plateau halves η after this many epochs without a better test accuracy. */
   plateauEpochs: number;
   savePath: string | null;
+  /** Write the model here after every epoch whose test accuracy beats all before it (needs test data). */
+  saveBestPath: string | null;
   json: boolean;
   kernel: KernelChoice;
   /** The type workers compute and exchange parameters and gradients in; the parameters themselves stay float64. */
@@ -216,6 +219,7 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     etaSchedule: args.etaSchedule as EtaSchedule,
     plateauEpochs: positiveInteger('plateau', args.plateau, 1_000_000),
     savePath: args.save ?? null,
+    saveBestPath: args.saveBest ?? null,
     json: args.json,
     kernel: args.kernel as KernelChoice,
     dtype: args.dtype as Dtype,

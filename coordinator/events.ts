@@ -20,6 +20,8 @@ export type TrainEvent =
   | { event: 'eta'; epoch: number; eta: number; reason: string }
   | { event: 'stopped-early'; epoch: number; reason: string; bestAccuracy: number | null; bestEpoch: number }
   | { event: 'saved'; path: string }
+  /** --save-best wrote the model of `epoch`, the best test accuracy so far. */
+  | { event: 'saved-best'; path: string; epoch: number; testAccuracy: number }
   | { event: 'checkpoint'; path: string; step: number; paramHash: string }
   | { event: 'resumed'; path: string; step: number; epoch: number; paramHash: string }
   | { event: 'done'; epochs: number; /** Why training ended before --epochs, or null. */ stoppedEarly: string | null; steps: number; testAccuracy: number | null; seconds: number; samplesPerSecond: number; paramHash: string; droppedResults: number; reissuedShards: number; workersSeen: number; badRows: number;

@@ -48,6 +48,7 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stdout): Repo
         case 'eta': return line(`η halved to ${event.eta} for epoch ${event.epoch} (${event.reason})`);
         case 'stopped-early': return line(`stopping after epoch ${event.epoch}: ${event.reason}`);
         case 'saved': return line(`model saved to ${event.path}`);
+        case 'saved-best': return line(`best so far (epoch ${event.epoch}, ${percent(event.testAccuracy)}) saved to ${event.path}`);
         case 'checkpoint': return;
         case 'resumed': return line(`resumed from ${event.path}: step ${event.step}, epoch ${event.epoch}, params ${event.paramHash}`);
         case 'done': return line(`done: ${event.epochs} epochs, ${event.steps} steps in ${event.seconds.toFixed(1)} s, ` +

@@ -95,6 +95,7 @@ export class MonitorFeed implements Reporter {
       case 'waiting': return note(event.message);
       case 'checkpoint': return note(`checkpoint at step ${event.step}`);
       case 'fan-out': return note(`steps use ${event.fanOut} of ${event.workers} workers`);
+      case 'saved-best': return note(`best so far: epoch ${event.epoch}, saved to ${event.path}`);
       case 'resumed': return note(`resumed at step ${event.step}`);
       case 'eta':
         if (this.job) this.job.eta = event.eta; // the dashboard shows the η in use

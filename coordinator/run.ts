@@ -34,6 +34,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
   if (!dataset.test && (plateau.etaSchedule !== 'constant' || plateau.stopAfterEpochs > 0)) {
     usage(`--eta-schedule ${plateau.etaSchedule} and --stop-after watch the test accuracy, and ${config.dataSpec} has no test split: pass --test SPEC`);
   }
+  if (config.saveBestPath && !dataset.test) usage(`--save-best keeps the model of the best test accuracy, and ${config.dataSpec} has no test split: pass --test SPEC`);
   if (config.lambda > 0 && dataset.train.count === null) {
     usage(`--lambda needs the training-set size n (weights decay by 1 − ηλ/n), which ${config.dataSpec} does not know before a full pass; ` +
       'add --cache, or train from a file');
@@ -43,6 +44,8 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     maxChunks: config.maxChunks, trainSamples: dataset.train.count ?? -1, cost: config.cost, lambda: config.lambda, ...plateau, dtype: config.dtype,
   };
   const resumed = config.resume ? resumeCheckpoint(config, job, reporter) : null;
+  /** What a saved model file records about its training (beside sizes and parameters). */
+  const modelInfo = { trainedBy: 'nabla', cost: config.cost, eta: config.eta, lambda: config.lambda, batch: config.batch, seed: config.seed };
   const params = resumed?.params ?? startingParams(config, (message) => reporter.emit({ event: 'warning', message }));
   const resumeFrom = resumed?.position ?? null;
 
@@ -85,6 +88,11 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
       layout, params, train: dataset.train, test: dataset.test, epochs: config.epochs, batch: config.batch,
       eta: config.eta, cost: config.cost, lambda: config.lambda, plateau,
       seed: config.seed, shuffle: config.shuffle, hashSteps: config.json, resumeFrom, check, prefetch: config.prefetch,
+      onBest: config.saveBestPath === null ? undefined : (current, epoch, accuracy) => {
+        const path = config.saveBestPath as string;
+        writeModelFile(path, layout, current, { ...modelInfo, epochs: epoch, testAccuracy: accuracy });
+        reporter.emit({ event: 'saved-best', path, epoch, testAccuracy: accuracy });
+      },
       afterStep: (position, current, isFinal) => {
         if (!config.checkpointDir || (position.step % config.checkpointEvery !== 0 && !isFinal)) return;
         const path = writeCheckpoint(config.checkpointDir, position, job, layout, current, config.keepCheckpoints);
@@ -93,9 +101,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     }, cluster, gemm, reporter);
     const checks = await check?.finish();
     if (config.savePath) {
-      writeModelFile(config.savePath, layout, summary.params, {
-        trainedBy: 'nabla', cost: config.cost, epochs: summary.epochs, eta: config.eta, lambda: config.lambda, batch: config.batch, seed: config.seed,
-      });
+      writeModelFile(config.savePath, layout, summary.params, { ...modelInfo, epochs: summary.epochs });
       reporter.emit({ event: 'saved', path: config.savePath });
     }
     const done = {

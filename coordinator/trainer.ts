@@ -40,6 +40,8 @@ export interface TrainPlan {
   prefetch: number;
   /** The TF.js reference check, or null when --check-every is 0. */
   check: LiveReferenceCheck | null;
+  /** Called after an epoch whose test accuracy is strictly better than every earlier epoch's (its parameters). */
+  onBest?: (params: Params, epoch: number, accuracy: number) => void;
   /**
    * Called after every applied step with the position to continue from (at an epoch's end: after its evaluation,
    * with the next epoch's position); `isFinal` on the last call. Within an epoch it runs while the workers compute
@@ -215,6 +217,7 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
       stepMs: epochMs / Math.max(1, position.step - firstStep),
       dataWaitMsPerShard: (cluster.dataWait.ms - waitStart.ms) / Math.max(1, cluster.dataWait.shards - waitStart.shards),
     });
+    if (decision && lastEvaluation && decision.state.bestEpoch === position.epoch) plan.onBest?.(params, position.epoch, lastEvaluation.accuracy);
     if (decision?.halved) reporter.emit({ event: 'eta', epoch: position.epoch + 1, eta: decision.state.eta, reason: `no better test accuracy in ${decision.state.epochsSinceBest} epochs` });
     if (decision?.stop) {
       stoppedEarly = decision.stop;

@@ -85,6 +85,24 @@ describe('η schedule and early stopping', () => {
     expect(ofType(run.events, 'done')[0]).toMatchObject({ epochs: stopAt, stoppedEarly: stopped.reason });
   });
 
+  it('--save-best keeps the model of the best epoch (not the last), which scores that accuracy', async () => {
+    const best = join(dir, 'best.json'), last = join(dir, 'last.json');
+    const run = await runNabla(['train', ...plateauJob, '--epochs', '40', '--workers', '2', '--stop-after', '4', '--save-best', best, '--save', last]);
+    expect(run.code, run.stderr).toBe(0);
+    const saves = ofType(run.events, 'saved-best');
+    const accuracies = saves.map((e) => e.testAccuracy as number);
+    expect(accuracies).toEqual([...accuracies].sort((a, b) => a - b)); // each save beats the one before
+    expect(new Set(accuracies).size).toBe(accuracies.length);
+    const stopped = ofType(run.events, 'stopped-early')[0];
+    expect(saves.at(-1)).toMatchObject({ epoch: stopped.bestEpoch, testAccuracy: stopped.bestAccuracy, path: best });
+    expect(stopped.epoch as number).toBeGreaterThan(stopped.bestEpoch as number); // the last epoch was not the best
+    const scored = await runNabla(['eval', '--model', best, '--data', `csv:${test}`, '--json']);
+    expect(scored.code, scored.stderr).toBe(0);
+    expect(JSON.parse(scored.stdout).accuracy).toBe(stopped.bestAccuracy);
+    expect(JSON.parse(readFileSync(best, 'utf8'))).toMatchObject({ epochs: stopped.bestEpoch, testAccuracy: stopped.bestAccuracy });
+    expect(readFileSync(best, 'utf8')).not.toBe(readFileSync(last, 'utf8'));
+  });
+
   it('a run resumed from a checkpoint continues the schedule exactly (same η, same stop, same bits)', async () => {
     const schedule = ['--eta-schedule', 'halve-on-plateau', '--plateau', '1', '--stop-after', '6'];
     const checkpoints = join(dir, 'ckpt');
@@ -114,6 +132,9 @@ describe('η schedule and early stopping', () => {
     const noTest = await runNabla(['train', '--data', `csv:${train}`, '--sizes', '4,8,3', '--stop-after', '3', '--workers', '1']);
     expect(noTest.code).toBe(2);
     expect(noTest.stderr).toContain('has no test split: pass --test SPEC');
+    const noTestBest = await runNabla(['train', '--data', `csv:${train}`, '--sizes', '4,8,3', '--save-best', join(dir, 'x.json'), '--workers', '1']);
+    expect(noTestBest.code).toBe(2);
+    expect(noTestBest.stderr).toContain('--save-best keeps the model of the best test accuracy');
     const stdin = await runNabla(['train', '--data', 'csv:-', '--sizes', '4,8,3', '--lambda', '1', '--epochs', '1', '--workers', '1'], { stdin: readFileSync(train, 'utf8') });
     expect(stdin.code).toBe(2);
     expect(stdin.stderr).toContain('--lambda needs the training-set size n');
