@@ -1,6 +1,7 @@
 import { loadRows, checkFitsNetwork, gatherSamples } from '../shared/data/samples.js';
 import { DataError } from '../shared/data/errors.js';
-import { loadDataset } from '../shared/data/spec.js';
+import { readAll } from '../shared/data/stream/in-memory.js';
+import { openSource } from '../shared/data/stream/source.js';
 import { outputSize } from '../shared/network/layout.js';
 import { readModelFile } from '../shared/network/model-file.js';
 import { usage } from '../shared/usage-error.js';
@@ -29,7 +30,8 @@ export async function runVerify(options: VerifyOptions, print: (line: string) =>
   const { layout, params } = model;
   let samples;
   try {
-    const { train } = await loadDataset(options.dataSpec);
+    // Through the same readers as training, so every spec `nabla train` takes works here (ndjson: included).
+    const train = await readAll((await openSource(options.dataSpec)).train);
     checkFitsNetwork(train, layout.sizes[0], outputSize(layout), `--data ${options.dataSpec}`);
     samples = gatherSamples(train, null, 0, Math.min(options.batch, train.count));
   } catch (error) {

@@ -19,6 +19,15 @@ describe('nabla verify', () => {
     expect(result.stdout).toMatch(/^\s+1\s+6→8\s/m);
     expect(result.stdout).toMatch(/^\s+3\s+5→4\s/m);
     expect(result.stdout).toMatch(/^\s*all .* ok \(tolerance 2\.00e-3\)/m);
+
+    // The same rows as NDJSON: verify reads every data spec train does.
+    const ndjson = join(dir, 'data.ndjson');
+    writeFileSync(ndjson, readFileSync(data, 'utf8').trim().split('\n')
+      .map((line) => { const [label, ...x] = line.split(',').map(Number); return JSON.stringify({ label, x }); }).join('\n') + '\n');
+    const fromNdjson = await runNabla(['verify', '--model', model, '--data', `ndjson:${ndjson}`, '--batch', '50', '--workers', '2']);
+    expect(fromNdjson.code, fromNdjson.stderr).toBe(0);
+    const table = (text: string) => text.split('\n').filter((line) => /^\s+(\d|all)\s/.test(line));
+    expect(table(fromNdjson.stdout)).toEqual(table(result.stdout)); // the same samples: the same errors, digit for digit
   });
 
   it('exits 2 with a clear error for a corrupted model', async () => {
