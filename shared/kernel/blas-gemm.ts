@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { types } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
 import type { Floats } from './dtype.js';
-import { checkAxpyArgs, checkGemmArgs, type Gemm } from './gemm.js';
+import { axpyLoop, checkAxpyArgs, checkGemmArgs, scaleC, type Gemm } from './gemm.js';
 
 /**
  * The OpenBLAS kernel: cblas_dgemm/sgemm through the optional npm package `nblas`, which links Debian's libblas.so.3
@@ -164,7 +164,7 @@ function createBlasGemm(binding: NblasBinding, threads: number | undefined): Bla
       checkInt('axpy', 'n', n);
       if (alpha === 0 || n === 0) return; // as BLAS does: y unchanged, x unread
       if (n < NATIVE_AXPY_MIN_LENGTH) {
-        for (let i = 0; i < n; i++) y[i] += alpha * x[i];
+        axpyLoop(n, alpha, x, y);
         return;
       }
       if (types.isFloat32Array(y)) binding.saxpy(n, alpha, x as Float32Array, 1, y, 1);
@@ -203,15 +203,6 @@ function checkNumber(routine: string, name: string, value: unknown): void {
 /** Past the range checks, a value the binding converts to a C `int`. */
 function checkInt(routine: string, name: string, value: number): void {
   if (value > MAX_INT32) throw new RangeError(`${routine}: ${name} = ${value} does not fit the BLAS int (at most ${MAX_INT32})`);
-}
-
-function scaleC(m: number, n: number, beta: number, c: Floats, ldc: number): void {
-  if (beta === 1) return;
-  for (let i = 0; i < m; i++) {
-    const row = i * ldc;
-    if (beta === 0) c.fill(0, row, row + n); // overwrite, so a NaN already in C does not leak through
-    else for (let j = 0; j < n; j++) c[row + j] *= beta;
-  }
 }
 
 function positiveInteger(text: string | undefined): number | undefined {

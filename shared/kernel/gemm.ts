@@ -70,3 +70,19 @@ function checkMatrix(name: string, x: Floats, rows: number, cols: number, ld: nu
   const needed = (rows - 1) * ld + cols;
   if (x.length < needed) throw new RangeError(`gemm: ${name} holds ${x.length} values, a ${rows}×${cols} matrix with stride ${ld} needs ${needed}`);
 }
+
+/** y ← alpha·x + y as a plain loop, on operands already checked: the JS kernel's axpy, and the native one's for short vectors. */
+export function axpyLoop(n: number, alpha: number, x: Floats, y: Floats): void {
+  if (alpha === 1) for (let i = 0; i < n; i++) y[i] += x[i]; // the tree's case: one rounding, as in every kernel
+  else if (alpha !== 0) for (let i = 0; i < n; i++) y[i] += alpha * x[i];
+}
+
+/** C ← beta·C over C's m×n entries; beta = 0 overwrites, so a NaN already in C does not leak through. */
+export function scaleC(m: number, n: number, beta: number, c: Floats, ldc: number): void {
+  if (beta === 1) return;
+  for (let i = 0; i < m; i++) {
+    const row = i * ldc;
+    if (beta === 0) c.fill(0, row, row + n);
+    else for (let j = 0; j < n; j++) c[row + j] *= beta;
+  }
+}

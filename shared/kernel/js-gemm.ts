@@ -1,5 +1,4 @@
-import type { Floats } from './dtype.js';
-import { checkAxpyArgs, type Gemm } from './gemm.js';
+import { axpyLoop, checkAxpyArgs, scaleC, type Gemm } from './gemm.js';
 
 /**
  * Portable gemm and axpy in plain TypeScript: the fallback kernel and the oracle the native one is tested against.
@@ -56,16 +55,6 @@ export const jsGemm: Gemm = {
   },
   axpy(n, alpha, x, y) {
     checkAxpyArgs(n, x, y); // no crash at stake here, but both kernels refuse the same calls
-    if (alpha === 1) for (let i = 0; i < n; i++) y[i] += x[i]; // the tree's case: one rounding, as in every kernel
-    else if (alpha !== 0) for (let i = 0; i < n; i++) y[i] += alpha * x[i];
+    axpyLoop(n, alpha, x, y);
   },
 };
-
-function scaleC(m: number, n: number, beta: number, c: Floats, ldc: number): void {
-  if (beta === 1) return;
-  for (let i = 0; i < m; i++) {
-    const row = i * ldc;
-    if (beta === 0) c.fill(0, row, row + n);
-    else for (let j = 0; j < n; j++) c[row + j] *= beta;
-  }
-}
