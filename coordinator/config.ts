@@ -190,18 +190,18 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
   }
   if (!(Number.isFinite(args.eta) && args.eta > 0)) usage(`--eta must be a positive number, got ${args.eta}`);
   if (!Number.isInteger(args.seed) || args.seed < 0 || args.seed > 0xffffffff) usage(`--seed must be an integer from 0 to 4294967295, got ${args.seed}`);
-  if (!KERNEL_CHOICES.includes(args.kernel as KernelChoice)) usage(`--kernel must be one of ${KERNEL_CHOICES.join(', ')}, got "${args.kernel}"`);
-  if (!(DTYPES as readonly string[]).includes(args.dtype)) usage(`--dtype must be one of ${DTYPES.join(', ')}, got "${args.dtype}"`);
-  if (!(FAN_OUT_MODES as readonly string[]).includes(args.fanOut)) usage(`--fan-out must be one of ${FAN_OUT_MODES.join(', ')}, got "${args.fanOut}"`);
+  const kernel = oneOf('kernel', args.kernel, KERNEL_CHOICES);
+  const dtype = oneOf('dtype', args.dtype, DTYPES);
+  const fanOut = oneOf('fan-out', args.fanOut, FAN_OUT_MODES);
   if (!(Number.isFinite(args.heartbeatTimeout) && args.heartbeatTimeout > 0)) usage(`--heartbeat-timeout must be a positive number of seconds, got ${args.heartbeatTimeout}`);
   if (!(Number.isFinite(args.shardTimeout) && args.shardTimeout > 0)) usage(`--shard-timeout must be a positive number of seconds, got ${args.shardTimeout}`);
   const { host, port } = parseListen(args.listen);
   if (!Number.isInteger(args.checkEvery) || args.checkEvery < 0) usage(`--check-every must be a whole number of steps (0 turns the check off), got ${args.checkEvery}`);
   if (!(Number.isFinite(args.checkTolerance) && args.checkTolerance > 0)) usage(`--check-tolerance must be a positive number, got ${args.checkTolerance}`);
   if (args.onMismatch !== 'stop' && args.onMismatch !== 'warn') usage(`--on-mismatch must be stop or warn, got "${args.onMismatch}"`);
-  if (!(COST_NAMES as readonly string[]).includes(args.cost)) usage(`--cost must be one of ${COST_NAMES.join(', ')}, got "${args.cost}"`);
+  const cost = oneOf('cost', args.cost, COST_NAMES);
   if (!(Number.isFinite(args.lambda) && args.lambda >= 0)) usage(`--lambda must be a number ≥ 0 (the L2 regularisation strength; 0 turns it off), got ${args.lambda}`);
-  if (!ETA_SCHEDULES.includes(args.etaSchedule as EtaSchedule)) usage(`--eta-schedule must be one of ${ETA_SCHEDULES.join(', ')}, got "${args.etaSchedule}"`);
+  const etaSchedule = oneOf('eta-schedule', args.etaSchedule, ETA_SCHEDULES);
   if (args.resume && !args.checkpointDir) usage('--resume needs --checkpoint-dir DIR (the directory the earlier run wrote its checkpoints to)');
   return {
     dataSpec: args.data,
@@ -213,17 +213,17 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     seed: args.seed,
     shuffle: args.shuffle,
     ...initChoice(args.init),
-    cost: args.cost as CostName,
+    cost,
     lambda: args.lambda,
     stopAfterEpochs: nonNegativeInteger('stop-after', args.stopAfter, 1_000_000),
-    etaSchedule: args.etaSchedule as EtaSchedule,
+    etaSchedule,
     plateauEpochs: positiveInteger('plateau', args.plateau, 1_000_000),
     savePath: args.save ?? null,
     saveBestPath: args.saveBest ?? null,
     json: args.json,
-    kernel: args.kernel as KernelChoice,
-    dtype: args.dtype as Dtype,
-    fanOut: args.fanOut as FanOutMode,
+    kernel,
+    dtype,
+    fanOut,
     maxChunks: positiveInteger('chunks', args.chunks, 1024),
     host,
     port,
@@ -247,4 +247,10 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     token: checkedToken(args, host),
     tls: readTls(args.tlsCert, args.tlsKey),
   };
+}
+
+/** `value` when it is one of `choices` (an option with a fixed set of values), else a usage error naming them. */
+function oneOf<T extends string>(flag: string, value: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(value)) usage(`--${flag} must be one of ${choices.join(', ')}, got "${value}"`);
+  return value as T;
 }

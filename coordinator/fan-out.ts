@@ -17,8 +17,8 @@ export const RETUNE_STEPS = 5000;
 /** A narrower fan-out must beat the widest by this fraction: when they are about even, more workers share the load. */
 const MIN_GAIN = 0.05;
 
-export type FanOutMode = 'auto' | 'all';
-export const FAN_OUT_MODES: readonly FanOutMode[] = ['auto', 'all'];
+export const FAN_OUT_MODES = ['auto', 'all'] as const;
+export type FanOutMode = (typeof FAN_OUT_MODES)[number];
 
 /** A decision worth reporting: the fan-out chosen after a round of trials, and the median step times measured. */
 export interface FanOutChoice {
