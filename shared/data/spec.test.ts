@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataError } from './errors.js';
 import { loadBundledMnist } from './mnist.js';
 import { loadDataset, parseDataSpec } from './spec.js';
+import { thrownBy } from '../../test/support/thrown.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -24,12 +25,7 @@ describe('parseDataSpec', () => {
   });
 
   it.each(['', 'MNIST', 'idx:', 'csv:', 'data.csv', 'tsv:x'])('rejects %j with the accepted forms', (text) => {
-    let error: unknown;
-    try {
-      parseDataSpec(text);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => parseDataSpec(text));
     expect(error).toBeInstanceOf(DataError);
     expect((error as Error).message).toBe(
       `unknown data spec "${text}"; use one of: mnist (the bundled digits), idx:DIR (MNIST-style IDX files in DIR), ` +

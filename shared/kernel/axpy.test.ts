@@ -4,6 +4,7 @@ import { loadBlasGemm } from './blas-gemm.js';
 import { uniformStream } from './gemm-test-support.js';
 import type { Gemm } from './gemm.js';
 import { jsGemm } from './js-gemm.js';
+import { thrownBy } from '../../test/support/thrown.js';
 
 const blas = loadBlasGemm();
 if (blas === null) console.warn('nblas is not loadable: the OpenBLAS daxpy cases are skipped, the JS ones still run');
@@ -116,12 +117,7 @@ describe.each(kernels.map((kernel) => [kernel.name, kernel] as const))('axpy of 
 
     it.each(wrongCalls)('%s', (_label, errorClass, message, call) => {
       const y = Float64Array.from({ length: 10 }, (_, i) => i);
-      let thrown: unknown;
-      try {
-        call(y);
-      } catch (error) {
-        thrown = error;
-      }
+      const thrown = thrownBy(() => call(y));
       expect(thrown).toBeInstanceOf(errorClass);
       expect((thrown as Error).message).toMatch(message);
       expect(Array.from(y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]); // rejected before anything was written

@@ -5,6 +5,7 @@ import {
 } from './gemm-test-support.js';
 import { jsGemm } from './js-gemm.js';
 import { selectGemm } from './select.js';
+import { thrownBy } from '../../test/support/thrown.js';
 
 const threadsBeforeLoad = process.env.OPENBLAS_NUM_THREADS;
 const blas = loadBlasGemm();
@@ -127,12 +128,7 @@ describe.skipIf(blas === null)('the OpenBLAS kernel', () => {
     it.each(wrongCalls)('%s', (_label, errorClass, message, call) => {
       const c = Float64Array.from({ length: m * n }, (_, i) => i);
       const before = c.slice();
-      let thrown: unknown;
-      try {
-        call(c);
-      } catch (error) {
-        thrown = error;
-      }
+      const thrown = thrownBy(() => call(c));
       expect(thrown).toBeInstanceOf(errorClass);
       expect((thrown as Error).message).toMatch(message);
       expect(Array.from(c)).toEqual(Array.from(before)); // rejected before anything was written

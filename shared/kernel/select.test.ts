@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { jsGemm } from './js-gemm.js';
 import { KERNEL_CHOICES, selectGemm, type KernelChoice } from './select.js';
+import { thrownBy } from '../../test/support/thrown.js';
 
 // Pretend nblas is missing, whether or not it is installed here.
 vi.mock('./blas-gemm.js', () => ({
@@ -18,12 +19,7 @@ describe('selectGemm without OpenBLAS', () => {
   });
 
   it('explains how to get OpenBLAS when blas is asked for', () => {
-    let thrown: unknown;
-    try {
-      selectGemm('blas');
-    } catch (error) {
-      thrown = error;
-    }
+    const thrown = thrownBy(() => selectGemm('blas'));
     expect(thrown).toBeInstanceOf(Error);
     expect((thrown as Error).message).toBe(
       "the OpenBLAS kernel is not available: install Debian's libopenblas-dev and run `npm rebuild nblas`, or use --kernel js",

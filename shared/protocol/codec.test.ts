@@ -5,6 +5,8 @@ import { createLayout } from '../network/layout.js';
 import { decodeToCoordinator, decodeToWorker, encode } from './codec.js';
 import { ProtocolError } from './errors.js';
 import { PROTOCOL_VERSION, type Gradients, type Shard } from './messages.js';
+import type { Dtype } from '../kernel/dtype.js';
+import { thrownBy } from '../../test/support/thrown.js';
 
 const layout = createLayout([4, 3, 2]);
 const raw = new Packr({ useRecords: false, moreTypes: true });
@@ -17,15 +19,15 @@ function gradients(overrides: Record<string, unknown> = {}): Record<string, unkn
   };
 }
 
-function refusal(bytes: Uint8Array): ProtocolError {
-  try {
-    decodeToCoordinator(bytes, layout, 'float64');
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProtocolError);
-    return error as ProtocolError;
-  }
-  throw new Error('the frame was accepted');
+/** The ProtocolError a decode throws (the test fails when the frame is accepted). */
+function refusalOf(decode: () => unknown): ProtocolError {
+  const error = thrownBy(decode);
+  expect(error).toBeInstanceOf(ProtocolError);
+  return error as ProtocolError;
 }
+
+/** How a coordinator of a `dtype` job refuses a frame. */
+const refusal = (bytes: Uint8Array, dtype: Dtype = 'float64'): ProtocolError => refusalOf(() => decodeToCoordinator(bytes, layout, dtype));
 
 describe('codec', () => {
   it('round-trips every message with typed arrays kept as typed arrays', () => {
@@ -69,29 +71,16 @@ describe('codec', () => {
       type: 'welcome', v: PROTOCOL_VERSION, workerId: 'w1', pingIntervalMs: 1000, sizes: [4, 3, 2], cost: 'quadratic', version: 0,
       weights: new Float64Array(18), biases: new Float64Array(5), ...overrides,
     });
-    const workerRefusal = (bytes: Uint8Array): ProtocolError => {
-      try {
-        decodeToWorker(bytes, null, 'float64');
-      } catch (error) {
-        return error as ProtocolError;
-      }
-      throw new Error('the frame was accepted');
-    };
+    const workerRefusal = (bytes: Uint8Array): ProtocolError => refusalOf(() => decodeToWorker(bytes, null, 'float64'));
 
     it('round-trips float32 gradients for a float32 job, and refuses float64 ones with the reason', () => {
       const f32 = gradients({ blocks: [{ level: 0, index: 0, cost: 0.25, nablaW: new Float32Array(18).fill(0.5), nablaB: new Float32Array(5).fill(-1) }] });
       const decoded = decodeToCoordinator(encode(f32 as Gradients), layout, 'float32') as Gradients;
       expect(decoded.blocks[0].nablaW).toBeInstanceOf(Float32Array);
       expect(Array.from(decoded.blocks[0].nablaB)).toEqual([-1, -1, -1, -1, -1]);
-      let thrown: unknown;
-      try {
-        decodeToCoordinator(encode(gradients() as Gradients), layout, 'float32');
-      } catch (error) {
-        thrown = error;
-      }
-      expect(thrown).toBeInstanceOf(ProtocolError);
-      expect((thrown as ProtocolError).code).toBe('bad-field');
-      expect((thrown as ProtocolError).message).toBe('nablaW must be a Float32Array (the job computes in float32), got Float64Array(18)');
+      const thrown = refusal(encode(gradients() as Gradients), 'float32');
+      expect(thrown.code).toBe('bad-field');
+      expect(thrown.message).toBe('nablaW must be a Float32Array (the job computes in float32), got Float64Array(18)');
       expect(refusal(encode(f32 as Gradients)).message).toBe('nablaW must be a Float64Array (the job computes in float64), got Float32Array(18)');
     });
 

@@ -6,6 +6,7 @@ import { loadDataset } from '../spec.js';
 import { readAll } from './in-memory.js';
 import { openSource, parseSourceSpec } from './source.js';
 import { isSameSet } from './test-support.js';
+import { thrownBy } from '../../../test/support/thrown.js';
 
 describe('parseSourceSpec', () => {
   it('parses ndjson:FILE and ndjson:- besides the in-memory forms', () => {
@@ -17,12 +18,7 @@ describe('parseSourceSpec', () => {
   });
 
   it.each(['', 'ndjson:', 'json:x', 'data.ndjson'])('rejects %j with every accepted form', (text) => {
-    let error: unknown;
-    try {
-      parseSourceSpec(text);
-    } catch (e) {
-      error = e;
-    }
+    const error = thrownBy(() => parseSourceSpec(text));
     expect(error).toBeInstanceOf(DataError);
     expect((error as Error).message).toBe(
       `unknown data spec "${text}"; use one of: mnist (the bundled digits), idx:DIR (MNIST-style IDX files in DIR), ` +
