@@ -7,19 +7,12 @@ import { ProtocolError } from '../shared/protocol/errors.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/messages.js';
 import { decodeToMonitor } from '../shared/protocol/monitor-validate.js';
 import { fixtureSnapshot } from './snapshot-fixture.js';
+import { refusalOf } from '../test/support/refusal.js';
 
 const raw = new Packr({ useRecords: false, moreTypes: true });
 const status = (snapshot: unknown): Uint8Array => raw.pack({ type: 'status', v: PROTOCOL_VERSION, snapshot });
 
-function refusal(bytes: Uint8Array): ProtocolError {
-  try {
-    decodeToMonitor(bytes);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ProtocolError);
-    return error as ProtocolError;
-  }
-  throw new Error('the frame was accepted');
-}
+const refusal = (bytes: Uint8Array): ProtocolError => refusalOf(() => decodeToMonitor(bytes));
 
 describe('decodeToMonitor', () => {
   it('decodes what the coordinator\'s codec encodes: status, done and failure', () => {

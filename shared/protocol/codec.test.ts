@@ -6,7 +6,7 @@ import { decodeToCoordinator, decodeToWorker, encode } from './codec.js';
 import { ProtocolError } from './errors.js';
 import { PROTOCOL_VERSION, type Gradients, type Shard } from './messages.js';
 import type { Dtype } from '../kernel/dtype.js';
-import { thrownBy } from '../../test/support/thrown.js';
+import { refusalOf } from '../../test/support/refusal.js';
 
 const layout = createLayout([4, 3, 2]);
 const raw = new Packr({ useRecords: false, moreTypes: true });
@@ -17,13 +17,6 @@ function gradients(overrides: Record<string, unknown> = {}): Record<string, unkn
     blocks: [{ level: 0, index: 0, cost: 0.25, nablaW: new Float64Array(18).fill(0.5), nablaB: new Float64Array(5).fill(-1) }],
     ...overrides,
   };
-}
-
-/** The ProtocolError a decode throws (the test fails when the frame is accepted). */
-function refusalOf(decode: () => unknown): ProtocolError {
-  const error = thrownBy(decode);
-  expect(error).toBeInstanceOf(ProtocolError);
-  return error as ProtocolError;
 }
 
 /** How a coordinator of a `dtype` job refuses a frame. */
