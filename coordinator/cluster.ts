@@ -113,7 +113,7 @@ export class Cluster implements StepHost {
   /** Starts listening; resolves with the bound port (useful with port 0). */
   async start(params: Params, version: number): Promise<number> {
     const { host, port, tls, token, maxConnections, layout, reporter, dtype } = this.options;
-    this.wireParams = dtype === 'float64' ? params : zeroParams(layout, dtype);
+    if (dtype !== 'float64') this.wireParams = zeroParams(layout, dtype);
     this.setParams(params, version);
     this.server = await startServer({
       host, port, tls, token, maxConnections, maxPayloadBytes: maxPayloadBytes(layout),
@@ -243,13 +243,12 @@ export class Cluster implements StepHost {
   /** Records the current parameters in the job's wire type (float32: each value rounded to nearest). */
   private setParams(params: Params, version: number): void {
     this.version = version;
-    if (this.wireParams === params) return;
     if (this.options.dtype === 'float64') {
       this.wireParams = params;
-      return;
+    } else {
+      this.wireParams.weights.set(params.weights);
+      this.wireParams.biases.set(params.biases);
     }
-    this.wireParams.weights.set(params.weights);
-    this.wireParams.biases.set(params.biases);
   }
 
   sendShard(worker: StepWorker, tag: ShardTag, isPrefetched: boolean): boolean {

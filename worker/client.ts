@@ -116,9 +116,8 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
     socket.on('message', (bytes: RawData) => {
       heard();
       try {
-        const message = wasWelcomed && replica
-          ? decodeToWorker(bytes as Buffer, replica.layout, replica.computer.dtype)
-          : decodeToWorker(bytes as Buffer, null, 'float64');
+        const job = wasWelcomed ? replica : null;
+        const message = decodeToWorker(bytes as Buffer, job?.layout ?? null, job?.computer.dtype ?? 'float64');
         handle(message);
       } catch (error) {
         const detail = error instanceof ProtocolError ? `${error.code}: ${error.message}` : String(error);
