@@ -69,7 +69,7 @@ describe('nabla eval', () => {
     expect(report.count).toBe(count);
     expect(report.correct).toBe(whole.correct);
     expect(Array.from(report.confusion)).toEqual(Array.from(whole.confusion));
-    expect(report.cost).toBeCloseTo(whole.cost, 12);
+    expect(report.cost).toBe(whole.cost); // one running sum over the samples in order, however the source is cut
   });
 
   it('evaluates the bundled digits\' test split by default and the train split when asked', async () => {

@@ -7,7 +7,7 @@ import type { SampleSet } from '../shared/data/samples.js';
 import { openSource, type DataSource } from '../shared/data/stream/source.js';
 import { type KernelChoice, selectGemm } from '../shared/kernel/select.js';
 import type { CostName } from '../shared/network/cost.js';
-import { evaluate } from '../shared/network/evaluate.js';
+import { evaluate, newTally, type Evaluation } from '../shared/network/evaluate.js';
 import { inputSize, outputSize, type ParamLayout, shapeOf } from '../shared/network/layout.js';
 import { readModelFile } from '../shared/network/model-file.js';
 import { createWorkspace } from '../shared/network/workspace.js';
@@ -67,20 +67,17 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   const gemm = selectGemm(options.kernel);
   const ws = createWorkspace(layout, FORWARD_ROWS);
   const classes = outputSize(layout);
-  const confusion = new Uint32Array(classes * classes);
-  let count = 0, correct = 0, costTotal = 0;
+  const tally = newTally(layout);
+  let result: Evaluation | null = null;
   for await (const block of source.blocks(EVAL_BLOCK_ROWS)) {
-    checkTargets(block, count, classes, source.name);
-    const result = evaluate(gemm, layout, params, block, costName, FORWARD_ROWS, ws);
-    for (let i = 0; i < confusion.length; i++) confusion[i] += result.confusion[i];
-    count += result.count;
-    correct += result.correct;
-    costTotal += result.cost * result.count;
+    checkTargets(block, tally.count, classes, source.name);
+    result = evaluate(gemm, layout, params, block, costName, FORWARD_ROWS, ws, tally);
   }
-  if (count === 0) failData(`${source.name}: no samples to evaluate`);
+  if (result === null || result.count === 0) return failData(`${source.name}: no samples to evaluate`);
+  const { count, correct, accuracy, cost, confusion } = result;
   return {
     modelPath: options.modelPath, sizes: [...layout.sizes], source: source.name, split, kernel: gemm.name, costName,
-    count, correct, accuracy: correct / count, cost: costTotal / count, classes, confusion, badRows: source.badRows,
+    count, correct, accuracy, cost, classes, confusion, badRows: source.badRows,
   };
 }
 

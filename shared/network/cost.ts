@@ -57,9 +57,9 @@ export function outputErrorAndCost(cost: CostName, a: Floats, y: Floats, n: numb
   return sum;
 }
 
-/** Σ cost of `n` output values (evaluation: no δ wanted). */
-export function costSum(cost: CostName, a: Floats, y: Floats, n: number): number {
-  let sum = 0;
+/** `start` plus the Σ cost of `n` output values, added in order (evaluation: no δ wanted). */
+export function costSum(cost: CostName, a: Floats, y: Floats, n: number, start = 0): number {
+  let sum = start;
   if (cost === 'quadratic') {
     for (let i = 0; i < n; i++) {
       const diff = a[i] - y[i];

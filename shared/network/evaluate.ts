@@ -16,17 +16,34 @@ export interface Evaluation {
   confusion: Uint32Array;
 }
 
-/** Feeds the whole set forward in blocks and counts argmax hits, as the seed's evaluate() does. */
+/** What an evaluation has counted so far: one set, or the blocks of a stream evaluated in turn into one tally. */
+export interface EvaluationTally {
+  count: number;
+  correct: number;
+  /** Σ cost, added sample by sample in order (so a set evaluated in parts sums exactly as when whole). */
+  costTotal: number;
+  confusion: Uint32Array;
+}
+
+export function newTally(layout: ParamLayout): EvaluationTally {
+  const nOut = outputSize(layout);
+  return { count: 0, correct: 0, costTotal: 0, confusion: new Uint32Array(nOut * nOut) };
+}
+
+/**
+ * Feeds the whole set forward in blocks and counts argmax hits, as the seed's evaluate() does. With `tally`, the set
+ * is counted into it (after what it already holds) and the result covers everything the tally has seen.
+ */
 export function evaluate(
   gemm: Gemm, layout: ParamLayout, params: Params, set: SampleSet, cost: CostName, blockRows = 256, ws?: Workspace,
+  tally: EvaluationTally = newTally(layout),
 ): Evaluation {
   const workspace = ws && ws.capacity >= blockRows ? ws : createWorkspace(layout, blockRows);
   const views = layerViews(layout, params);
   const nOut = outputSize(layout);
   const L = layout.layers.length;
-  const confusion = new Uint32Array(nOut * nOut);
-  let correct = 0;
-  let costTotal = 0;
+  const { confusion } = tally;
+  let { correct, costTotal } = tally;
   for (let from = 0; from < set.count; from += blockRows) {
     const rows = Math.min(blockRows, set.count - from);
     loadRows(set, null, from, rows, workspace.activations[0], workspace.targets, nOut);
@@ -38,8 +55,10 @@ export function evaluate(
       if (predicted === actual) correct++;
       if (actual >= 0 && actual < nOut) confusion[actual * nOut + predicted]++;
     }
-    costTotal += costSum(cost, out, workspace.targets, rows * nOut);
+    costTotal = costSum(cost, out, workspace.targets, rows * nOut, costTotal);
   }
-  const count = set.count;
+  tally.correct = correct;
+  tally.costTotal = costTotal;
+  const count = (tally.count += set.count);
   return { count, correct, accuracy: count ? correct / count : 0, cost: count ? costTotal / count : 0, confusion };
 }
