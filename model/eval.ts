@@ -3,7 +3,7 @@
  * set of any size fits in bounded memory.
  */
 import { failData } from '../shared/data/errors.js';
-import type { SampleSet } from '../shared/data/samples.js';
+import { firstLabelBeyond, type SampleSet } from '../shared/data/samples.js';
 import { openSource, type DataSource } from '../shared/data/stream/source.js';
 import { type KernelChoice, selectGemm } from '../shared/kernel/select.js';
 import type { CostName } from '../shared/network/cost.js';
@@ -103,14 +103,11 @@ function checkInputSize(source: DataSource, layout: ParamLayout, modelPath: stri
 
 /** Every label must be a class of the output layer (every target vector as wide as it); `before` numbers the block's first sample. */
 function checkTargets(block: SampleSet, before: number, classes: number, name: string): void {
-  if (block.labels) {
-    for (let i = 0; i < block.count; i++) {
-      const label = block.labels[i];
-      if (label >= classes) {
-        usage(`${name}: sample ${before + i + 1} has label ${label}, but the model has ${classes} outputs (classes 0..${classes - 1})`);
-      }
-    }
-  } else if (block.targetSize !== classes) {
+  const bad = firstLabelBeyond(block, classes);
+  if (bad >= 0) {
+    usage(`${name}: sample ${before + bad + 1} has label ${(block.labels as Uint16Array)[bad]}, but the model has ${classes} outputs (classes 0..${classes - 1})`);
+  }
+  if (!block.labels && block.targetSize !== classes) {
     usage(`${name} has target vectors of ${block.targetSize} values, but the model has ${classes} outputs`);
   }
 }

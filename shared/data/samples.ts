@@ -19,6 +19,13 @@ export interface SampleSet {
   readonly targetSize: number;
 }
 
+/** The index of the first sample whose label is not a class of `classes` outputs, or -1 (also for target vectors). */
+export function firstLabelBeyond(set: SampleSet, classes: number): number {
+  if (!set.labels) return -1;
+  for (let i = 0; i < set.count; i++) if (set.labels[i] >= classes) return i;
+  return -1;
+}
+
 /** Checks that a set fits a network with these input and output sizes; the message says what to change. */
 export function checkFitsNetwork(set: SampleSet, inputSize: number, outputSize: number, source: string, firstSample = 0): void {
   if (set.inputSize !== inputSize) {
@@ -27,13 +34,11 @@ export function checkFitsNetwork(set: SampleSet, inputSize: number, outputSize: 
         `use --sizes ${set.inputSize},…,${outputSize}`,
     );
   }
-  if (set.labels) {
-    for (let i = 0; i < set.count; i++) {
-      if (set.labels[i] >= outputSize) {
-        throw new RangeError(`${source}: sample ${firstSample + i + 1} has label ${set.labels[i]}, but the output layer has only ${outputSize} neurons (labels 0..${outputSize - 1})`);
-      }
-    }
-  } else if (set.targetSize !== outputSize) {
+  const bad = firstLabelBeyond(set, outputSize);
+  if (bad >= 0) {
+    throw new RangeError(`${source}: sample ${firstSample + bad + 1} has label ${(set.labels as Uint16Array)[bad]}, but the output layer has only ${outputSize} neurons (labels 0..${outputSize - 1})`);
+  }
+  if (!set.labels && set.targetSize !== outputSize) {
     throw new RangeError(`${source} has targets of size ${set.targetSize}, but the output layer has ${outputSize} neurons`);
   }
 }
