@@ -1,4 +1,4 @@
-import { newFloats, type Dtype, type Floats } from '../kernel/dtype.js';
+import { dtypeOf, newFloats, type Dtype, type Floats } from '../kernel/dtype.js';
 import type { ParamLayout, Params } from './layout.js';
 
 /**
@@ -8,7 +8,6 @@ import type { ParamLayout, Params } from './layout.js';
 export interface Workspace<F extends Floats = Float64Array> {
   readonly layout: ParamLayout;
   readonly capacity: number;
-  readonly dtype: Dtype;
   readonly activations: F[];
   /** deltas[l] (l ≥ 1) is δ^l for every row; deltas[0] is unused. */
   readonly deltas: F[];
@@ -24,12 +23,12 @@ export function createWorkspace(layout: ParamLayout, capacity: number, dtype: Dt
   const activations = layout.sizes.map((size) => newFloats(dtype, capacity * size));
   const deltas = layout.sizes.map((size, l) => newFloats(dtype, l === 0 ? 0 : capacity * size));
   const targets = newFloats(dtype, capacity * layout.sizes[layout.sizes.length - 1]);
-  return { layout, capacity, dtype, activations, deltas, targets };
+  return { layout, capacity, activations, deltas, targets };
 }
 
 /** The same workspace when it is large enough, else a larger one (grows only, so steady state allocates nothing). */
 export function ensureCapacity(ws: Workspace<Floats>, rows: number): Workspace<Floats> {
-  return rows <= ws.capacity ? ws : createWorkspace(ws.layout, Math.max(rows, ws.capacity * 2), ws.dtype);
+  return rows <= ws.capacity ? ws : createWorkspace(ws.layout, Math.max(rows, ws.capacity * 2), dtypeOf(ws.targets));
 }
 
 /** Per-layer views into flat parameters, made once per buffer so hot loops never call subarray. */
