@@ -12,7 +12,8 @@ export type InitScheme = (typeof INIT_SCHEMES)[number];
 
 /**
  * Draws the initial parameters. Order, as in the seed's constructor: all biases layer by layer, then all weights
- * layer by layer (row-major); `scaled` draws the same numbers as `standard` and divides each weight by √n_in.
+ * layer by layer (row-major); `scaled` draws the same numbers as `standard` and multiplies each weight by 1/√n_in
+ (network2 divides by √n_in, which can differ in the last bit; both are N(0, 1/n_in) draws).
  */
 export function initParams(layout: ParamLayout, seed: number, scheme: InitScheme = 'standard'): Params {
   const rng = new Rng(seed);
@@ -20,7 +21,8 @@ export function initParams(layout: ParamLayout, seed: number, scheme: InitScheme
   for (let i = 0; i < params.biases.length; i++) params.biases[i] = rng.nextGaussian();
   for (const { nIn, nOut, wOffset } of layout.layers) {
     const scale = scheme === 'scaled' ? 1 / Math.sqrt(nIn) : 1;
-    for (let i = wOffset; i < wOffset + nIn * nOut; i++) params.weights[i] = scale === 1 ? rng.nextGaussian() : rng.nextGaussian() * scale;
+    // g · 1 is g exactly, so `standard` keeps the seed's bits.
+    for (let i = wOffset; i < wOffset + nIn * nOut; i++) params.weights[i] = rng.nextGaussian() * scale;
   }
   return params;
 }
