@@ -339,7 +339,7 @@ export class Cluster implements StepHost {
     let message: ToCoordinator;
     try {
       if (!isBinary) throw new ProtocolError('malformed', 'text frames are not part of the protocol; send msgpack in binary frames');
-      message = decodeToCoordinator(frame, this.options.layout, this.options.dtype);
+      message = decodeToCoordinator(frame, this.options);
       if (link.role === null && message.type !== 'hello') throw new ProtocolError('unexpected', `the first message must be "hello", got "${message.type}"`);
       if (link.role !== null && message.type === 'hello') throw new ProtocolError('unexpected', 'hello sent twice');
       if (link.role === 'monitor') throw new ProtocolError('unexpected', `monitors are read-only; "${message.type}" is not accepted from a monitor`);

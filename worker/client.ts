@@ -116,8 +116,7 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
     socket.on('message', (bytes: RawData) => {
       heard();
       try {
-        const job = wasWelcomed ? replica : null;
-        const message = decodeToWorker(bytes as Buffer, job?.layout ?? null, job?.computer.dtype ?? 'float64');
+        const message = decodeToWorker(bytes as Buffer, wasWelcomed && replica ? replica.computer : null);
         handle(message);
       } catch (error) {
         const detail = error instanceof ProtocolError ? `${error.code}: ${error.message}` : String(error);

@@ -35,7 +35,7 @@ describe('typed arrays through the codec', () => {
     for (const step of [0, 1, 127, 128, 255, 256, 65535, 65536, 2 ** 32]) {
       for (let offset = 0; offset < 8; offset++) {
         const message = gradients(step);
-        const decoded = decodeToCoordinator(placed(encode(message), offset), layout, 'float64') as Gradients;
+        const decoded = decodeToCoordinator(placed(encode(message), offset), { layout, dtype: 'float64' }) as Gradients;
         expect(decoded).toEqual(message);
         const nablaW = decoded.blocks[0].nablaW;
         expect(nablaW).toBeInstanceOf(Float64Array);
@@ -47,7 +47,7 @@ describe('typed arrays through the codec', () => {
   });
 
   it('copies small arrays, so a few values never hold on to a large frame', () => {
-    const decoded = decodeToCoordinator(placed(encode(gradients(3)), 0), layout, 'float64') as Gradients;
+    const decoded = decodeToCoordinator(placed(encode(gradients(3)), 0), { layout, dtype: 'float64' }) as Gradients;
     const nablaB = decoded.blocks[0].nablaB; // 23 values
     expect(nablaB.buffer.byteLength).toBe(nablaB.byteLength);
   });
@@ -87,18 +87,18 @@ describe('typed arrays through the codec', () => {
     const at = bad.lastIndexOf(Buffer.from([0x74, 8]));
     expect(bad[at - 2]).toBe(0xc7); // ext 8: one length byte
     bad[at - 1] -= 1;
-    expect(() => decodeToCoordinator(bad, layout, 'float64')).toThrow(ProtocolError);
+    expect(() => decodeToCoordinator(bad, { layout, dtype: 'float64' })).toThrow(ProtocolError);
   });
 
   it('encodes transiently into a reused buffer, leaving earlier regular encodings intact', () => {
     const kept = encode(gradients(1));
     const keptCopy = Buffer.from(kept);
     const first = encodeTransient(gradients(2));
-    expect(decodeToCoordinator(Buffer.from(first), layout, 'float64')).toEqual(gradients(2));
+    expect(decodeToCoordinator(Buffer.from(first), { layout, dtype: 'float64' })).toEqual(gradients(2));
     const second = encodeTransient(gradients(3));
     expect(second.buffer).toBe(first.buffer); // the same memory, reused
     expect(second.byteOffset).toBe(first.byteOffset);
-    expect(decodeToCoordinator(Buffer.from(second), layout, 'float64')).toEqual(gradients(3));
+    expect(decodeToCoordinator(Buffer.from(second), { layout, dtype: 'float64' })).toEqual(gradients(3));
     expect(kept.equals(keptCopy)).toBe(true);
   });
 });

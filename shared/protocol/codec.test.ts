@@ -20,12 +20,12 @@ function gradients(overrides: Record<string, unknown> = {}): Record<string, unkn
 }
 
 /** How a coordinator of a `dtype` job refuses a frame. */
-const refusal = (bytes: Uint8Array, dtype: Dtype = 'float64'): ProtocolError => refusalOf(() => decodeToCoordinator(bytes, layout, dtype));
+const refusal = (bytes: Uint8Array, dtype: Dtype = 'float64'): ProtocolError => refusalOf(() => decodeToCoordinator(bytes, { layout, dtype }));
 
 describe('codec', () => {
   it('round-trips every message with typed arrays kept as typed arrays', () => {
     const message = gradients() as Gradients;
-    const decoded = decodeToCoordinator(encode(message), layout, 'float64') as Gradients;
+    const decoded = decodeToCoordinator(encode(message), { layout, dtype: 'float64' }) as Gradients;
     expect(decoded).toEqual(message);
     expect(decoded.blocks[0].nablaW).toBeInstanceOf(Float64Array);
 
@@ -33,7 +33,7 @@ describe('codec', () => {
       type: 'shard', v: PROTOCOL_VERSION, step: 1, shardId: 2, version: 1, batchSize: 10, chunks: 5, chunkStart: 1, chunkEnd: 3,
       x: new Uint8Array(16).fill(255), xDivisor: 255, labels: new Uint16Array([0, 1, 1, 0]), y: null,
     };
-    const back = decodeToWorker(encode(shard), layout, 'float64') as Shard;
+    const back = decodeToWorker(encode(shard), { layout, dtype: 'float64' }) as Shard;
     expect(back).toEqual(shard);
     expect(back.x).toBeInstanceOf(Uint8Array);
   });
@@ -64,11 +64,11 @@ describe('codec', () => {
       type: 'welcome', v: PROTOCOL_VERSION, workerId: 'w1', pingIntervalMs: 1000, sizes: [4, 3, 2], cost: 'quadratic', version: 0,
       weights: new Float64Array(18), biases: new Float64Array(5), ...overrides,
     });
-    const workerRefusal = (bytes: Uint8Array): ProtocolError => refusalOf(() => decodeToWorker(bytes, null, 'float64'));
+    const workerRefusal = (bytes: Uint8Array): ProtocolError => refusalOf(() => decodeToWorker(bytes, null));
 
     it('round-trips float32 gradients for a float32 job, and refuses float64 ones with the reason', () => {
       const f32 = gradients({ blocks: [{ level: 0, index: 0, cost: 0.25, nablaW: new Float32Array(18).fill(0.5), nablaB: new Float32Array(5).fill(-1) }] });
-      const decoded = decodeToCoordinator(encode(f32 as Gradients), layout, 'float32') as Gradients;
+      const decoded = decodeToCoordinator(encode(f32 as Gradients), { layout, dtype: 'float32' }) as Gradients;
       expect(decoded.blocks[0].nablaW).toBeInstanceOf(Float32Array);
       expect(Array.from(decoded.blocks[0].nablaB)).toEqual([-1, -1, -1, -1, -1]);
       const thrown = refusal(encode(gradients() as Gradients), 'float32');
@@ -78,8 +78,8 @@ describe('codec', () => {
     });
 
     it('a welcome without dtype means float64 (what earlier coordinators send); one with dtype carries arrays of it', () => {
-      expect(decodeToWorker(welcome({}), null, 'float64')).toMatchObject({ type: 'welcome', dtype: 'float64' });
-      const f32 = decodeToWorker(welcome({ dtype: 'float32', weights: new Float32Array(18), biases: new Float32Array(5) }), null, 'float64');
+      expect(decodeToWorker(welcome({}), null)).toMatchObject({ type: 'welcome', dtype: 'float64' });
+      const f32 = decodeToWorker(welcome({ dtype: 'float32', weights: new Float32Array(18), biases: new Float32Array(5) }), null);
       expect(f32).toMatchObject({ type: 'welcome', dtype: 'float32' });
       expect((f32 as { weights: unknown }).weights).toBeInstanceOf(Float32Array);
       expect(workerRefusal(welcome({ dtype: 'float16' })).message).toBe('dtype must be one of float64, float32, got string');
@@ -88,8 +88,8 @@ describe('codec', () => {
 
     it('parameter updates are read in the welcome\'s type', () => {
       const params = (weights: Float32Array | Float64Array) => raw.pack({ type: 'params', v: PROTOCOL_VERSION, version: 4, weights, biases: new Float32Array(5) });
-      expect(decodeToWorker(params(new Float32Array(18)), layout, 'float32')).toMatchObject({ type: 'params', version: 4 });
-      expect(() => decodeToWorker(params(new Float64Array(18)), layout, 'float32')).toThrow('weights must be a Float32Array');
+      expect(decodeToWorker(params(new Float32Array(18)), { layout, dtype: 'float32' })).toMatchObject({ type: 'params', version: 4 });
+      expect(() => decodeToWorker(params(new Float64Array(18)), { layout, dtype: 'float32' })).toThrow('weights must be a Float32Array');
     });
   });
 
@@ -102,7 +102,7 @@ describe('codec', () => {
 
   test.prop([fc.uint8Array({ maxLength: 300 })], { numRuns: 2000 })('random bytes are refused with a ProtocolError, never a TypeError', (bytes) => {
     try {
-      decodeToCoordinator(bytes, layout, 'float64');
+      decodeToCoordinator(bytes, { layout, dtype: 'float64' });
     } catch (error) {
       expect(error).toBeInstanceOf(ProtocolError);
     }
@@ -111,6 +111,6 @@ describe('codec', () => {
   test.prop([fc.integer({ min: 0, max: 400 })])('every truncation of a valid frame is refused', (cut) => {
     const bytes = encode(gradients() as Gradients);
     const truncated = bytes.subarray(0, Math.min(cut, bytes.length - 1));
-    expect(() => decodeToCoordinator(truncated, layout, 'float64')).toThrow(ProtocolError);
+    expect(() => decodeToCoordinator(truncated, { layout, dtype: 'float64' })).toThrow(ProtocolError);
   });
 });

@@ -1,10 +1,9 @@
 import { addExtension, Packr, RESET_BUFFER_MODE } from 'msgpackr';
-import type { Dtype } from '../kernel/dtype.js';
 import type { ParamLayout } from '../network/layout.js';
 import { chunkOffset } from '../reduction/tree.js';
 import { fail, ProtocolError } from './errors.js';
 import type { ToCoordinator, ToMonitor, ToWorker } from './messages.js';
-import { parseToCoordinator, parseToWorker } from './validate.js';
+import { parseToCoordinator, parseToWorker, type WireJob } from './validate.js';
 
 /**
  * One configured codec for both sides: typed arrays travel as typed arrays and arrive aligned, as copies or, when
@@ -64,17 +63,17 @@ function unpack(bytes: Uint8Array): unknown {
 }
 
 /** Decodes and validates a frame arriving at the coordinator of a job; any defect is a ProtocolError. */
-export function decodeToCoordinator(bytes: Uint8Array, layout: ParamLayout, dtype: Dtype): ToCoordinator {
-  return guard(() => parseToCoordinator(unpack(bytes), layout, dtype));
+export function decodeToCoordinator(bytes: Uint8Array, job: WireJob): ToCoordinator {
+  return guard(() => parseToCoordinator(unpack(bytes), job));
 }
 
 /** Rows carried by a shard: the samples of chunks [start, end). */
 export const shardRows = (m: number, chunks: number, start: number, end: number): number =>
   chunkOffset(m, chunks, end) - chunkOffset(m, chunks, start);
 
-/** Decodes and validates a frame arriving at a worker (layout null before the welcome; dtype the welcome's). */
-export function decodeToWorker(bytes: Uint8Array, layout: ParamLayout | null, dtype: Dtype): ToWorker {
-  return guard(() => parseToWorker(unpack(bytes), layout, dtype, shardRows));
+/** Decodes and validates a frame arriving at a worker (job null before the welcome). */
+export function decodeToWorker(bytes: Uint8Array, job: WireJob | null): ToWorker {
+  return guard(() => parseToWorker(unpack(bytes), job, shardRows));
 }
 
 /** Whatever goes wrong while reading a frame is reported as a ProtocolError, never as a TypeError. */

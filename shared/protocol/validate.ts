@@ -130,8 +130,14 @@ function gradients(raw: Raw, layout: ParamLayout, dtype: Dtype): Gradients {
   };
 }
 
-/** Validates a frame arriving at the coordinator of a job with this layout and compute type. */
-export function parseToCoordinator(raw: unknown, layout: ParamLayout, dtype: Dtype): ToCoordinator {
+/** What validating a frame needs to know of the job: the network's layout and the type its arrays travel in. */
+export interface WireJob {
+  readonly layout: ParamLayout;
+  readonly dtype: Dtype;
+}
+
+/** Validates a frame arriving at the coordinator of `job`. */
+export function parseToCoordinator(raw: unknown, job: WireJob): ToCoordinator {
   const message = envelope(raw);
   switch (message.type) {
     case 'hello':
@@ -141,7 +147,7 @@ export function parseToCoordinator(raw: unknown, layout: ParamLayout, dtype: Dty
       }
       return { type: 'hello', v: PROTOCOL_VERSION, role: message.role, name: string(message, 'name'), kernel: string(message, 'kernel', 40) };
     case 'gradients':
-      return gradients(message, layout, dtype);
+      return gradients(message, job.layout, job.dtype);
     case 'failure':
       return { type: 'failure', v: PROTOCOL_VERSION, ...failureFields(message) };
     default:
@@ -214,13 +220,10 @@ function prefetchedSamples(raw: Raw, layout: ParamLayout, rowsOf: RowsOf): Prefe
 }
 
 /**
- * Validates a frame arriving at a worker. Before the welcome the layout is unknown (null): only welcome and
- * failure are accepted then; `dtype` is the welcome's. `rowsOf` maps a chunk range to its sample count (shared/reduction).
+ * Validates a frame arriving at a worker. Before the welcome the job is unknown (null): only welcome and failure
+ * are accepted then. `rowsOf` maps a chunk range to its sample count (shared/reduction).
  */
-export function parseToWorker(
-  raw: unknown, layout: ParamLayout | null, dtype: Dtype,
-  rowsOf: RowsOf,
-): ToWorker {
+export function parseToWorker(raw: unknown, job: WireJob | null, rowsOf: RowsOf): ToWorker {
   const message = envelope(raw);
   if (message.type === 'failure') return { type: 'failure', v: PROTOCOL_VERSION, ...failureFields(message) };
   if (message.type === 'done') return { type: 'done', v: PROTOCOL_VERSION, reason: string(message, 'reason', 4000) };
@@ -238,7 +241,8 @@ export function parseToWorker(
       biases: floatsField(message, 'biases', biasCount, welcomeDtype),
     };
   }
-  if (!layout) return fail('unexpected', `"${message.type.slice(0, 40)}" arrived before the welcome`);
+  if (!job) return fail('unexpected', `"${message.type.slice(0, 40)}" arrived before the welcome`);
+  const { layout, dtype } = job;
   switch (message.type) {
     case 'params':
       return {

@@ -1,4 +1,4 @@
-import type { Dtype, Floats } from '../../shared/kernel/dtype.js';
+import type { Floats } from '../../shared/kernel/dtype.js';
 import { WebSocket } from 'ws';
 import { jsGemm } from '../../shared/kernel/js-gemm.js';
 import { createLayout, zeroParams, type ParamLayout } from '../../shared/network/layout.js';
@@ -22,7 +22,6 @@ export function startScriptedWorker(url: string, answer: (blocks: BlockSum[], sh
   const socket = new WebSocket(url);
   let layout: ParamLayout | null = null;
   let replica: LayerViews<Floats> | null = null;
-  let dtype: Dtype = 'float64';
   let computer: ShardComputer | null = null;
   const prefetched = new Map<number, ShardData>();
   const worker: ScriptedWorker = {
@@ -32,12 +31,11 @@ export function startScriptedWorker(url: string, answer: (blocks: BlockSum[], sh
   };
   socket.on('open', () => socket.send(encode({ type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: 'scripted', kernel: 'js' })));
   socket.on('message', (bytes: Buffer) => {
-    const message = decodeToWorker(bytes, layout, dtype);
+    const message = decodeToWorker(bytes, computer);
     if (message.type === 'welcome') {
       layout = createLayout(message.sizes);
-      dtype = message.dtype;
-      replica = layerViews(layout, zeroParams(layout, dtype));
-      computer = new ShardComputer(layout, jsGemm, message.cost, dtype);
+      replica = layerViews(layout, zeroParams(layout, message.dtype));
+      computer = new ShardComputer(layout, jsGemm, message.cost, message.dtype);
     }
     if ((message.type === 'welcome' || message.type === 'params') && replica) {
       replica.params.weights.set(message.weights);
