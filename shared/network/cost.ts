@@ -16,9 +16,7 @@ export function bookCostClass(cost: CostName): string {
 
 /** A cost name as given on a command line, in a model file, or in network2's class-name form; null if unknown. */
 export function parseCostName(text: unknown): CostName | null {
-  if (text === 'quadratic' || text === 'QuadraticCost') return 'quadratic';
-  if (text === 'cross-entropy' || text === 'CrossEntropyCost') return 'cross-entropy';
-  return null;
+  return COST_NAMES.find((name) => text === name || text === BOOK_CLASS[name]) ?? null;
 }
 
 /** ln of a probability, floored so that a saturated output gives a large finite cost instead of ∞ (network2's nan_to_num). */

@@ -3,7 +3,7 @@
  * version, with array lengths matching the network layout and every number finite.
  */
 import { DTYPES, type Dtype, type Floats } from '../kernel/dtype.js';
-import { COST_NAMES, type CostName } from '../network/cost.js';
+import { COST_NAMES } from '../network/cost.js';
 import type { ParamLayout } from '../network/layout.js';
 import { MAX_LAYER_SIZE } from '../network/layout.js';
 import { fail } from './errors.js';
@@ -73,17 +73,11 @@ export function float64Field(raw: Raw, name: string, expected: number): Float64A
   return floatsField(raw, name, expected, 'float64') as Float64Array;
 }
 
-/** The welcome's compute type; absent means float64 (coordinators before --dtype did not send it). */
-function dtypeField(raw: Raw): Dtype {
-  const dtype = raw.dtype ?? 'float64';
-  if (!(DTYPES as readonly unknown[]).includes(dtype)) fail('bad-field', `dtype must be one of ${DTYPES.join(', ')}, got ${kindOf(dtype)}`);
-  return dtype as Dtype;
-}
-
-function costField(raw: Raw): CostName {
-  const cost = raw.cost;
-  if (!(COST_NAMES as readonly unknown[]).includes(cost)) fail('bad-field', `cost must be one of ${COST_NAMES.join(', ')}, got ${kindOf(cost)}`);
-  return cost as CostName;
+/** A field that must be one of `choices`; `absent` is its value when the field is missing (none: it is required). */
+function choiceField<T extends string>(raw: Raw, name: string, choices: readonly T[], absent?: T): T {
+  const value = raw[name] ?? absent;
+  if (!(choices as readonly unknown[]).includes(value)) fail('bad-field', `${name} must be one of ${choices.join(', ')}, got ${kindOf(value)}`);
+  return value as T;
 }
 
 function sizesField(raw: Raw): number[] {
@@ -231,10 +225,11 @@ export function parseToWorker(raw: unknown, job: WireJob | null, rowsOf: RowsOf)
     const sizes = sizesField(message);
     let weightCount = 0, biasCount = 0;
     for (let l = 0; l + 1 < sizes.length; l++) { weightCount += sizes[l] * sizes[l + 1]; biasCount += sizes[l + 1]; }
-    const welcomeDtype = dtypeField(message);
+    // An absent dtype is float64: what coordinators before --dtype send.
+    const welcomeDtype = choiceField(message, 'dtype', DTYPES, 'float64');
     return {
       type: 'welcome', v: PROTOCOL_VERSION,
-      workerId: string(message, 'workerId', 100), sizes, cost: costField(message), dtype: welcomeDtype,
+      workerId: string(message, 'workerId', 100), sizes, cost: choiceField(message, 'cost', COST_NAMES), dtype: welcomeDtype,
       pingIntervalMs: integer(message, 'pingIntervalMs', 1, 3_600_000),
       version: integer(message, 'version', 0, Number.MAX_SAFE_INTEGER),
       weights: floatsField(message, 'weights', weightCount, welcomeDtype),
