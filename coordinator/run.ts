@@ -1,6 +1,6 @@
 import { selectGemm } from '../shared/kernel/select.js';
 import { initParams } from '../shared/network/init.js';
-import { sizesEqual, type Params } from '../shared/network/layout.js';
+import { shapeOf, sizesEqual, type Params } from '../shared/network/layout.js';
 import { readModelFile, writeModelFile } from '../shared/network/model-file.js';
 import { paramHash } from '../shared/param-hash.js';
 import { usage } from '../shared/usage-error.js';
@@ -164,7 +164,7 @@ function startingParams(config: TrainingConfig, warn: (message: string) => void)
   if (!config.initPath) return initParams(config.layout, config.seed, config.initScheme);
   const model = readModelFile(config.initPath);
   if (!sizesEqual(model.layout.sizes, config.layout.sizes)) {
-    usage(`--init ${config.initPath} has sizes [${model.layout.sizes.join(',')}] but --sizes is ${config.layout.sizes.join(',')}; pass --sizes ${model.layout.sizes.join(',')}`);
+    usage(`--init ${config.initPath} has sizes ${shapeOf(model.layout.sizes)} but --sizes is ${config.layout.sizes.join(',')}; pass --sizes ${model.layout.sizes.join(',')}`);
   }
   if (model.cost !== config.cost) warn(`--init ${config.initPath} was trained with the ${model.cost} cost; this run uses --cost ${config.cost}`);
   return model.params;

@@ -2,7 +2,7 @@ import { loadRows, checkFitsNetwork, gatherSamples } from '../shared/data/sample
 import { DataError } from '../shared/data/errors.js';
 import { readAll } from '../shared/data/stream/in-memory.js';
 import { openSource } from '../shared/data/stream/source.js';
-import { outputSize } from '../shared/network/layout.js';
+import { outputSize, shapeOf } from '../shared/network/layout.js';
 import { readModelFile } from '../shared/network/model-file.js';
 import { usage } from '../shared/usage-error.js';
 import { Cluster } from './cluster.js';
@@ -57,7 +57,7 @@ export async function runVerify(options: VerifyOptions, print: (line: string) =>
     loadRows(samples, null, 0, m, x, y, nOut);
     const reference = referenceGradient(tf, layout.sizes, params, x, y, m, model.cost);
     const comparison = compareGradients(layout, { weights: result.sum.nablaW, biases: result.sum.nablaB }, reference, options.tolerance);
-    print(`model ${options.modelPath} [${layout.sizes.join(',')}], ${model.cost} cost, ${m} samples of ${options.dataSpec}, ${options.workers} workers, TF.js backend ${backend}`);
+    print(`model ${options.modelPath} ${shapeOf(layout.sizes)}, ${model.cost} cost, ${m} samples of ${options.dataSpec}, ${options.workers} workers, TF.js backend ${backend}`);
     print(formatErrorTable(comparison));
     print(formatMismatch(0, comparison));
     return comparison.ok ? 0 : 1;

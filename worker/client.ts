@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { RawData, WebSocket } from 'ws';
 import type { Floats } from '../shared/kernel/dtype.js';
 import type { Gemm } from '../shared/kernel/gemm.js';
-import { createLayout, type ParamLayout, zeroParams } from '../shared/network/layout.js';
+import { createLayout, type ParamLayout, shapeOf, zeroParams } from '../shared/network/layout.js';
 import { layerViews, type LayerViews } from '../shared/network/workspace.js';
 import { decodeToWorker, encode, encodeTransient } from '../shared/protocol/codec.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
@@ -147,7 +147,7 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
           wasWelcomed = true;
           silenceLimitMs = Math.max(10_000, 4 * message.pingIntervalMs);
           keep(replica);
-          options.log(`joined as ${message.workerId}: sizes [${message.sizes.join(',')}], ${cost} cost, ${dtype}, parameters v${message.version}, kernel ${options.gemm.name}`);
+          options.log(`joined as ${message.workerId}: sizes ${shapeOf(message.sizes)}, ${cost} cost, ${dtype}, parameters v${message.version}, kernel ${options.gemm.name}`);
           return;
         }
         case 'params':

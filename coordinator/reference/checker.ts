@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import type { TfBackendPreference } from './backend.js';
 import { DEFAULT_CHECK_TOLERANCE } from './compare.js';
 import type { GradientComparison } from './compare.js';
-import { createLayout } from '../../shared/network/layout.js';
+import { createLayout, shapeOf } from '../../shared/network/layout.js';
 import type { Floats } from '../../shared/kernel/dtype.js';
 import type { Params } from '../../shared/network/layout.js';
 import { startModuleThread } from './thread-launcher.js';
@@ -165,7 +165,7 @@ function copyJob(job: ReferenceJob, id: number): CheckRequest {
       throw new TypeError(`${where}: ${name} must be a Float64Array${allowFloat32 ? ' or Float32Array' : ''}`);
     }
     if (exact ? array.length !== needed : array.length < needed) {
-      throw new RangeError(`${where}: ${name} has ${array.length} values, expected ${exact ? '' : 'at least '}${needed} for ${rows} rows of sizes [${layout.sizes.join(',')}]`);
+      throw new RangeError(`${where}: ${name} has ${array.length} values, expected ${exact ? '' : 'at least '}${needed} for ${rows} rows of sizes ${shapeOf(layout.sizes)}`);
     }
   };
   const inputCount = rows * layout.sizes[0];

@@ -1,5 +1,5 @@
 import type { Floats } from '../../shared/kernel/dtype.js';
-import type { ParamLayout, Params } from '../../shared/network/layout.js';
+import { shapeOf, type ParamLayout, type Params } from '../../shared/network/layout.js';
 
 export type ParamKind = 'weights' | 'biases';
 
@@ -174,7 +174,7 @@ function maxAbs(values: Floats, offset: number, count: number): number {
 
 function checkLength(side: string, kind: ParamKind, values: Floats, expected: number, layout: ParamLayout): void {
   if (values.length !== expected) {
-    throw new RangeError(`${side} gradient has ${values.length} ${kind}, expected ${expected} for sizes [${layout.sizes.join(',')}]`);
+    throw new RangeError(`${side} gradient has ${values.length} ${kind}, expected ${expected} for sizes ${shapeOf(layout.sizes)}`);
   }
 }
 

@@ -1,6 +1,6 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { CostName } from '../../shared/network/cost.js';
-import { createLayout, zeroParams } from '../../shared/network/layout.js';
+import { createLayout, shapeOf, zeroParams } from '../../shared/network/layout.js';
 import type { ParamLayout, Params } from '../../shared/network/layout.js';
 
 /** The TensorFlow.js namespace, whichever package (tfjs, tfjs-node) supplied it. */
@@ -60,7 +60,7 @@ function toFloat32(values: Float64Array, offset: number, count: number): Float32
 }
 
 function checkOperands(layout: ParamLayout, params: Params, x: Float64Array, y: Float64Array, rows: number): void {
-  const sizes = `[${layout.sizes.join(',')}]`;
+  const sizes = shapeOf(layout.sizes);
   if (!Number.isInteger(rows) || rows < 1) throw new RangeError(`reference gradient: rows must be a positive integer, got ${rows}`);
   if (params.weights.length !== layout.weightCount) {
     throw new RangeError(`reference gradient: ${params.weights.length} weights, expected ${layout.weightCount} for sizes ${sizes}`);

@@ -40,7 +40,7 @@ export function createLayout(sizes: readonly number[]): ParamLayout {
   }
   for (const size of sizes) {
     if (!Number.isInteger(size) || size < 1 || size > MAX_LAYER_SIZE) {
-      throw new RangeError(`every layer size must be an integer from 1 to ${MAX_LAYER_SIZE}, got [${sizes.join(',')}]`);
+      throw new RangeError(`every layer size must be an integer from 1 to ${MAX_LAYER_SIZE}, got ${shapeOf(sizes)}`);
     }
   }
   const layers: LayerShape[] = [];
