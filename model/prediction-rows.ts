@@ -5,11 +5,11 @@
  * by the model, not by the first row, and CSV rows need not start with a label; the number rules, the header rule
  * and the BadRow error are theirs.
  */
-import { countFields, firstField, isDecimal } from '../shared/data/stream/csv-rows.js';
+import { countFields, firstField, isDecimal, parseInput, quickDecimal } from '../shared/data/stream/csv-rows.js';
 import { checkClassLabel, failRow } from '../shared/data/stream/line-parser.js';
 
-export type RowFormat = 'csv' | 'ndjson';
-export const ROW_FORMATS: readonly RowFormat[] = ['csv', 'ndjson'];
+export const ROW_FORMATS = ['csv', 'ndjson'] as const;
+export type RowFormat = (typeof ROW_FORMATS)[number];
 
 export interface RowOptions {
   format: RowFormat;
@@ -59,10 +59,9 @@ export class PredictionRowParser {
       if (field < labelFields) this.label = checkLabel(line.slice(start, end).trim());
       else {
         const k = field - labelFields;
-        // Plain decimals (nearly every field) skip the regular expression and the trim.
-        const value = isPlainDecimal(line, start, end) ? Number(line.slice(start, end)) : parseInput(line.slice(start, end).trim(), k + 1);
-        if (!Number.isFinite(value)) failRow(`input ${k + 1} "${line.slice(start, end).trim()}" is out of range for a double`);
-        x[offset + k] = value / divisor;
+        // Plain decimals (nearly every field) are read in place, as the training reader does; the rest go the general way.
+        const quick = quickDecimal(line, start, end);
+        x[offset + k] = (Number.isNaN(quick) ? parseInput(line.slice(start, end).trim(), k + 1) : quick) / divisor;
       }
       start = end + 1;
     }
@@ -97,27 +96,6 @@ export class PredictionRowParser {
     }
     this.label = 'label' in row ? checkLabel(row.label) : -1;
   }
-}
-
-/** Whether line[start, end) is a plain decimal (`-37.125`, `255`, `.5`: no spaces, no exponent), which Number() reads right. */
-function isPlainDecimal(line: string, start: number, end: number): boolean {
-  let i = start;
-  const first = line.charCodeAt(i);
-  if (first === 45 /* - */ || first === 43 /* + */) i++;
-  let digits = 0, points = 0;
-  for (; i < end; i++) {
-    const c = line.charCodeAt(i);
-    if (c >= 48 && c <= 57) digits++;
-    else if (c === 46 /* . */ && points === 0) points++;
-    else return false;
-  }
-  return digits > 0;
-}
-
-/** The general path for an input (spaces, exponents), which also finds what is not a number. */
-function parseInput(text: string, input: number): number {
-  if (!isDecimal(text)) failRow(`input ${input} "${text}" is not a number`);
-  return Number(text);
 }
 
 /** A label as text (CSV) or a JSON value (NDJSON): a class 0, 1, 2, … */

@@ -86,7 +86,7 @@ export class CsvLineParser implements LineParser {
 }
 
 /** The general path for an input, which also finds what is wrong with a bad one. */
-function parseInput(text: string, field: number): number {
+export function parseInput(text: string, field: number): number {
   if (!isDecimal(text)) failRow(`input ${field} "${text}" is not a number`);
   const value = Number(text);
   if (!Number.isFinite(value)) failRow(`input ${field} "${text}" is out of range for a double`);
@@ -102,7 +102,7 @@ const MAX_QUICK_DIGITS = 15; // below 2^53, so the digits form an exact integer
  * (e.g. `-37.125`, `255`, `.5`); NaN otherwise, leaving it to Number(). For these, digits / 10^decimals divides two
  * exact doubles, so the one rounding gives exactly Number()'s result (Clinger's fast path), without a substring.
  */
-function quickDecimal(line: string, start: number, end: number): number {
+export function quickDecimal(line: string, start: number, end: number): number {
   let i = start;
   let sign = 1;
   const first = line.charCodeAt(i);
