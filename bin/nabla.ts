@@ -7,6 +7,7 @@ import { UsageError } from '../shared/usage-error.js';
 import { workerCommand } from '../worker/command.js';
 import { monitorCommand } from '../monitor/command.js';
 import { evalCommand, exportCommand, predictCommand } from '../model/command.js';
+import { isClosedPipe } from '../shared/closed-pipe.js';
 
 const commands = [trainCommand, coordinatorCommand, workerCommand, monitorCommand, verifyCommand, evalCommand, predictCommand, exportCommand];
 
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
 // A reader that goes away (`nabla train --json | head`) is not a failure of the run: training, checkpoints and --save
 // carry on, without stdout. Commands that only print (predict, eval) stop on their own when it closes.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  if (!isClosedPipe(error)) throw error;
 });
 
 await main();

@@ -3,6 +3,7 @@
  * head`: EPIPE) as the end of the output rather than an error, as command-line filters do.
  */
 import type { Writable } from 'node:stream';
+import { isClosedPipe } from '../shared/closed-pipe.js';
 
 export class PipeWriter {
   /** True once the reader has closed the pipe: later writes are dropped and the caller should stop. */
@@ -12,7 +13,7 @@ export class PipeWriter {
   constructor(private readonly output: Writable) {
     // Stays attached: an EPIPE may be reported after the last write, and an unhandled 'error' would crash the process.
     output.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') this.isClosed = true;
+      if (isClosedPipe(error)) this.isClosed = true;
       else this.failure ??= error;
     });
   }
