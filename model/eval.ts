@@ -4,7 +4,7 @@
  */
 import { failData } from '../shared/data/errors.js';
 import { firstLabelBeyond, type SampleSet } from '../shared/data/samples.js';
-import { openSource, type DataSource } from '../shared/data/stream/source.js';
+import { openSource, parseSourceSpec, type DataSource } from '../shared/data/stream/source.js';
 import { type KernelChoice, selectGemm } from '../shared/kernel/select.js';
 import type { CostName } from '../shared/network/cost.js';
 import { evaluate, newTally, type Evaluation } from '../shared/network/evaluate.js';
@@ -87,7 +87,8 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
  */
 export function chooseSplit(spec: string, requested: Split | undefined, hasTestSplit: boolean): Split {
   if (requested === 'test' && !hasTestSplit) {
-    const isFile = spec.startsWith('csv:') || spec.startsWith('ndjson:');
+    const { kind } = parseSourceSpec(spec);
+    const isFile = kind === 'csv' || kind === 'ndjson';
     usage(isFile
       ? `--data ${spec} is a single set, it has no test split; leave out --split to evaluate all of it`
       : `--data ${spec} has no test split (no t10k-images/t10k-labels pair); use --split train`);
