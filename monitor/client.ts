@@ -3,7 +3,7 @@
  * monitor, validate every frame, and reconnect with backoff whenever the link is lost, until training is done.
  */
 import type { RawData, WebSocket } from 'ws';
-import { endBy, onUpgradeRefused, openSocket, UpgradeRefused } from '../shared/connect.js';
+import { endBy, onUpgradeRefused, openSocket, UpgradeRefused, type CoordinatorEnd } from '../shared/connect.js';
 import { encode } from '../shared/protocol/codec.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
 import { assertNever, CloseCode, PROTOCOL_VERSION, type ToMonitor } from '../shared/protocol/messages.js';
@@ -36,8 +36,7 @@ export type FeedUpdate =
 
 /** How a feed ends: training finished, the coordinator refused us (wrong token, other version), we gave up, or stop(). */
 export type FeedEnd =
-  | { kind: 'done'; reason: string }
-  | { kind: 'refused'; message: string }
+  | CoordinatorEnd
   | { kind: 'gave-up'; message: string }
   | { kind: 'stopped' };
 

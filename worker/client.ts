@@ -8,7 +8,7 @@ import { decodeToWorker, encode, encodeTransient } from '../shared/protocol/code
 import { ProtocolError } from '../shared/protocol/errors.js';
 import { assertNever, CloseCode, PROTOCOL_VERSION, type Gradients, type PrefetchedSamples, type Shard, type ToWorker } from '../shared/protocol/messages.js';
 import { ShardComputer } from './compute.js';
-import { endBy, onUpgradeRefused, openSocket, UpgradeRefused } from '../shared/connect.js';
+import { endBy, onUpgradeRefused, openSocket, UpgradeRefused, type CoordinatorEnd } from '../shared/connect.js';
 
 export interface WorkerOptions {
   url: string;
@@ -36,7 +36,7 @@ interface Replica {
   computer: ShardComputer;
 }
 
-type SessionEnd = { kind: 'done'; reason: string } | { kind: 'refused'; message: string } | { kind: 'lost'; wasWelcomed: boolean; detail: string };
+type SessionEnd = CoordinatorEnd | { kind: 'lost'; wasWelcomed: boolean; detail: string };
 
 /**
  * A worker's life: connect (retrying with backoff until a coordinator answers), take the welcome, then compute
