@@ -18,7 +18,7 @@ import { fileLoader } from '../model/tfjs-file-loader.js';
 const CLI = fileURLToPath(new URL('../bin/nabla.js', import.meta.url));
 const FASHION = '/usr/share/datasets/fashion-mnist';
 /** The README's configuration ("Beyond the seed"); keep the two the same. */
-export const FASHION_JOB = [
+const FASHION_JOB = [
   '--data', `idx:${FASHION}`, '--sizes', '784,100,10', '--cost', 'cross-entropy', '--lambda', '5', '--init', 'scaled',
   '--batch', '50', '--eta', '1', '--epochs', '40', '--eta-schedule', 'halve-on-plateau', '--plateau', '3', '--stop-after', '8',
 ];
