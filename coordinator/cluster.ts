@@ -1,15 +1,18 @@
 import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import type { Role } from '../shared/auth.js';
 import type { SampleSet } from '../shared/data/samples.js';
 import type { Dtype, Floats } from '../shared/kernel/dtype.js';
 import type { CostName } from '../shared/network/cost.js';
 import { zeroParams, type ParamLayout, type Params } from '../shared/network/layout.js';
-import { encode, decodeToCoordinator, maxPayloadBytes, shardRows } from '../shared/protocol/codec.js';
+import { encode, encodeVia, decodeToCoordinator, maxPayloadBytes, shardRows } from '../shared/protocol/codec.js';
+import { ShmReader, ShmWriter, type ShmOffer } from '../shared/protocol/shm.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
 import {
   assertNever, CloseCode, PROTOCOL_VERSION, type Failure, type FailureCode, type ShardData, type ToCoordinator,
 } from '../shared/protocol/messages.js';
+import type { VectorAdd } from '../shared/reduction/combine.js';
 import { chunkCount, chunkOffset } from '../shared/reduction/tree.js';
 import type { Reporter } from './events.js';
 import { startServer, type CoordinatorServer } from './server.js';
@@ -26,6 +29,10 @@ export interface ClusterOptions {
   dtype: Dtype;
   /** auto: steps go to as many workers as measured fastest (fan-out.ts); all: every ready worker. */
   fanOut: FanOutMode;
+  /** The coordinator's kernel: its vector add sums the workers' block sums (any kernel gives the same bits). */
+  kernel: VectorAdd;
+  /** Offer workers on this host a shared-memory lane for parameters and gradients (shm.ts); false: sockets only. */
+  shm: boolean;
   host: string;
   port: number;
   /** Upper bound on the fixed chunks a mini-batch is cut into (the reduction tree's leaves). */
@@ -55,6 +62,8 @@ interface WorkerLink extends StepWorker {
   isReady: boolean;
   /** The parameter version its replica holds: parameters are sent to a worker only before a shard of a newer step. */
   paramsVersion: number;
+  /** Its shared-memory lane, when the worker offered one we can read: its frames may then refer to it. */
+  shmIn: ShmReader | null;
   /** Its results were accepted at least once (its kernel then counts for the mixed-kernel warning). */
   hasContributed: boolean;
   connectedAtMs: number;
@@ -80,8 +89,14 @@ export class Cluster implements StepHost {
   /** The parameters as workers get them: the float64 master itself, or its float32 rounding (buffers reused). */
   private wireParams!: Params<Floats>;
   private version = 0;
-  /** The `params` frame of the current version, encoded once for every worker that needs it; null until then. */
+  /**
+   * The `params` frame of the current version, encoded once for every worker that needs it (inline, and for workers
+   * with a shared-memory lane, through ours); null until then.
+   */
   private paramsFrame: Buffer | null = null;
+  private paramsFrameShm: Buffer | null = null;
+  /** Our shared-memory lane (null with shm off or without a writable /dev/shm). */
+  private lane: ShmWriter | null = null;
   private readonly tuner: FanOutTuner;
   /** The workers the current step's new shards go to (see stepWorkers). */
   private stepLinks: readonly WorkerLink[] = [];
@@ -114,6 +129,7 @@ export class Cluster implements StepHost {
   async start(params: Params, version: number): Promise<number> {
     const { host, port, tls, token, maxConnections, layout, reporter, dtype } = this.options;
     if (dtype !== 'float64') this.wireParams = zeroParams(layout, dtype);
+    if (this.options.shm) this.lane = ShmWriter.create();
     this.setParams(params, version);
     this.server = await startServer({
       host, port, tls, token, maxConnections, maxPayloadBytes: maxPayloadBytes(layout),
@@ -204,7 +220,7 @@ export class Cluster implements StepHost {
     const chunks = chunkCount(batchSize, this.options.maxChunks);
     const planned = this.planned.get(step) ?? [];
     this.planned.delete(step);
-    const run = new StepRun(this, step, this.version, batchSize, chunks, () => ++this.shardCounter, planned);
+    const run = new StepRun(this, step, this.version, batchSize, chunks, () => ++this.shardCounter, this.options.kernel, planned);
     this.current = { run, samples, countsDataWait };
     const fanOut = this.chooseStepWorkers();
     this.timer.stepStarted();
@@ -229,14 +245,21 @@ export class Cluster implements StepHost {
   publishParams(params: Params, version: number): void {
     this.setParams(params, version);
     this.paramsFrame = null;
+    this.paramsFrameShm = null;
   }
 
   /** Sends the current parameters to a worker whose replica is older. */
   private bringUpToDate(link: WorkerLink): void {
     if (link.paramsVersion === this.version) return;
     const { weights, biases } = this.wireParams;
-    this.paramsFrame ??= encode({ type: 'params', v: PROTOCOL_VERSION, version: this.version, weights, biases });
-    this.send(link, this.paramsFrame);
+    const params = { type: 'params', v: PROTOCOL_VERSION, version: this.version, weights, biases } as const;
+    if (link.shmIn) {
+      this.paramsFrameShm ??= encodeVia(params, this.lane);
+      this.send(link, this.paramsFrameShm);
+    } else {
+      this.paramsFrame ??= encode(params);
+      this.send(link, this.paramsFrame);
+    }
     link.paramsVersion = this.version;
   }
 
@@ -262,9 +285,13 @@ export class Cluster implements StepHost {
     const data = isPrefetched ? { x: null, xDivisor: null, labels: null, y: null } : this.shardData(this.current.samples, tag);
     link.stats.shards++;
     link.stats.samples += count;
+    // Parameters and shard leave in one write: on loopback each socket write runs the receiver's TCP path too.
+    const tcp = rawSocket(link.socket);
+    tcp?.cork();
     this.bringUpToDate(link);
     this.timer.shardSent(link.timing, tag.chunkEnd - tag.chunkStart, count);
     this.send(link, encode({ type: 'shard', v: PROTOCOL_VERSION, ...tag, ...data }));
+    tcp?.uncork();
     return true;
   }
 
@@ -313,12 +340,13 @@ export class Cluster implements StepHost {
     }
     for (const socket of this.server.clients) socket.close(isFinished ? CloseCode.normal : CloseCode.goingAway, reason);
     await this.server.close();
+    this.lane?.close();
   }
 
   private onConnection(socket: WebSocket, request: IncomingMessage, provenRole: Role | null): void {
     const address = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
     const link: WorkerLink = {
-      id: `w${++this.workerCounter}`, socket, address, name: '', kernel: '', role: null, provenRole, isReady: false, paramsVersion: -1, hasContributed: false,
+      id: `w${++this.workerCounter}`, socket, address, name: '', kernel: '', role: null, provenRole, isReady: false, paramsVersion: -1, shmIn: null, hasContributed: false,
       connectedAtMs: Date.now(), lastSeenMs: Date.now(), weight: 1,
       stats: { shards: 0, samples: 0, computeMs: 0, bytesIn: 0, bytesOut: 0 }, timing: newShardTiming(),
     };
@@ -339,7 +367,7 @@ export class Cluster implements StepHost {
     let message: ToCoordinator;
     try {
       if (!isBinary) throw new ProtocolError('malformed', 'text frames are not part of the protocol; send msgpack in binary frames');
-      message = decodeToCoordinator(frame, this.options);
+      message = decodeToCoordinator(frame, this.options, link.shmIn);
       if (link.role === null && message.type !== 'hello') throw new ProtocolError('unexpected', `the first message must be "hello", got "${message.type}"`);
       if (link.role !== null && message.type === 'hello') throw new ProtocolError('unexpected', 'hello sent twice');
       if (link.role === 'monitor') throw new ProtocolError('unexpected', `monitors are read-only; "${message.type}" is not accepted from a monitor`);
@@ -356,7 +384,7 @@ export class Cluster implements StepHost {
   private dispatch(link: WorkerLink, message: ToCoordinator): void {
     switch (message.type) {
       case 'hello':
-        return message.role === 'monitor' ? this.welcomeMonitor(link, message.name) : this.welcome(link, message.name, message.kernel);
+        return message.role === 'monitor' ? this.welcomeMonitor(link, message.name) : this.welcome(link, message.name, message.kernel, message.shm);
       case 'gradients':
         if (!this.current?.run.onGradients(link.id, message)) return;
         link.stats.computeMs += message.computeMs;
@@ -413,22 +441,38 @@ export class Cluster implements StepHost {
     }));
   }
 
-  private welcome(link: WorkerLink, name: string, kernel: string): void {
+  private welcome(link: WorkerLink, name: string, kernel: string, offer: ShmOffer | undefined): void {
     link.role = 'worker';
     link.name = name;
     link.kernel = kernel;
+    const shm = this.openLane(link, offer);
     this.send(link, encode({
       type: 'welcome', v: PROTOCOL_VERSION, workerId: link.id, pingIntervalMs: this.pingIntervalMs(), sizes: [...this.options.layout.sizes],
       cost: this.options.cost, dtype: this.options.dtype, version: this.version, weights: this.wireParams.weights, biases: this.wireParams.biases,
+      ...(shm ? { shm } : {}),
     }));
     link.paramsVersion = this.version;
     this.setReady(link, true);
     this.workersSeen++;
     this.starvedNoticeShown = false;
-    this.options.reporter.emit({ event: 'worker-joined', workerId: link.id, name, address: link.address, kernel, workers: this.workerCount() });
+    this.options.reporter.emit({
+      event: 'worker-joined', workerId: link.id, name, address: link.address, kernel, sharedMemory: link.shmIn !== null, workers: this.workerCount(),
+    });
     for (const wake of this.joinWaiters) wake();
     this.joinWaiters.clear();
     this.current?.run.dispatch();
+  }
+
+  /**
+   * Opens the lane a worker offers when we have one too, and returns ours for its welcome; null (sockets only) when
+   * either side has none or the worker's lane is not readable from here (another host or container).
+   */
+  private openLane(link: WorkerLink, offer: ShmOffer | undefined): ShmOffer | null {
+    if (!offer || !this.lane) return null;
+    const reader = ShmReader.open(offer);
+    if (typeof reader === 'string') return null;
+    link.shmIn = reader;
+    return this.lane.offer;
   }
 
   /** Warns once when workers whose results were used run different kernels (different rounding). */
@@ -455,6 +499,7 @@ export class Cluster implements StepHost {
   private dropLink(link: WorkerLink, reason: string): void {
     if (!this.links.delete(link.id)) return;
     this.monitors.delete(link);
+    link.shmIn?.close();
     const wasReady = link.isReady;
     this.setReady(link, false);
     if (link.socket.readyState === WebSocket.OPEN) link.socket.terminate();
@@ -491,3 +536,8 @@ export class Cluster implements StepHost {
 
 /** The default for --chunks: fine enough to balance up to 8 workers, coarse enough to keep the tree cheap. */
 export const DEFAULT_MAX_CHUNKS = 8;
+
+/** The TCP socket under a ws connection (ws keeps it in a private field; absent before it connects). */
+function rawSocket(socket: WebSocket): Socket | undefined {
+  return (socket as unknown as { _socket?: Socket })._socket;
+}

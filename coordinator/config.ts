@@ -33,6 +33,7 @@ export interface TrainingArgs {
   kernel: string;
   dtype: string;
   fanOut: string;
+  shm: boolean;
   chunks: number;
   listen: string;
   heartbeatTimeout: number;
@@ -88,6 +89,8 @@ export interface TrainingConfig {
   dtype: Dtype;
   /** auto: each step goes to as many workers as measured fastest; all: to every ready worker. */
   fanOut: FanOutMode;
+  /** Offer workers on this host a shared-memory lane for parameters and gradients (shared/protocol/shm.ts). */
+  shm: boolean;
   maxChunks: number;
   host: string;
   port: number;
@@ -224,6 +227,7 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     kernel,
     dtype,
     fanOut,
+    shm: args.shm,
     maxChunks: positiveInteger('chunks', args.chunks, 1024),
     host,
     port,

@@ -50,7 +50,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
   const resumeFrom = resumed?.position ?? null;
 
   const cluster = new Cluster({
-    layout, cost: config.cost, dtype: config.dtype, fanOut: config.fanOut, host: config.host, port: config.port, maxChunks: config.maxChunks,
+    layout, cost: config.cost, dtype: config.dtype, fanOut: config.fanOut, kernel: gemm, shm: config.shm, host: config.host, port: config.port, maxChunks: config.maxChunks,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs, shardTimeoutMs: config.shardTimeoutMs, maxConnections: config.maxConnections,
     token: config.token, tls: config.tls, reporter,
   });
@@ -73,7 +73,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     // Local workers get the token through the environment, never on a command line other users can read.
     const env: Record<string, string> = config.token ? { NABLA_TOKEN: config.token } : {};
     const tlsArgs = config.tls ? ['--insecure-skip-verify'] : [];
-    workers = spawnLocalWorkers(localWorkers, `${scheme}://${loopback}:${port}`, ['--kernel', config.kernel, ...tlsArgs], env);
+    workers = spawnLocalWorkers(localWorkers, `${scheme}://${loopback}:${port}`, ['--kernel', config.kernel, ...tlsArgs, ...(config.shm ? [] : ['--no-shm'])], env);
   }
   // Interrupted: stop listening (workers keep retrying for a --resume) and exit 128 + signal number, as shells do.
   let outcome: ReportSummary | undefined;

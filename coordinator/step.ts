@@ -1,6 +1,6 @@
 import type { Gradients, Shard } from '../shared/protocol/messages.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
-import { combineTree, type NodeSum } from '../shared/reduction/combine.js';
+import { combineTree, type NodeSum, type VectorAdd } from '../shared/reduction/combine.js';
 import { alignedBlocks, nodeKey, rootNode } from '../shared/reduction/tree.js';
 import { splitChunks } from './sharding.js';
 
@@ -76,6 +76,8 @@ export class StepRun {
     readonly batchSize: number,
     readonly chunks: number,
     private nextShardId: () => number,
+    /** Adds the workers' block sums along the tree (any kernel gives the same bits; BLAS is 10× the JS loop). */
+    private readonly kernel: VectorAdd,
     private planned: PlannedShard[] = [],
   ) {
     this.done = new Promise((resolve) => { this.settle = resolve; });
@@ -167,7 +169,7 @@ export class StepRun {
 
   private finishIfComplete(): void {
     if (this.outstanding.size > 0 || this.pending.length > 0) return;
-    const sum = combineTree(rootNode(this.chunks), this.chunks, this.received);
+    const sum = combineTree(rootNode(this.chunks), this.chunks, this.received, this.kernel);
     this.settle({ sum, dropped: this.dropped, reissued: this.reissued });
   }
 }

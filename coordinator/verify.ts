@@ -4,6 +4,7 @@ import { readAll } from '../shared/data/stream/in-memory.js';
 import { openSource } from '../shared/data/stream/source.js';
 import { outputSize, shapeOf } from '../shared/network/layout.js';
 import { readModelFile } from '../shared/network/model-file.js';
+import { jsGemm } from '../shared/kernel/js-gemm.js';
 import { usage } from '../shared/usage-error.js';
 import { Cluster } from './cluster.js';
 import type { Reporter } from './events.js';
@@ -42,7 +43,7 @@ export async function runVerify(options: VerifyOptions, print: (line: string) =>
   const quiet: Reporter = { emit: (event) => { if (event.event === 'rejected' || event.event === 'warning') print(`! ${JSON.stringify(event)}`); } };
   const cluster = new Cluster({
     layout, host: '127.0.0.1', port: 0, maxChunks: options.chunks, heartbeatTimeoutMs: 30_000, shardTimeoutMs: 60_000,
-    maxConnections: options.workers + 4, token: null, tls: null, reporter: quiet, cost: model.cost, dtype: 'float64', fanOut: 'all',
+    maxConnections: options.workers + 4, token: null, tls: null, reporter: quiet, cost: model.cost, dtype: 'float64', fanOut: 'all', kernel: jsGemm, shm: true,
   });
   const port = await cluster.start(params, 0);
   const workers = spawnLocalWorkers(options.workers, `ws://127.0.0.1:${port}`);

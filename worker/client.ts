@@ -4,7 +4,8 @@ import type { Floats } from '../shared/kernel/dtype.js';
 import type { Gemm } from '../shared/kernel/gemm.js';
 import { createLayout, type ParamLayout, shapeOf, zeroParams } from '../shared/network/layout.js';
 import { layerViews, type LayerViews } from '../shared/network/workspace.js';
-import { decodeToWorker, encode, encodeTransient } from '../shared/protocol/codec.js';
+import { decodeToWorker, encode, encodeTransient, encodeVia } from '../shared/protocol/codec.js';
+import { ShmReader, ShmWriter } from '../shared/protocol/shm.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
 import { assertNever, CloseCode, PROTOCOL_VERSION, type Gradients, type PrefetchedSamples, type Shard, type ToWorker } from '../shared/protocol/messages.js';
 import { ShardComputer } from './compute.js';
@@ -17,6 +18,8 @@ export interface WorkerOptions {
   insecureSkipVerify: boolean;
   name: string;
   gemm: Gemm;
+  /** Offer coordinators on this host a shared-memory lane for parameters and gradients (shared/protocol/shm.ts). */
+  shm: boolean;
   /** First retry delay; doubles up to maxRetryMs while the coordinator cannot be reached. */
   initialRetryMs: number;
   maxRetryMs: number;
@@ -36,7 +39,8 @@ interface Replica {
   computer: ShardComputer;
 }
 
-type SessionEnd = CoordinatorEnd | { kind: 'lost'; wasWelcomed: boolean; detail: string };
+/** `withoutShm`: the coordinator's shared-memory lane could not be opened; join again offering none. */
+type SessionEnd = CoordinatorEnd | { kind: 'lost'; wasWelcomed: boolean; detail: string; withoutShm?: boolean };
 
 /**
  * A worker's life: connect (retrying with backoff until a coordinator answers), take the welcome, then compute
@@ -47,8 +51,14 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   let delayMs = options.initialRetryMs;
   let unreachableSinceMs = Date.now();
   let replica: Replica | null = null;
+  // One lane for the process's life, offered to every coordinator it joins; dropped if a coordinator's is unusable.
+  let lane = options.shm ? ShmWriter.create() : null;
   for (;;) {
-    const end = await session(options, replica, (next) => { replica = next; });
+    const end = await session(options, lane, replica, (next) => { replica = next; });
+    if (end.kind === 'lost' && end.withoutShm) {
+      lane?.close();
+      lane = null;
+    }
     if (end.kind === 'done') {
       options.log(`training finished: ${end.reason}`);
       return 0;
@@ -72,7 +82,7 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
 }
 
 /** One connection, from open to close. */
-async function session(options: WorkerOptions, previous: Replica | null, keep: (replica: Replica) => void): Promise<SessionEnd> {
+async function session(options: WorkerOptions, lane: ShmWriter | null, previous: Replica | null, keep: (replica: Replica) => void): Promise<SessionEnd> {
   let socket: WebSocket;
   try {
     socket = await openSocket({ ...options, role: 'worker', maxPayloadBytes: MAX_INCOMING_BYTES });
@@ -80,16 +90,18 @@ async function session(options: WorkerOptions, previous: Replica | null, keep: (
     if (error instanceof UpgradeRefused) return { kind: 'refused', message: error.message };
     return { kind: 'lost', wasWelcomed: false, detail: (error as NodeJS.ErrnoException).code ?? (error as Error).message };
   }
-  return run(socket, options, previous, keep);
+  return run(socket, options, lane, previous, keep);
 }
 
-function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null, keep: (replica: Replica) => void): Promise<SessionEnd> {
+function run(socket: WebSocket, options: WorkerOptions, lane: ShmWriter | null, previous: Replica | null, keep: (replica: Replica) => void): Promise<SessionEnd> {
   return new Promise((resolve) => {
     let replica = previous;
     // When the worker last became able to compute: it held the newest parameters and had sent its last result.
     let readyAtMs = performance.now();
     const prefetched = new Map<number, PrefetchedSamples>();
     let wasWelcomed = false;
+    // The coordinator's lane, once its welcome offers one: its frames may refer to it and ours to our `lane`.
+    let coordinatorLane: ShmReader | null = null;
     let ending: SessionEnd | null = null;
     const finish = (end: SessionEnd): void => { ending ??= end; };
     // The coordinator pings every pingIntervalMs; hearing nothing for several intervals means the link is gone
@@ -111,12 +123,12 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
     socket.on('ping', heard);
 
     socket.on('open', () => {
-      socket.send(encode({ type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: options.name, kernel: options.gemm.name }));
+      socket.send(encode({ type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: options.name, kernel: options.gemm.name, ...(lane ? { shm: lane.offer } : {}) }));
     });
     socket.on('message', (bytes: RawData) => {
       heard();
       try {
-        const message = decodeToWorker(bytes as Buffer, wasWelcomed && replica ? replica.computer : null);
+        const message = decodeToWorker(bytes as Buffer, wasWelcomed && replica ? replica.computer : null, coordinatorLane);
         handle(message);
       } catch (error) {
         const detail = error instanceof ProtocolError ? `${error.code}: ${error.message}` : String(error);
@@ -128,6 +140,7 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
     socket.on('error', (error) => finish({ kind: 'lost', wasWelcomed, detail: (error as NodeJS.ErrnoException).code ?? error.message }));
     socket.on('close', (code, reason) => {
       clearInterval(watchdog);
+      coordinatorLane?.close();
       resolve(ending ?? { kind: 'lost', wasWelcomed, detail: `connection closed, code ${code}${reason.length ? ` ${reason.toString()}` : ''}` });
     });
 
@@ -147,7 +160,18 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
           wasWelcomed = true;
           silenceLimitMs = Math.max(10_000, 4 * message.pingIntervalMs);
           keep(replica);
-          options.log(`joined as ${message.workerId}: sizes ${shapeOf(message.sizes)}, ${cost} cost, ${dtype}, parameters v${message.version}, kernel ${options.gemm.name}`);
+          if (message.shm && lane) {
+            const opened = ShmReader.open(message.shm);
+            if (typeof opened === 'string') {
+              // It read our lane, so it will refer to its own: without it we cannot read its frames. Rejoin offering none.
+              finish({ kind: 'lost', wasWelcomed, detail: `the coordinator's shared memory is not readable here: ${opened}; rejoining without it`, withoutShm: true });
+              socket.close(CloseCode.normal, 'shared memory unusable');
+              return;
+            }
+            coordinatorLane = opened;
+          }
+          const via = coordinatorLane ? ', shared memory' : '';
+          options.log(`joined as ${message.workerId}: sizes ${shapeOf(message.sizes)}, ${cost} cost, ${dtype}, parameters v${message.version}, kernel ${options.gemm.name}${via}`);
           return;
         }
         case 'params':
@@ -187,9 +211,11 @@ function run(socket: WebSocket, options: WorkerOptions, previous: Replica | null
         type: 'gradients', v: PROTOCOL_VERSION, step: shard.step, shardId: shard.shardId, version: shard.version,
         blocks, computeMs: performance.now() - started, dataWaitMs,
       };
-      // Without compression a ws client masks the frame into a buffer of its own before send() returns, so the result
-      // can be encoded into the codec's reused buffer rather than a fresh one per shard.
-      socket.send(socket.extensions === '' ? encodeTransient(result) : encode(result));
+      // Through shared memory the frame is small. Otherwise: without compression a ws client masks the frame into a
+      // buffer of its own before send() returns, so the result can be encoded into the codec's reused buffer rather
+      // than a fresh one per shard.
+      if (coordinatorLane) socket.send(encodeVia(result, lane));
+      else socket.send(socket.extensions === '' ? encodeTransient(result) : encode(result));
       readyAtMs = performance.now();
     }
   });

@@ -12,6 +12,7 @@ interface WorkerArgs {
   token?: string;
   ca?: string;
   insecureSkipVerify: boolean;
+  shm: boolean;
 }
 
 function readCa(path: string): string {
@@ -32,6 +33,7 @@ export const workerCommand = {
     .option('token', { type: 'string', describe: 'The coordinator\'s shared secret (env NABLA_TOKEN); proven by HMAC, never sent' })
     .option('ca', { type: 'string', describe: 'PEM CA certificate to trust for wss:// (e.g. the coordinator\'s self-signed certificate)' })
     .option('insecure-skip-verify', { type: 'boolean', default: false, describe: 'Do not verify the coordinator\'s TLS certificate (testing only)' })
+    .option('shm', { type: 'boolean', default: true, describe: 'Offer the coordinator a shared-memory lane (/dev/shm) for parameters and gradients; used only when it runs on this host. --no-shm: socket only' })
     .option('give-up-after', { type: 'number', default: 0, describe: 'Exit 1 after this many seconds without reaching a coordinator (0: keep retrying)' })
     .example('$0 worker --connect ws://10.0.0.5:8080', 'join the coordinator on 10.0.0.5'),
   handler: async (args: WorkerArgs) => {
@@ -40,9 +42,10 @@ export const workerCommand = {
     const gemm = selectGemm(args.kernel as KernelChoice);
     // `docker stop` and service managers send SIGTERM: leave at once (the coordinator re-issues any shard we held).
     process.once('SIGTERM', () => process.exit(143));
+    process.once('SIGINT', () => process.exit(130)); // exit handlers remove our shared-memory lane
     process.exitCode = await runWorker({
       url: args.connect, token: args.token ?? null, ca: args.ca ? readCa(args.ca) : null, insecureSkipVerify: args.insecureSkipVerify, name: args.name ?? defaultWorkerName(), gemm,
-      initialRetryMs: 200, maxRetryMs: 5000, giveUpMs: args.giveUpAfter * 1000,
+      shm: args.shm, initialRetryMs: 200, maxRetryMs: 5000, giveUpMs: args.giveUpAfter * 1000,
       log: (line) => process.stderr.write(`${line}\n`),
     });
   },

@@ -4,6 +4,7 @@ import { chunkOffset } from '../reduction/tree.js';
 import { fail, ProtocolError } from './errors.js';
 import type { ToCoordinator, ToMonitor, ToWorker } from './messages.js';
 import { parseToCoordinator, parseToWorker, type WireJob } from './validate.js';
+import { decodeShmRef, encodeShmRef, ShmRef, type ShmReader, type ShmWriter } from './shm.js';
 
 /**
  * One configured codec for both sides: typed arrays travel as typed arrays and arrive aligned, as copies or, when
@@ -12,6 +13,10 @@ import { parseToCoordinator, parseToWorker, type WireJob } from './validate.js';
 const packr = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: true });
 
 export const encode = (message: ToWorker | ToCoordinator | ToMonitor): Buffer => packr.pack(message);
+
+/** Like `encode`, with the large float arrays moved to a shared-memory lane when there is one (see shm.ts). */
+export const encodeVia = (message: ToWorker | ToCoordinator, lane: ShmWriter | null): Buffer =>
+  lane ? packr.pack(lane.externalize(message)) : encode(message);
 
 /**
  * Like `encode`, but into the encoder's reused buffer instead of a fresh one: the bytes stay valid only until the next
@@ -54,26 +59,52 @@ function readTypedArray(data: Uint8Array): unknown {
 
 addExtension({ type: TYPED_ARRAY_EXTENSION, unpack: readTypedArray });
 
-function unpack(bytes: Uint8Array): unknown {
+/**
+ * A reference to an array in the sender's shared-memory lane (shm.ts): an extension whose 32 bytes name slot, type,
+ * sequence, offset and length. It decodes to the array itself, read from the lane of the frame being decoded; a frame
+ * that holds one on a link without a lane is malformed.
+ */
+const SHM_REF_EXTENSION = 0x62;
+/** The lane the frame being decoded may refer to (decoding is synchronous: set only around one unpack). */
+let decodingLane: ShmReader | null = null;
+
+addExtension({
+  Class: ShmRef,
+  type: SHM_REF_EXTENSION,
+  pack: (ref: ShmRef) => encodeShmRef(ref),
+  unpack: (bytes: Uint8Array) => {
+    if (!decodingLane) return fail('malformed', 'a shared-memory reference arrived on a link without a shared-memory lane');
+    return decodingLane.read(decodeShmRef(bytes));
+  },
+});
+
+function unpack(bytes: Uint8Array, lane: ShmReader | null): unknown {
+  decodingLane = lane;
   try {
     return packr.unpack(bytes);
   } catch (error) {
+    if (error instanceof ProtocolError) throw error;
     return fail('malformed', `undecodable msgpack frame of ${bytes.length} bytes (${(error as Error).message})`);
+  } finally {
+    decodingLane = null;
   }
 }
 
-/** Decodes and validates a frame arriving at the coordinator of a job; any defect is a ProtocolError. */
-export function decodeToCoordinator(bytes: Uint8Array, job: WireJob): ToCoordinator {
-  return guard(() => parseToCoordinator(unpack(bytes), job));
+/**
+ * Decodes and validates a frame arriving at the coordinator of a job; any defect is a ProtocolError. `lane` is the
+ * sender's shared-memory lane, when the link has one.
+ */
+export function decodeToCoordinator(bytes: Uint8Array, job: WireJob, lane: ShmReader | null = null): ToCoordinator {
+  return guard(() => parseToCoordinator(unpack(bytes, lane), job));
 }
 
 /** Rows carried by a shard: the samples of chunks [start, end). */
 export const shardRows = (m: number, chunks: number, start: number, end: number): number =>
   chunkOffset(m, chunks, end) - chunkOffset(m, chunks, start);
 
-/** Decodes and validates a frame arriving at a worker (job null before the welcome). */
-export function decodeToWorker(bytes: Uint8Array, job: WireJob | null): ToWorker {
-  return guard(() => parseToWorker(unpack(bytes), job, shardRows));
+/** Decodes and validates a frame arriving at a worker (job null before the welcome; lane as for the coordinator). */
+export function decodeToWorker(bytes: Uint8Array, job: WireJob | null, lane: ShmReader | null = null): ToWorker {
+  return guard(() => parseToWorker(unpack(bytes, lane), job, shardRows));
 }
 
 /** Whatever goes wrong while reading a frame is reported as a ProtocolError, never as a TypeError. */

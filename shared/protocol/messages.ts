@@ -5,6 +5,7 @@
 import type { InputArray } from '../data/samples.js';
 import type { Dtype, Floats } from '../kernel/dtype.js';
 import type { CostName } from '../network/cost.js';
+import type { ShmOffer } from './shm.js';
 import type { StatusSnapshot } from './status.js';
 
 /** v2: the welcome names the cost (it changes what a worker's gradients mean). */
@@ -14,8 +15,11 @@ type Envelope<T extends string> = { type: T; v: number };
 /** Every shard and result is traceable and deduplicable by (step, shardId, version). */
 type Tag = { step: number; shardId: number; version: number };
 
-/** First frame from a worker or a (read-only) monitor. */
-export type Hello = Envelope<'hello'> & { role: 'worker' | 'monitor'; name: string; kernel: string };
+/**
+ * First frame from a worker or a (read-only) monitor. A worker may offer its shared-memory lane (shm.ts): if the
+ * coordinator can read it, both sides move large arrays through shared memory from the welcome on.
+ */
+export type Hello = Envelope<'hello'> & { role: 'worker' | 'monitor'; name: string; kernel: string; shm?: ShmOffer };
 
 /** The coordinator's answer: the job and the current parameters. */
 export type Welcome = Envelope<'welcome'> & {
@@ -33,6 +37,11 @@ export type Welcome = Envelope<'welcome'> & {
   version: number;
   weights: Floats;
   biases: Floats;
+  /**
+   * Optional: the coordinator's shared-memory lane, present only when it could read the lane the worker's hello
+   * offered. Then `params` and `gradients` frames may hold shared-memory references on this link (the welcome never).
+   */
+  shm?: ShmOffer;
 };
 
 /** New parameters after an update; every replica replaces its own with these, so all stay bit-identical. */

@@ -7,6 +7,7 @@ import { COST_NAMES } from '../network/cost.js';
 import type { ParamLayout } from '../network/layout.js';
 import { MAX_LAYER_SIZE } from '../network/layout.js';
 import { fail } from './errors.js';
+import type { ShmOffer } from './shm.js';
 import {
   PROTOCOL_VERSION, type BlockSum, type FailureCode, type Gradients, type PrefetchedSamples, type Shard, type ShardData,
   type ToCoordinator, type ToWorker,
@@ -58,13 +59,37 @@ function string(raw: Raw, name: string, maxLength = 200): string {
   return value;
 }
 
+/**
+ * The index of the first infinite or NaN value, or -1. Every received parameter and gradient passes here, so the
+ * common case is one branch-free pass: x·0 is 0 for every finite x and NaN otherwise, summed in four independent
+ * lanes (2.5× the speed of a Number.isFinite loop on a 1 MB array here); only a NaN sum looks for the index.
+ */
+export function firstNonFinite(values: Float64Array | Float32Array): number {
+  let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  const whole = values.length - (values.length % 4);
+  for (let i = 0; i < whole; i += 4) {
+    s0 += values[i] * 0;
+    s1 += values[i + 1] * 0;
+    s2 += values[i + 2] * 0;
+    s3 += values[i + 3] * 0;
+  }
+  for (let i = whole; i < values.length; i++) s0 += values[i] * 0;
+  if (s0 + s1 + s2 + s3 === 0) return -1;
+  return values.findIndex((value) => !Number.isFinite(value));
+}
+
+function requireFinite(values: Float64Array | Float32Array, name: string): void {
+  const bad = firstNonFinite(values);
+  if (bad >= 0) fail('not-finite', `${name}[${bad}] is ${values[bad]}`);
+}
+
 /** An array of the job's compute type (parameters, gradients) holding exactly `expected` finite values. */
 function floatsField(raw: Raw, name: string, expected: number, dtype: Dtype): Floats {
   const value = raw[name];
   const Type = dtype === 'float32' ? Float32Array : Float64Array;
   if (!(value instanceof Type)) fail('bad-field', `${name} must be a ${Type.name} (the job computes in ${dtype}), got ${kindOf(value)}`);
   if (value.length !== expected) fail('bad-length', `${name} has ${value.length} values, expected ${expected}`);
-  for (let i = 0; i < value.length; i++) if (!Number.isFinite(value[i])) fail('not-finite', `${name}[${i}] is ${value[i]}`);
+  requireFinite(value, name);
   return value;
 }
 
@@ -87,6 +112,14 @@ function sizesField(raw: Raw): number[] {
     if (!Number.isInteger(size) || size < 1 || size > MAX_LAYER_SIZE) fail('bad-field', `sizes holds ${String(size)}, expected integers 1..${MAX_LAYER_SIZE}`);
   }
   return sizes as number[];
+}
+
+/** An optional shared-memory offer (shm.ts checks the directory itself before opening anything). */
+function shmOffer(raw: Raw): { shm?: ShmOffer } {
+  const offer = raw.shm;
+  if (offer === undefined) return {};
+  if (typeof offer !== 'object' || offer === null || Array.isArray(offer) || ArrayBuffer.isView(offer)) fail('bad-field', `shm must be a map, got ${kindOf(offer)}`);
+  return { shm: { dir: string(offer as Raw, 'dir', 200), nonce: string(offer as Raw, 'nonce', 64) } };
 }
 
 function failureFields(raw: Raw): { code: FailureCode; message: string } {
@@ -139,7 +172,9 @@ export function parseToCoordinator(raw: unknown, job: WireJob): ToCoordinator {
         const got = typeof message.role === 'string' ? `"${message.role.slice(0, 40)}"` : kindOf(message.role);
         fail('bad-field', `hello.role must be "worker" or "monitor", got ${got}`);
       }
-      return { type: 'hello', v: PROTOCOL_VERSION, role: message.role, name: string(message, 'name'), kernel: string(message, 'kernel', 40) };
+      return {
+        type: 'hello', v: PROTOCOL_VERSION, role: message.role, name: string(message, 'name'), kernel: string(message, 'kernel', 40), ...shmOffer(message),
+      };
     case 'gradients':
       return gradients(message, job.layout, job.dtype);
     case 'failure':
@@ -155,7 +190,7 @@ function inputArray(raw: Raw, expected: number): ShardData['x'] {
   if (!ok) fail('bad-field', `x must be a Float64Array, Float32Array, Uint8Array or Uint16Array, got ${kindOf(x)}`);
   if (x.length !== expected) fail('bad-length', `x has ${x.length} values, expected ${expected}`);
   if (x instanceof Float64Array || x instanceof Float32Array) {
-    for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) fail('not-finite', `x[${i}] is ${x[i]}`);
+    requireFinite(x, 'x');
   }
   return x;
 }
@@ -234,6 +269,7 @@ export function parseToWorker(raw: unknown, job: WireJob | null, rowsOf: RowsOf)
       version: integer(message, 'version', 0, Number.MAX_SAFE_INTEGER),
       weights: floatsField(message, 'weights', weightCount, welcomeDtype),
       biases: floatsField(message, 'biases', biasCount, welcomeDtype),
+      ...shmOffer(message),
     };
   }
   if (!job) return fail('unexpected', `"${message.type.slice(0, 40)}" arrived before the welcome`);

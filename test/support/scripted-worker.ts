@@ -3,7 +3,8 @@ import { WebSocket } from 'ws';
 import { jsGemm } from '../../shared/kernel/js-gemm.js';
 import { createLayout, zeroParams, type ParamLayout } from '../../shared/network/layout.js';
 import { layerViews, type LayerViews } from '../../shared/network/workspace.js';
-import { decodeToWorker, encode } from '../../shared/protocol/codec.js';
+import { decodeToWorker, encode, encodeVia } from '../../shared/protocol/codec.js';
+import { ShmReader, ShmWriter } from '../../shared/protocol/shm.js';
 import { PROTOCOL_VERSION, type BlockSum, type Shard, type ShardData } from '../../shared/protocol/messages.js';
 import { ShardComputer } from '../../worker/compute.js';
 
@@ -15,11 +16,21 @@ export interface ScriptedWorker {
 }
 
 /**
+ * How the scripted worker uses a shared-memory lane: none (sockets only), honestly, or `reuse-slot`: each result
+ * goes out after its slot was written twice more, so the frame refers to data that is no longer there.
+ */
+export type ScriptedShm = 'none' | 'honest' | 'reuse-slot';
+
+/**
  * A real WebSocket client that speaks the protocol like a worker but lets the test decide what it answers:
  * `answer` gets the honest block sums of each shard and may alter them, or return null to stay silent.
  */
-export function startScriptedWorker(url: string, answer: (blocks: BlockSum[], shard: Shard, layout: ParamLayout) => BlockSum[] | null): ScriptedWorker {
+export function startScriptedWorker(
+  url: string, answer: (blocks: BlockSum[], shard: Shard, layout: ParamLayout) => BlockSum[] | null, shm: ScriptedShm = 'none',
+): ScriptedWorker {
   const socket = new WebSocket(url);
+  const lane = shm === 'none' ? null : ShmWriter.create();
+  let coordinatorLane: ShmReader | null = null;
   let layout: ParamLayout | null = null;
   let replica: LayerViews<Floats> | null = null;
   let computer: ShardComputer | null = null;
@@ -27,12 +38,17 @@ export function startScriptedWorker(url: string, answer: (blocks: BlockSum[], sh
   const worker: ScriptedWorker = {
     socket, shardsSeen: 0,
     close: () => socket.terminate(),
-    closed: new Promise((resolve) => socket.on('close', (code) => resolve(code))),
+    closed: new Promise((resolve) => socket.on('close', (code) => {
+      lane?.close();
+      coordinatorLane?.close();
+      resolve(code);
+    })),
   };
-  socket.on('open', () => socket.send(encode({ type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: 'scripted', kernel: 'js' })));
+  socket.on('open', () => socket.send(encode({ type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: 'scripted', kernel: 'js', ...(lane ? { shm: lane.offer } : {}) })));
   socket.on('message', (bytes: Buffer) => {
-    const message = decodeToWorker(bytes, computer);
+    const message = decodeToWorker(bytes, computer, coordinatorLane);
     if (message.type === 'welcome') {
+      if (message.shm) coordinatorLane = ShmReader.open(message.shm) as ShmReader;
       layout = createLayout(message.sizes);
       replica = layerViews(layout, zeroParams(layout, message.dtype));
       computer = new ShardComputer(layout, jsGemm, message.cost, message.dtype);
@@ -49,7 +65,10 @@ export function startScriptedWorker(url: string, answer: (blocks: BlockSum[], sh
       prefetched.delete(message.shardId);
       const blocks = answer(computer.compute(replica, message, data), message, layout);
       if (blocks) {
-        socket.send(encode({ type: 'gradients', v: PROTOCOL_VERSION, step: message.step, shardId: message.shardId, version: message.version, blocks, computeMs: 1 }));
+        const result = { type: 'gradients', v: PROTOCOL_VERSION, step: message.step, shardId: message.shardId, version: message.version, blocks, computeMs: 1 } as const;
+        const frame = encodeVia(result, coordinatorLane ? lane : null);
+        if (shm === 'reuse-slot' && lane) for (let i = 0; i < 2; i++) lane.externalize(result);
+        socket.send(frame);
       }
     }
   });

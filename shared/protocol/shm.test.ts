@@ -1,0 +1,157 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createLayout } from '../network/layout.js';
+import { decodeToCoordinator, decodeToWorker, encode, encodeVia } from './codec.js';
+import { PROTOCOL_VERSION, type Gradients, type ParamsUpdate } from './messages.js';
+import { ShmReader, ShmWriter, SHM_MIN_BYTES, SHM_REF_BYTES, SHM_ROOT } from './shm.js';
+import { refusalOf } from '../../test/support/refusal.js';
+
+// A layout whose weights are above the lane's threshold and whose biases are below it: both paths in one frame.
+const layout = createLayout([300, 100, 10]);
+const hasShm = existsSync(SHM_ROOT);
+const opened: Array<{ close(): void }> = [];
+
+function lane(): { writer: ShmWriter; reader: ShmReader } {
+  const writer = ShmWriter.create();
+  if (!writer) throw new Error(`no writable ${SHM_ROOT}`);
+  const reader = ShmReader.open(writer.offer);
+  if (typeof reader === 'string') throw new Error(reader);
+  opened.push(reader, writer);
+  return { writer, reader };
+}
+
+function params(version: number, dtype: 'float32' | 'float64' = 'float64'): ParamsUpdate {
+  const Type = dtype === 'float32' ? Float32Array : Float64Array;
+  return {
+    type: 'params', v: PROTOCOL_VERSION, version,
+    weights: new Type(layout.weightCount).map((_, i) => Math.sin(i + version) / 3),
+    biases: new Type(layout.biasCount).map((_, i) => Math.cos(i) / 7),
+  };
+}
+
+afterEach(() => {
+  for (const item of opened.splice(0)) item.close();
+});
+
+describe.skipIf(!hasShm)('shared-memory lane', () => {
+  it('carries large arrays out of band, bit for bit, and leaves small ones inline', () => {
+    const { writer, reader } = lane();
+    for (const dtype of ['float64', 'float32'] as const) {
+      const message = params(1, dtype);
+      expect(message.weights.byteLength).toBeGreaterThanOrEqual(SHM_MIN_BYTES);
+      expect(message.biases.byteLength).toBeLessThan(SHM_MIN_BYTES);
+      const frame = encodeVia(message, writer);
+      expect(frame.length).toBeLessThan(message.biases.byteLength + 200);
+      const decoded = decodeToWorker(frame, { layout, dtype }, reader) as ParamsUpdate;
+      expect(decoded.weights).toBeInstanceOf(dtype === 'float32' ? Float32Array : Float64Array);
+      expect(Buffer.from(decoded.weights.buffer, decoded.weights.byteOffset, decoded.weights.byteLength))
+        .toEqual(Buffer.from(message.weights.buffer));
+      expect(decoded).toEqual(message);
+    }
+  });
+
+  it('moves every block of a gradients frame and validates them like inline ones', () => {
+    const { writer, reader } = lane();
+    const block = (index: number, value: number) => ({
+      level: 0, index, cost: 1, nablaW: new Float64Array(layout.weightCount).fill(value), nablaB: new Float64Array(layout.biasCount).fill(value),
+    });
+    const message: Gradients = { type: 'gradients', v: PROTOCOL_VERSION, step: 1, shardId: 1, version: 0, computeMs: 1, blocks: [block(0, 0.5), block(1, -2)] };
+    const decoded = decodeToCoordinator(encodeVia(message, writer), { layout, dtype: 'float64' }, reader);
+    expect(decoded).toEqual(message);
+
+    message.blocks[1].nablaW[12345] = Number.NaN;
+    const error = refusalOf(() => decodeToCoordinator(encodeVia(message, writer), { layout, dtype: 'float64' }, reader));
+    expect(error.code).toBe('not-finite');
+    expect(error.message).toContain('nablaW[12345] is NaN');
+  });
+
+  it('refuses a frame whose slot was written again before it was read', () => {
+    const { writer, reader } = lane();
+    const first = encodeVia(params(1), writer);
+    encodeVia(params(2), writer);
+    encodeVia(params(3), writer); // the first frame's slot again
+    const error = refusalOf(() => decodeToWorker(first, { layout, dtype: 'float64' }, reader));
+    expect(error.code).toBe('malformed');
+    expect(error.message).toMatch(/holds write 3\/3, not 1: it was reused before this frame was read/);
+  });
+
+  it('refuses references without a lane, past the end of the file, or with bad fields, before allocating', () => {
+    const { writer, reader } = lane();
+    const frame = encodeVia(params(1), writer);
+    const job = { layout, dtype: 'float64' } as const;
+    expect(refusalOf(() => decodeToWorker(frame, job, null)).message).toContain('a shared-memory reference arrived on a link without a shared-memory lane');
+
+    truncateSync(join(writer.offer.dir, 'slot1'), 1000);
+    expect(refusalOf(() => decodeToWorker(frame, job, reader)).message).toMatch(/slot 1 ends before the referenced 248000 bytes at offset 8/);
+
+    const ref = (slot: number, flag: number, seq: bigint, offset: bigint, length: bigint, size = SHM_REF_BYTES): Buffer => {
+      const bytes = Buffer.alloc(size);
+      bytes.writeUInt32LE(slot, 0);
+      bytes.writeUInt32LE(flag, 4);
+      bytes.writeBigUInt64LE(seq, 8);
+      bytes.writeBigUInt64LE(offset, 16);
+      if (size >= 32) bytes.writeBigUInt64LE(length, 24);
+      return bytes;
+    };
+    const forged: Array<[Buffer, RegExp]> = [
+      [ref(0, 0, 1n, 8n, 10n, 24), /a shared-memory reference is 32 bytes, got 24/],
+      [ref(2, 0, 1n, 8n, 10n), /bad shared-memory reference \(slot 2,/],
+      [ref(1, 2, 1n, 8n, 10n), /isFloat32 2/],
+      [ref(1, 0, 0n, 8n, 10n), /seq 0/],
+      [ref(1, 0, 1n, 12n, 10n), /offset 12/],
+      [ref(1, 0, 1n, 8n, 1n << 40n), /length 1099511627776/],
+    ];
+    for (const [bytes, message] of forged) {
+      const error = refusalOf(() => decodeToWorker(withRef(bytes), job, reader));
+      expect(error.code).toBe('malformed');
+      expect(error.message).toMatch(message);
+    }
+  });
+
+  it('checks the offers of hello and welcome like every other field', () => {
+    const hello = (shm: unknown) => encode({ type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: 'w', kernel: 'js', shm } as never);
+    const job = { layout, dtype: 'float64' } as const;
+    expect(decodeToCoordinator(hello({ dir: '/dev/shm/nabla-1-00', nonce: 'ab' }), job)).toMatchObject({ shm: { dir: '/dev/shm/nabla-1-00', nonce: 'ab' } });
+    expect(refusalOf(() => decodeToCoordinator(hello('here'), job)).message).toBe('shm must be a map, got string');
+    expect(refusalOf(() => decodeToCoordinator(hello({ dir: 5, nonce: 'ab' }), job)).message).toBe('dir must be a string, got number');
+    expect(refusalOf(() => decodeToCoordinator(hello({ dir: 'd', nonce: 'n'.repeat(65) }), job)).message).toMatch(/nonce is 65 characters, at most 64/);
+  });
+
+  it('opens a peer\'s lane only when its probe holds the nonce offered, and only under its own naming', () => {
+    const writer = ShmWriter.create() as ShmWriter;
+    opened.push(writer);
+    expect(ShmReader.open({ ...writer.offer, nonce: 'f'.repeat(32) })).toMatch(/probe holds another nonce/);
+    expect(ShmReader.open({ dir: '/etc', nonce: 'x' })).toMatch(/\/etc is not a lane directory/);
+    expect(ShmReader.open({ dir: `${SHM_ROOT}/nabla-1-${'0'.repeat(16)}/../x`, nonce: 'x' })).toMatch(/is not a lane directory/);
+    expect(ShmReader.open({ dir: `${SHM_ROOT}/nabla-1-${'0'.repeat(16)}`, nonce: 'x' })).toMatch(/cannot read .* \(ENOENT\)/);
+    const reader = ShmReader.open(writer.offer);
+    expect(reader).toBeInstanceOf(ShmReader);
+    (reader as ShmReader).close();
+  });
+
+  it('removes its directory when closed, and lanes left by dead processes when a new one starts', () => {
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    const stale = join(SHM_ROOT, `nabla-${dead.stdout}-${'ab'.repeat(8)}`);
+    mkdirSync(stale);
+    writeFileSync(join(stale, 'slot0'), 'left behind');
+    const writer = ShmWriter.create() as ShmWriter;
+    expect(existsSync(stale)).toBe(false);
+    expect(readdirSync(writer.offer.dir).sort()).toEqual(['probe', 'slot0', 'slot1']);
+    writer.close();
+    expect(existsSync(writer.offer.dir)).toBe(false);
+    writer.close(); // idempotent
+  });
+});
+
+/**
+ * A params frame whose `weights` is a shared-memory reference extension (msgpack ext 8, type 0x62) holding `ref`:
+ * what a peer could forge, whatever our encoder writes.
+ */
+function withRef(ref: Buffer): Buffer {
+  const frame = encode({ type: 'params', v: PROTOCOL_VERSION, version: 1, weights: [] as never, biases: params(1).biases });
+  const at = frame.indexOf(Buffer.from('weights')) + 'weights'.length;
+  const ext = Buffer.concat([Buffer.from([0xc7, ref.length, 0x62]), ref]);
+  return Buffer.concat([frame.subarray(0, at), ext, frame.subarray(at + 1)]); // the empty array is one byte (0x90)
+}

@@ -1,0 +1,221 @@
+/**
+ * The shared-memory lane: between a coordinator and a worker on the same host, the large float arrays of a frame
+ * (parameters out, gradient sums back) skip the socket. The sender writes them into a file of its own on a tmpfs
+ * (/dev/shm) and the WebSocket frame carries a reference instead (msgpack extension SHM_REF_EXTENSION, see
+ * codec.ts); the receiver reads them back with one pread each before the frame is validated as usual. A 1 MB array
+ * then costs two page-cache copies instead of a socket round of framing, masking, chunked reads and concatenation.
+ *
+ * Rules (docs/PROTOCOL.md, "Shared memory"):
+ * - Each side writes only its own directory; it offers it in its hello or welcome together with a random nonce
+ *   stored in the directory's `probe` file. The peer uses the lane only if it reads that same nonce back, which
+ *   proves both ends see one tmpfs (a worker on another machine or in another container does not).
+ * - A directory holds two slot files used alternately; each write has a sequence number, stamped before and after
+ *   every array. A reference names slot, sequence, type, offset and length. A reader that finds other stamps (the
+ *   slot was reused before it read it) or a short file refuses the frame as malformed, like any broken frame.
+ * - The protocol's ordering makes reuse unreachable in a correct run: a side writes a slot again only two frames
+ *   later, and the peer reads each frame as it arrives, in order.
+ */
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writevSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { Floats } from '../kernel/dtype.js';
+import { fail } from './errors.js';
+
+/** Arrays smaller than this stay inline in the frame (a pread costs more than copying a few KB). */
+export const SHM_MIN_BYTES = 64 * 1024;
+/** Where lanes live: a tmpfs, so files are memory and vanish at reboot. */
+export const SHM_ROOT = '/dev/shm';
+const DIR_PREFIX = 'nabla-';
+/** A lane directory's name: nabla-<pid>-<16 hex digits>; anything else offered by a peer is refused. */
+const DIR_PATTERN = /^\/dev\/shm\/nabla-(\d+)-[0-9a-f]{16}$/;
+const SLOTS = 2;
+const STAMP_BYTES = 8;
+
+/** How a peer finds our lane: its directory and the nonce in its probe file. */
+export interface ShmOffer {
+  dir: string;
+  nonce: string;
+}
+
+/** A reference to one array in a slot, as it travels inside a frame. */
+export class ShmRef {
+  constructor(
+    readonly slot: number,
+    readonly seq: number,
+    readonly isFloat32: boolean,
+    /** Byte offset of the array's data; its stamps sit in the 8 bytes before and after. */
+    readonly offset: number,
+    readonly length: number,
+  ) {}
+}
+
+/** The sending side of a lane: owns its directory, writes each frame's arrays into the next slot. */
+export class ShmWriter {
+  readonly offer: ShmOffer;
+  private readonly fds: number[];
+  private seq = 0;
+  private isClosed = false;
+
+  private constructor(readonly dir: string) {
+    const nonce = randomBytes(16).toString('hex');
+    writeFileSync(join(dir, 'probe'), nonce, { mode: 0o600 });
+    this.fds = Array.from({ length: SLOTS }, (_, slot) => openSync(join(dir, `slot${slot}`), 'w+', 0o600));
+    this.offer = { dir, nonce };
+  }
+
+  /** A new lane under SHM_ROOT, or null when there is no writable tmpfs there (the socket carries everything). */
+  static create(): ShmWriter | null {
+    try {
+      sweepStaleLanes();
+      const dir = join(SHM_ROOT, `${DIR_PREFIX}${process.pid}-${randomBytes(8).toString('hex')}`);
+      mkdirSync(dir, { mode: 0o700 });
+      const writer = new ShmWriter(dir);
+      process.once('exit', () => writer.close());
+      return writer;
+    } catch {
+      return null;
+    }
+  }
+
+  /**
+   * Moves the float arrays of at least SHM_MIN_BYTES in `message` into the next slot and returns a copy of the
+   * message holding ShmRefs in their place (the arrays themselves are not changed). One writev per frame.
+   */
+  externalize<T>(message: T): T {
+    const seq = ++this.seq;
+    const slot = seq % SLOTS;
+    const stamp = Buffer.alloc(STAMP_BYTES);
+    stamp.writeDoubleLE(seq);
+    const pieces: Uint8Array[] = [];
+    let offset = 0;
+    const place = (array: Floats): ShmRef => {
+      const padding = (STAMP_BYTES - (offset % STAMP_BYTES)) % STAMP_BYTES;
+      if (padding > 0) pieces.push(PADDING.subarray(0, padding));
+      offset += padding;
+      pieces.push(stamp, new Uint8Array(array.buffer, array.byteOffset, array.byteLength), stamp);
+      const ref = new ShmRef(slot, seq, array instanceof Float32Array, offset + STAMP_BYTES, array.length);
+      offset += 2 * STAMP_BYTES + array.byteLength;
+      return ref;
+    };
+    const copy = replaceArrays(message, place) as T;
+    if (pieces.length > 0) writevSync(this.fds[slot], pieces, 0);
+    return copy;
+  }
+
+  /** Closes the slot files and removes the directory (idempotent). */
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const fd of this.fds) closeSync(fd);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+const PADDING = new Uint8Array(STAMP_BYTES);
+
+function replaceArrays(value: unknown, place: (array: Floats) => ShmRef): unknown {
+  if (value instanceof Float64Array || value instanceof Float32Array) return value.byteLength >= SHM_MIN_BYTES ? place(value) : value;
+  if (ArrayBuffer.isView(value) || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => replaceArrays(item, place));
+  const copy: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value)) copy[key] = replaceArrays(item, place);
+  return copy;
+}
+
+/** The receiving side of a peer's lane: opened only when the peer's probe holds the nonce it offered. */
+export class ShmReader {
+  private readonly fds: number[];
+  private isClosed = false;
+
+  private constructor(readonly dir: string) {
+    this.fds = Array.from({ length: SLOTS }, (_, slot) => openSync(join(dir, `slot${slot}`), 'r'));
+  }
+
+  /**
+   * Opens the lane a peer offers, or explains why it cannot be used (then the socket carries everything): a
+   * directory outside SHM_ROOT's naming is refused unread, and one whose probe does not hold the nonce is on
+   * another host or in another container.
+   */
+  static open(offer: ShmOffer): ShmReader | string {
+    if (!DIR_PATTERN.test(offer.dir)) return `${offer.dir} is not a lane directory (${SHM_ROOT}/${DIR_PREFIX}<pid>-<hex>)`;
+    try {
+      if (readFileSync(join(offer.dir, 'probe'), 'utf8') !== offer.nonce) return `${offer.dir}/probe holds another nonce`;
+      return new ShmReader(offer.dir);
+    } catch (error) {
+      return `cannot read ${offer.dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+    }
+  }
+
+  /** The array a reference names, read into a fresh buffer; a reused slot or a short file is a malformed frame. */
+  read(ref: ShmRef): Floats {
+    if (this.isClosed) fail('malformed', 'a shared-memory reference arrived after the lane was closed');
+    const bytesPerValue = ref.isFloat32 ? 4 : 8;
+    const bytes = ref.length * bytesPerValue;
+    const fd = this.fds[ref.slot];
+    // Checked before allocating: a reference is the peer's word, the file's size is not.
+    if (ref.offset + bytes + STAMP_BYTES > fstatSync(fd).size) fail('malformed', `shared-memory slot ${ref.slot} ends before the referenced ${bytes} bytes at offset ${ref.offset}`);
+    // Not zero-filled (the read overwrites every byte, or the frame is refused): a tenth of a millisecond per MB.
+    const whole = Buffer.allocUnsafeSlow(bytes + 2 * STAMP_BYTES);
+    if (readSync(fd, whole, 0, whole.length, ref.offset - STAMP_BYTES) !== whole.length) fail('malformed', `shared-memory slot ${ref.slot} was cut short while being read`);
+    const before = whole.readDoubleLE(0), after = whole.readDoubleLE(STAMP_BYTES + bytes);
+    if (before !== ref.seq || after !== ref.seq) {
+      fail('malformed', `shared-memory slot ${ref.slot} holds write ${before}/${after}, not ${ref.seq}: it was reused before this frame was read`);
+    }
+    const start = whole.byteOffset + STAMP_BYTES; // 0 + 8 (an unpooled buffer): aligned for either type
+    return ref.isFloat32 ? new Float32Array(whole.buffer, start, ref.length) : new Float64Array(whole.buffer, start, ref.length);
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const fd of this.fds) closeSync(fd);
+  }
+}
+
+/** A reference's bytes inside its msgpack extension: u32 slot, u32 isFloat32 (0/1), u64 seq, u64 offset, u64 length. */
+export const SHM_REF_BYTES = 32;
+
+export function encodeShmRef(ref: ShmRef): Buffer {
+  const bytes = Buffer.alloc(SHM_REF_BYTES);
+  bytes.writeUInt32LE(ref.slot, 0);
+  bytes.writeUInt32LE(ref.isFloat32 ? 1 : 0, 4);
+  bytes.writeBigUInt64LE(BigInt(ref.seq), 8);
+  bytes.writeBigUInt64LE(BigInt(ref.offset), 16);
+  bytes.writeBigUInt64LE(BigInt(ref.length), 24);
+  return bytes;
+}
+
+/** Reads a reference a peer sent, checking every field before anything is read from the lane. */
+export function decodeShmRef(bytes: Uint8Array): ShmRef {
+  if (bytes.length !== SHM_REF_BYTES) fail('malformed', `a shared-memory reference is ${SHM_REF_BYTES} bytes, got ${bytes.length}`);
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  const slot = view.readUInt32LE(0), flag = view.readUInt32LE(4);
+  const seq = Number(view.readBigUInt64LE(8)), offset = Number(view.readBigUInt64LE(16)), length = Number(view.readBigUInt64LE(24));
+  if (slot >= SLOTS || flag > 1 || seq < 1 || !Number.isSafeInteger(seq) || offset < STAMP_BYTES || offset % STAMP_BYTES !== 0 ||
+      offset > 2 ** 40 || length > 2 ** 28) {
+    fail('malformed', `bad shared-memory reference (slot ${slot}, isFloat32 ${flag}, seq ${seq}, offset ${offset}, length ${length})`);
+  }
+  return new ShmRef(slot, seq, flag === 1, offset, length);
+}
+
+/**
+ * Removes lane directories left by processes that died without cleaning up (killed with SIGKILL): ours by name, whose
+ * pid is not running. Best effort; a directory in use is never touched because its process is alive.
+ */
+function sweepStaleLanes(): void {
+  for (const name of readdirSync(SHM_ROOT)) {
+    const match = DIR_PATTERN.exec(join(SHM_ROOT, name));
+    if (!match || isAlive(Number(match[1]))) continue;
+    const dir = join(SHM_ROOT, name);
+    if (statSync(dir).uid === process.getuid?.()) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
