@@ -10,7 +10,7 @@ import { encode, encodeVia, decodeToCoordinator, maxPayloadBytes, shardRows } fr
 import { ShmReader, ShmWriter, type ShmOffer } from '../shared/protocol/shm.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
 import {
-  assertNever, CloseCode, PROTOCOL_VERSION, type Failure, type FailureCode, type ShardData, type ToCoordinator,
+  assertNever, CloseCode, PROTOCOL_VERSION, type Failure, type FailureCode, type ParamsUpdate, type ShardData, type ToCoordinator,
 } from '../shared/protocol/messages.js';
 import type { VectorAdd } from '../shared/reduction/combine.js';
 import { chunkCount, chunkOffset } from '../shared/reduction/tree.js';
@@ -254,13 +254,23 @@ export class Cluster implements StepHost {
     const { weights, biases } = this.wireParams;
     const params = { type: 'params', v: PROTOCOL_VERSION, version: this.version, weights, biases } as const;
     if (link.shmIn) {
-      this.paramsFrameShm ??= encodeVia(params, this.lane);
+      this.paramsFrameShm ??= this.encodeViaLane(params);
       this.send(link, this.paramsFrameShm);
     } else {
       this.paramsFrame ??= encode(params);
       this.send(link, this.paramsFrame);
     }
     link.paramsVersion = this.version;
+  }
+
+  /** A frame through our lane; if the lane fails (a full tmpfs), says so once and the frame carries its arrays inline. */
+  private encodeViaLane(message: ParamsUpdate): Buffer {
+    const frame = encodeVia(message, this.lane);
+    if (this.lane?.failure) {
+      this.options.reporter.emit({ event: 'warning', message: `shared memory stopped working: ${this.lane.failure}; parameters go over the sockets from now on` });
+      this.lane = null;
+    }
+    return frame;
   }
 
   /** Records the current parameters in the job's wire type (float32: each value rounded to nearest). */

@@ -55,7 +55,7 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   let lane = options.shm ? ShmWriter.create() : null;
   for (;;) {
     const end = await session(options, lane, replica, (next) => { replica = next; });
-    if (end.kind === 'lost' && end.withoutShm) {
+    if ((end.kind === 'lost' && end.withoutShm) || lane?.failure) {
       lane?.close();
       lane = null;
     }
@@ -214,8 +214,10 @@ function run(socket: WebSocket, options: WorkerOptions, lane: ShmWriter | null, 
       // Through shared memory the frame is small. Otherwise: without compression a ws client masks the frame into a
       // buffer of its own before send() returns, so the result can be encoded into the codec's reused buffer rather
       // than a fresh one per shard.
-      if (coordinatorLane) socket.send(encodeVia(result, lane));
-      else socket.send(socket.extensions === '' ? encodeTransient(result) : encode(result));
+      if (coordinatorLane && lane && !lane.failure) {
+        socket.send(encodeVia(result, lane));
+        if (lane.failure) options.log(`shared memory stopped working: ${lane.failure}; results go over the socket from now on`);
+      } else socket.send(socket.extensions === '' ? encodeTransient(result) : encode(result));
       readyAtMs = performance.now();
     }
   });

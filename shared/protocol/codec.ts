@@ -14,9 +14,12 @@ const packr = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: tru
 
 export const encode = (message: ToWorker | ToCoordinator | ToMonitor): Buffer => packr.pack(message);
 
-/** Like `encode`, with the large float arrays moved to a shared-memory lane when there is one (see shm.ts). */
+/**
+ * Like `encode`, with the large float arrays moved to a shared-memory lane when there is one and it takes them (see
+ * shm.ts; when it fails, `lane.failure` says why and the arrays travel inline).
+ */
 export const encodeVia = (message: ToWorker | ToCoordinator, lane: ShmWriter | null): Buffer =>
-  lane ? packr.pack(lane.externalize(message)) : encode(message);
+  packr.pack(lane?.externalize(message) ?? message);
 
 /**
  * Like `encode`, but into the encoder's reused buffer instead of a fresh one: the bytes stay valid only until the next

@@ -55,6 +55,8 @@ export class ShmWriter {
   private readonly fds: number[];
   private seq = 0;
   private isClosed = false;
+  /** Why the lane stopped taking writes (its tmpfs full, say), or null while it works. */
+  failure: string | null = null;
 
   private constructor(readonly dir: string) {
     const nonce = randomBytes(16).toString('hex');
@@ -79,9 +81,12 @@ export class ShmWriter {
 
   /**
    * Moves the float arrays of at least SHM_MIN_BYTES in `message` into the next slot and returns a copy of the
-   * message holding ShmRefs in their place (the arrays themselves are not changed). One writev per frame.
+   * message holding ShmRefs in their place (the arrays themselves are not changed). One writev per frame. Returns
+   * null when the lane cannot take them (then `failure` says why, the lane is closed for good, and the frame must
+   * carry its arrays inline: the peer reads either).
    */
-  externalize<T>(message: T): T {
+  externalize<T>(message: T): T | null {
+    if (this.isClosed) return null;
     const seq = ++this.seq;
     const slot = seq % SLOTS;
     const stamp = Buffer.alloc(STAMP_BYTES);
@@ -98,7 +103,15 @@ export class ShmWriter {
       return ref;
     };
     const copy = replaceArrays(message, place) as T;
-    if (pieces.length > 0) writevSync(this.fds[slot], pieces, 0);
+    if (pieces.length === 0) return copy;
+    try {
+      const written = writevSync(this.fds[slot], pieces, 0);
+      if (written !== offset) throw new Error(`wrote ${written} of ${offset} bytes`);
+    } catch (error) {
+      this.failure = `cannot write ${this.dir}/slot${slot} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+      this.close();
+      return null;
+    }
     return copy;
   }
 

@@ -84,6 +84,19 @@ describe.skipIf(!existsSync(SHM_ROOT))('shared memory between processes on one h
     }
   });
 
+  it.skipIf(ownTmpfsSkip !== null)('when its tmpfs fills up, each side says so and carries on over the socket, losing nothing', async () => {
+    const args = ['train', ...job, ...net, '--workers', '2', '--fan-out', 'all'];
+    // 200 KiB: room for the first 120 KB parameter write, not for the workers' gradients or the next version.
+    const tiny = ['unshare', '--mount', 'sh', '-c', `mount -t tmpfs -o size=200k tmpfs ${SHM_ROOT} && exec "$0" "$@"`];
+    const [full, sockets] = await Promise.all([startNabla(args, { prefix: tiny }), runNabla([...args, '--no-shm'])]);
+    expect((await full.exited).code, full.stderr()).toBe(0);
+    expect(ofType(full.events, 'worker-joined').map((e) => e.sharedMemory)).toEqual([true, true]);
+    const warning = ofType(full.events, 'warning').find((e) => /shared memory/.test(e.message as string));
+    expect(warning?.message).toMatch(/shared memory stopped working: cannot write \/dev\/shm\/nabla-\d+-[0-9a-f]+\/slot\d \((ENOSPC|wrote \d+ of \d+ bytes)\); parameters go over the sockets from now on/);
+    expect(full.stderr()).toMatch(/shared memory stopped working: cannot write .* \((ENOSPC|wrote \d+ of \d+ bytes)\); results go over the socket from now on/);
+    expect(stepHashes(full.events)).toEqual(stepHashes(sockets.events));
+  });
+
   it('refuses a worker whose frame refers to a slot written again since, re-issues its shard, and loses nothing', async () => {
     const reference = await runNabla(['train', ...job, ...net, '--workers', '1']);
     const cluster = await spawnCluster({ workers: 0, args: [...job, ...net, '--min-workers', '2', '--fan-out', 'all'] });

@@ -4,11 +4,16 @@
  * The model decodes the frame's bytes itself, so a generator never has to know whether its output is valid.
  */
 import fc from 'fast-check';
-import { Packr } from 'msgpackr';
+import { addExtension, Packr } from 'msgpackr';
 import { PROTOCOL_VERSION, type FailureCode } from '../../shared/protocol/messages.js';
 
 /** The wire format as the protocol documents it, built here: the fuzzer shares no runtime code with the product. */
 export const packr = new Packr({ useRecords: false, moreTypes: true, mapsAsObjects: true });
+
+/** Extension 0x62 is a shared-memory reference (docs/PROTOCOL.md, "Shared memory"), refused on a link without a lane. */
+class SharedMemoryReference extends Error {}
+const noLane = { code: 'malformed' as const, mention: 'a shared-memory reference arrived on a link without a shared-memory lane' };
+addExtension({ type: 0x62, unpack: () => { throw new SharedMemoryReference(); } });
 
 /** The parameter counts of the job under attack. */
 export interface JobShape { weightCount: number; biasCount: number }
@@ -412,6 +417,9 @@ export function verdictOf(frame: FuzzFrame, shape: JobShape, maxPayload: number)
   try {
     message = packr.unpack(frame.payload);
   } catch (error) {
+    // A shared-memory reference (extension 0x62) has a refusal of its own: no fuzzed link has a lane. (The product's
+    // codec, if loaded in this process, registers its own reader for 0x62, which refuses with the same words.)
+    if (error instanceof SharedMemoryReference || (error as Error).message.includes(noLane.mention)) return { kind: 'refused', defects: [noLane] };
     // Nesting a few thousand deep overflows the stack, at a depth that differs between processes: the coordinator
     // may still decode what overflowed here (and then find no map, or no type).
     if (!isStackOverflow(error)) return { kind: 'refused', defects: [undecodable] };
