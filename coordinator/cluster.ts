@@ -192,7 +192,7 @@ export class Cluster implements StepHost {
     const ready = this.readyWorkers();
     const fanOut = this.tuner.fanOut(ready.length);
     this.stepLinks = fanOut >= ready.length ? ready : cheapest(ready, fanOut, ({ timing }) =>
-      (timing.samples > 0 ? (timing.computeMs + timing.transferMs) / timing.samples : 0));
+      (timing.samples > 0 ? (timing.computeMs + timing.transferMs) / timing.samples : 0), this.stepLinks);
     return fanOut;
   }
 

@@ -76,4 +76,13 @@ describe('cheapest', () => {
     expect(cheapest(workers, 1, () => 0).map((w) => w.id)).toEqual(['a']);
     expect(cheapest(workers, 9, (w) => w.ms)).toEqual(workers);
   });
+
+  it('keeps the incumbents unless an outsider is more than 20% cheaper', () => {
+    const [a, b, c] = [{ id: 'a', ms: 1 }, { id: 'b', ms: 0.9 }, { id: 'c', ms: 0.79 }];
+    const ids = (items: Array<{ id: string }>) => items.map((w) => w.id);
+    expect(ids(cheapest([a, b], 1, (w) => w.ms, [a]))).toEqual(['a']); // 10% cheaper: a stays
+    expect(ids(cheapest([a, b], 1, (w) => w.ms, [b]))).toEqual(['b']);
+    expect(ids(cheapest([a, c], 1, (w) => w.ms, [a]))).toEqual(['c']); // 21% cheaper: 0.79 < 0.8
+    expect(ids(cheapest([a, b, c], 2, (w) => w.ms, [a, b]))).toEqual(['b', 'c']); // c beats a, not b
+  });
 });
