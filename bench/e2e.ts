@@ -23,6 +23,8 @@ export interface E2eConfig {
   dtype: Dtype;
   /** Value for --fan-out. */
   fanOut: FanOutMode;
+  /** false: --no-shm (every array over the sockets, as with workers on other machines). */
+  shm: boolean;
   epochs: number;
 }
 
@@ -34,6 +36,7 @@ export interface E2eResult {
   kernelOption: string;
   dtype: Dtype;
   fanOut: FanOutMode;
+  shm: boolean;
   /** The fan-out --fan-out auto settled on (its last `fan-out` event), or null. */
   fanOutChosen: number | null;
   /** What the coordinator's `start` event reports (the kernel local workers were told to use). */
@@ -62,7 +65,7 @@ interface EpochEvent {
 }
 
 export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eResult> {
-  const { net, workers, kernel, dtype, fanOut, epochs } = config;
+  const { net, workers, kernel, dtype, fanOut, shm, epochs } = config;
   const args = [
     cliPath, 'train', '--json', '--workers', String(workers), '--epochs', String(epochs), '--data', 'mnist',
     '--sizes', net.sizes.join(','), '--batch', String(net.batch), '--seed', '1',
@@ -70,6 +73,7 @@ export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eR
   if (kernel !== 'auto') args.push('--kernel', kernel);
   if (dtype !== 'float64') args.push('--dtype', dtype);
   if (fanOut !== 'auto') args.push('--fan-out', fanOut);
+  if (!shm) args.push('--no-shm');
   const command = `node dist/bin/nabla.js ${args.slice(1).join(' ')}`;
   const started = performance.now();
   const before = snapshot();
@@ -105,7 +109,7 @@ export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eR
   const contention = contentionBetween(before, snapshot());
   const measured = epochRates.length > 1 ? epochRates.slice(1) : epochRates;
   const result: E2eResult = {
-    net: net.label, sizes: [...net.sizes], batch: net.batch, workers, kernelOption: kernel, dtype, fanOut, fanOutChosen, kernel: startKernel, epochs,
+    net: net.label, sizes: [...net.sizes], batch: net.batch, workers, kernelOption: kernel, dtype, fanOut, shm, fanOutChosen, kernel: startKernel, epochs,
     epochRates, samplesPerSecond: median(measured), wallSeconds: (performance.now() - started) / 1000,
     testAccuracy: (last as EpochEvent | null)?.testAccuracy ?? null, paramHash: (last as EpochEvent | null)?.paramHash ?? null, command, contention,
     bytesPerStep: (last as EpochEvent | null)?.bytesPerStep ?? null, rounds: 1,

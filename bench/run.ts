@@ -23,7 +23,7 @@ import {
   exportTrainingData, NUMPY_2_THREADS_ID, peerSpecs, planPeers, probePythons, removeData, runPeer, type PeerPlan, type PeerResult,
 } from './peers.js';
 import { fmtRate, fmtRatio, table } from './timing.js';
-import type { Dtype } from '../shared/kernel/dtype.js';
+import { DTYPES, type Dtype } from '../shared/kernel/dtype.js';
 import type { FanOutMode } from '../coordinator/fan-out.js';
 
 const resultsPath = fileURLToPath(new URL('../../bench/results/latest.json', import.meta.url));
@@ -104,11 +104,11 @@ async function main(): Promise<void> {
       // Rounds interleave the configurations (K=1, K=2…, K=1, K=2…) so slow drift hits all alike.
       const runs = WORKER_SLOTS.map((): E2eResult[] => []);
       for (let round = 0; round < group.rounds; round++) {
-        for (const [i, { workers, fanOut }] of WORKER_SLOTS.entries()) {
-          const config: E2eConfig = { net: group.net, workers, kernel: group.kernel, dtype: group.dtype, fanOut, epochs: group.epochs };
+        for (const [i, { workers, fanOut, shm }] of WORKER_SLOTS.entries()) {
+          const config: E2eConfig = { net: group.net, workers, kernel: group.kernel, dtype: group.dtype, fanOut, shm, epochs: group.epochs };
           const r = await measureQuietly(() => runE2e(config, 180_000), gate, quietBudget);
           runs[i].push(r);
-          say(`  ${r.net} K=${r.workers} --fan-out ${r.fanOut} --kernel ${r.kernelOption} --dtype ${r.dtype} (${r.kernel ?? '?'}) round ${round + 1}/${group.rounds}: epochs ${r.epochRates.map((x) => Math.round(x)).join(', ')} samples/s; ` +
+          say(`  ${r.net} K=${r.workers} --fan-out ${r.fanOut}${r.shm ? '' : ' --no-shm'} --kernel ${r.kernelOption} --dtype ${r.dtype} (${r.kernel ?? '?'}) round ${round + 1}/${group.rounds}: epochs ${r.epochRates.map((x) => Math.round(x)).join(', ')} samples/s; ` +
             `${r.fanOutChosen === null ? '' : `auto chose ${r.fanOutChosen} of ${r.workers}; `}${r.wallSeconds.toFixed(1)} s wall; other CPU ${fmtContention(r.contention)}${r.retried ? ' (re-measured)' : ''}${r.error ? `; ERROR ${r.error}` : ''}`);
         }
       }
@@ -203,15 +203,19 @@ async function main(): Promise<void> {
   say(`wrote ${resultsPath}; total ${seconds.toFixed(0)} s; load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 }
 
-/** The cluster configurations every group runs: one worker, and two with each fan-out. */
-const WORKER_SLOTS: ReadonlyArray<{ workers: number; fanOut: FanOutMode }> = [
-  { workers: 1, fanOut: 'auto' }, { workers: 2, fanOut: 'all' }, { workers: 2, fanOut: 'auto' },
+/**
+ * The cluster configurations every group runs: one worker, two with each fan-out, and two with every array on the
+ * sockets (--no-shm: what workers on other machines get; the shared-memory lane's gain is the ratio to `all`).
+ */
+const WORKER_SLOTS: ReadonlyArray<{ workers: number; fanOut: FanOutMode; shm: boolean }> = [
+  { workers: 1, fanOut: 'auto', shm: true }, { workers: 2, fanOut: 'all', shm: true }, { workers: 2, fanOut: 'auto', shm: true },
+  { workers: 2, fanOut: 'all', shm: false },
 ];
 
 /** "" for one worker; "fan-out all", "fan-out auto → 1" (the fan-out auto chose) for more. */
 function fanOutLabel(r: E2eResult): string {
   if (r.workers === 1) return '';
-  return `fan-out ${r.fanOut}${r.fanOut === 'auto' && r.fanOutChosen !== null ? ` → ${r.fanOutChosen}` : ''}`;
+  return `fan-out ${r.fanOut}${r.fanOut === 'auto' && r.fanOutChosen !== null ? ` → ${r.fanOutChosen}` : ''}${r.shm ? '' : ', sockets only'}`;
 }
 
 interface E2eGroup {
@@ -294,10 +298,15 @@ function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[],
   const twoWorkers = (dtype: Dtype) => e2e.filter((x) => x.net === net.label && x.workers === 2 && x.kernel === 'openblas' && x.dtype === dtype && !x.error);
   // Issue #8: two float32 workers against PyTorch DDP on two float32 processes (target ≥ 1.5×).
   for (const two32 of twoWorkers('float32')) {
-    if (b) notes.push(`Nabla 2 workers (fan-out ${two32.fanOut}) --dtype float32 (openblas) ÷ PyTorch DDP gloo 2×1 f32: ${fmtRatio(two32.samplesPerSecond / b)}`);
+    if (b) notes.push(`Nabla 2 workers (${fanOutLabel(two32)}) --dtype float32 (openblas) ÷ PyTorch DDP gloo 2×1 f32: ${fmtRatio(two32.samplesPerSecond / b)}`);
   }
   for (const two of twoWorkers('float64')) {
-    if (d) notes.push(`Nabla 2 workers (fan-out ${two.fanOut}) ${net.label} f64 (openblas) ÷ numpy 2 threads (batched f64, 1 process × 2 BLAS threads): ${fmtRatio(two.samplesPerSecond / d)}`);
+    if (d) notes.push(`Nabla 2 workers (${fanOutLabel(two)}) ${net.label} f64 (openblas) ÷ numpy 2 threads (batched f64, 1 process × 2 BLAS threads): ${fmtRatio(two.samplesPerSecond / d)}`);
+  }
+  for (const dtype of DTYPES) {
+    const all = twoWorkers(dtype).filter((x) => x.fanOut === 'all');
+    const [viaShm, viaSockets] = [all.find((x) => x.shm), all.find((x) => !x.shm)];
+    if (viaShm && viaSockets) notes.push(`shared memory (${dtype}, 2 workers, fan-out all): ${fmtRatio(viaShm.samplesPerSecond / viaSockets.samplesPerSecond)} the samples/s of sockets only`);
   }
   const k1 = e2e.find((x) => x.net === net.label && x.workers === 1 && x.kernel === 'openblas' && x.dtype === 'float64' && !x.error);
   const kd = kernel?.results.find((x) => x.net === net.label && x.kernel === 'openblas' && x.dtype === 'float64');

@@ -29,7 +29,7 @@ describe.skipIf(!existsSync(SHM_ROOT))('worker and shared memory', () => {
           socket.send(encode({
             type: 'welcome', v: PROTOCOL_VERSION, workerId: 'w1', pingIntervalMs: 1000, sizes: [2, 2], cost: 'quadratic', dtype: 'float64',
             version: 0, weights: new Float64Array(4), biases: new Float64Array(2),
-            shm: { dir: `${SHM_ROOT}/nabla-1-${'0'.repeat(16)}`, nonce: 'not-there' },
+            shm: { dir: `${SHM_ROOT}/nabla-1-1-${'0'.repeat(16)}`, nonce: 'not-there' },
           }));
         } else {
           socket.send(encode({ type: 'done', v: PROTOCOL_VERSION, reason: 'test over' }));
@@ -45,9 +45,9 @@ describe.skipIf(!existsSync(SHM_ROOT))('worker and shared memory', () => {
     expect(code).toBe(0);
     expect(hellos).toHaveLength(2);
     const offered = hellos[0].shm;
-    expect(offered?.dir).toMatch(new RegExp(`^${SHM_ROOT}/nabla-${process.pid}-[0-9a-f]{16}$`));
+    expect(offered?.dir).toMatch(new RegExp(`^${SHM_ROOT}/nabla-\\d+-${process.pid}-[0-9a-f]{16}$`));
     expect(hellos[1].shm).toBeUndefined();
-    expect(log.join('\n')).toMatch(/the coordinator's shared memory is not readable here: cannot read .*nabla-1-0+ \(ENOENT\); rejoining without it/);
+    expect(log.join('\n')).toMatch(/the coordinator's shared memory is not readable here: cannot read .*nabla-1-1-0+ \(ENOENT\); rejoining without it/);
     expect(existsSync(offered?.dir as string)).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readlinkSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLayout } from '../network/layout.js';
@@ -124,20 +124,28 @@ describe.skipIf(!hasShm)('shared-memory lane', () => {
     opened.push(writer);
     expect(ShmReader.open({ ...writer.offer, nonce: 'f'.repeat(32) })).toMatch(/probe holds another nonce/);
     expect(ShmReader.open({ dir: '/etc', nonce: 'x' })).toMatch(/\/etc is not a lane directory/);
-    expect(ShmReader.open({ dir: `${SHM_ROOT}/nabla-1-${'0'.repeat(16)}/../x`, nonce: 'x' })).toMatch(/is not a lane directory/);
-    expect(ShmReader.open({ dir: `${SHM_ROOT}/nabla-1-${'0'.repeat(16)}`, nonce: 'x' })).toMatch(/cannot read .* \(ENOENT\)/);
+    expect(ShmReader.open({ dir: `${SHM_ROOT}/nabla-1-1-${'0'.repeat(16)}/../x`, nonce: 'x' })).toMatch(/is not a lane directory/);
+    expect(ShmReader.open({ dir: `${SHM_ROOT}/nabla-1-${'0'.repeat(16)}`, nonce: 'x' })).toMatch(/is not a lane directory/);
+    expect(ShmReader.open({ dir: `${SHM_ROOT}/nabla-1-1-${'0'.repeat(16)}`, nonce: 'x' })).toMatch(/cannot read .* \(ENOENT\)/);
     const reader = ShmReader.open(writer.offer);
     expect(reader).toBeInstanceOf(ShmReader);
     (reader as ShmReader).close();
   });
 
-  it('removes its directory when closed, and lanes left by dead processes when a new one starts', () => {
+  it('removes its directory when closed, and lanes left by dead processes of its pid namespace when a new one starts', () => {
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
-    const stale = join(SHM_ROOT, `nabla-${dead.stdout}-${'ab'.repeat(8)}`);
-    mkdirSync(stale);
-    writeFileSync(join(stale, 'slot0'), 'left behind');
+    const namespace = /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1];
+    const stale = join(SHM_ROOT, `nabla-${namespace}-${dead.stdout}-${'ab'.repeat(8)}`);
+    // The same pid in another namespace (a container sharing the tmpfs) may well be alive: not ours to judge.
+    const foreign = join(SHM_ROOT, `nabla-1${namespace}-${dead.stdout}-${'cd'.repeat(8)}`);
+    for (const dir of [stale, foreign]) {
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'slot0'), 'left behind');
+    }
     const writer = ShmWriter.create() as ShmWriter;
     expect(existsSync(stale)).toBe(false);
+    expect(existsSync(foreign)).toBe(true);
+    rmSync(foreign, { recursive: true });
     expect(readdirSync(writer.offer.dir).sort()).toEqual(['probe', 'slot0', 'slot1']);
     writer.close();
     expect(existsSync(writer.offer.dir)).toBe(false);

@@ -15,7 +15,7 @@
  * - The protocol's ordering makes reuse unreachable in a correct run: a side writes a slot again only two frames
  *   later, and the peer reads each frame as it arrives, in order.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync, writevSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, writeFileSync, writevSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Floats } from '../kernel/dtype.js';
@@ -26,8 +26,12 @@ export const SHM_MIN_BYTES = 64 * 1024;
 /** Where lanes live: a tmpfs, so files are memory and vanish at reboot. */
 export const SHM_ROOT = '/dev/shm';
 const DIR_PREFIX = 'nabla-';
-/** A lane directory's name: nabla-<pid>-<16 hex digits>; anything else offered by a peer is refused. */
-const DIR_PATTERN = /^\/dev\/shm\/nabla-(\d+)-[0-9a-f]{16}$/;
+/**
+ * A lane directory's name: nabla-<pid namespace>-<pid>-<16 hex digits>; anything else offered by a peer is refused.
+ * The namespace (the inode of /proc/self/ns/pid, 0 where unknown) matters because containers that share a tmpfs
+ * (docker --ipc) have pids of their own: a pid is only looked up in the namespace it belongs to.
+ */
+const DIR_PATTERN = /^\/dev\/shm\/nabla-(\d+)-(\d+)-[0-9a-f]{16}$/;
 const SLOTS = 2;
 const STAMP_BYTES = 8;
 
@@ -69,7 +73,7 @@ export class ShmWriter {
   static create(): ShmWriter | null {
     try {
       sweepStaleLanes();
-      const dir = join(SHM_ROOT, `${DIR_PREFIX}${process.pid}-${randomBytes(8).toString('hex')}`);
+      const dir = join(SHM_ROOT, `${DIR_PREFIX}${pidNamespace()}-${process.pid}-${randomBytes(8).toString('hex')}`);
       mkdirSync(dir, { mode: 0o700 });
       const writer = new ShmWriter(dir);
       process.once('exit', () => writer.close());
@@ -150,7 +154,7 @@ export class ShmReader {
    * another host or in another container.
    */
   static open(offer: ShmOffer): ShmReader | string {
-    if (!DIR_PATTERN.test(offer.dir)) return `${offer.dir} is not a lane directory (${SHM_ROOT}/${DIR_PREFIX}<pid>-<hex>)`;
+    if (!DIR_PATTERN.test(offer.dir)) return `${offer.dir} is not a lane directory (${SHM_ROOT}/${DIR_PREFIX}<pid namespace>-<pid>-<hex>)`;
     try {
       if (readFileSync(join(offer.dir, 'probe'), 'utf8') !== offer.nonce) return `${offer.dir}/probe holds another nonce`;
       return new ShmReader(offer.dir);
@@ -218,9 +222,18 @@ export function decodeShmRef(bytes: Uint8Array): ShmRef {
 function sweepStaleLanes(): void {
   for (const name of readdirSync(SHM_ROOT)) {
     const match = DIR_PATTERN.exec(join(SHM_ROOT, name));
-    if (!match || isAlive(Number(match[1]))) continue;
+    if (!match || match[1] !== pidNamespace() || match[1] === '0' || isAlive(Number(match[2]))) continue;
     const dir = join(SHM_ROOT, name);
     if (statSync(dir).uid === process.getuid?.()) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** This process's pid namespace, as the inode number in /proc/self/ns/pid ("pid:[4026531836]"), or "0". */
+function pidNamespace(): string {
+  try {
+    return /\[(\d+)\]/.exec(readlinkSync('/proc/self/ns/pid'))?.[1] ?? '0';
+  } catch {
+    return '0';
   }
 }
 

@@ -28,7 +28,7 @@ if (ownTmpfsSkip) console.warn(`shm.test.ts: the own-tmpfs case is skipped: ${ow
 
 /** Lane directories of these processes still in /dev/shm. */
 const lanesOf = (pids: Array<number | undefined>): string[] =>
-  readdirSync(SHM_ROOT).filter((name) => pids.some((pid) => pid !== undefined && name.startsWith(`nabla-${pid}-`)));
+  readdirSync(SHM_ROOT).filter((name) => pids.some((pid) => pid !== undefined && new RegExp(`^nabla-\\d+-${pid}-`).test(name)));
 
 describe.skipIf(!existsSync(SHM_ROOT))('shared memory between processes on one host', () => {
   it.each([
@@ -92,7 +92,7 @@ describe.skipIf(!existsSync(SHM_ROOT))('shared memory between processes on one h
     expect((await full.exited).code, full.stderr()).toBe(0);
     expect(ofType(full.events, 'worker-joined').map((e) => e.sharedMemory)).toEqual([true, true]);
     const warning = ofType(full.events, 'warning').find((e) => /shared memory/.test(e.message as string));
-    expect(warning?.message).toMatch(/shared memory stopped working: cannot write \/dev\/shm\/nabla-\d+-[0-9a-f]+\/slot\d \((ENOSPC|wrote \d+ of \d+ bytes)\); parameters go over the sockets from now on/);
+    expect(warning?.message).toMatch(/shared memory stopped working: cannot write \/dev\/shm\/nabla-\d+-\d+-[0-9a-f]+\/slot\d \((ENOSPC|wrote \d+ of \d+ bytes)\); parameters go over the sockets from now on/);
     expect(full.stderr()).toMatch(/shared memory stopped working: cannot write .* \((ENOSPC|wrote \d+ of \d+ bytes)\); results go over the socket from now on/);
     expect(stepHashes(full.events)).toEqual(stepHashes(sockets.events));
   });
