@@ -161,7 +161,8 @@ function run(socket: WebSocket, options: WorkerOptions, lane: ShmWriter | null, 
           silenceLimitMs = Math.max(10_000, 4 * message.pingIntervalMs);
           keep(replica);
           if (message.shm && lane) {
-            const opened = ShmReader.open(message.shm);
+            // Parameters are copied into the replica as they arrive, so the lane may reuse its read buffers.
+            const opened = ShmReader.open(message.shm, 'until-slot-reused');
             if (typeof opened === 'string') {
               // It read our lane, so it will refer to its own: without it we cannot read its frames. Rejoin offering none.
               finish({ kind: 'lost', wasWelcomed, detail: `the coordinator's shared memory is not readable here: ${opened}; rejoining without it`, withoutShm: true });

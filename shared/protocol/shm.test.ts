@@ -52,6 +52,21 @@ describe.skipIf(!hasShm)('shared-memory lane', () => {
     }
   });
 
+  it('reuses its read buffers only when asked to (a receiver that copies what it reads at once)', () => {
+    const writer = ShmWriter.create() as ShmWriter;
+    const fresh = ShmReader.open(writer.offer) as ShmReader, reusing = ShmReader.open(writer.offer, 'until-slot-reused') as ShmReader;
+    opened.push(fresh, reusing, writer);
+    const job = { layout, dtype: 'float64' } as const;
+    const weightsOf = (frame: Buffer, reader: ShmReader) => (decodeToWorker(frame, job, reader) as ParamsUpdate).weights;
+    const read = (reader: ShmReader, versions: number[]) => versions.map((version) => weightsOf(encodeVia(params(version), writer), reader));
+    const [first, , third] = read(reusing, [1, 2, 3]); // slots 1, 0, 1
+    expect(third.buffer).toBe(first.buffer); // slot 1 read again: the same memory, now holding version 3
+    expect(first).toEqual(params(3).weights);
+    const [fourth, , sixth] = read(fresh, [4, 5, 6]);
+    expect(sixth.buffer).not.toBe(fourth.buffer);
+    expect(fourth).toEqual(params(4).weights);
+  });
+
   it('moves every block of a gradients frame and validates them like inline ones', () => {
     const { writer, reader } = lane();
     const block = (index: number, value: number) => ({

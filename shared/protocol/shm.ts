@@ -139,12 +139,22 @@ function replaceArrays(value: unknown, place: (array: Floats) => ShmRef): unknow
   return copy;
 }
 
+/**
+ * How long the arrays a reader returns stay valid. `fresh`: for good (each read allocates). `until-slot-reused`: until
+ * a later frame of the same slot is read (two frames on), for a receiver that copies what it reads at once (a worker
+ * copies parameters into its replica): the buffers are reused, sparing a parameter-sized allocation, its page faults
+ * and the garbage collections it drives, every step.
+ */
+export type ShmLifetime = 'fresh' | 'until-slot-reused';
+
 /** The receiving side of a peer's lane: opened only when the peer's probe holds the nonce it offered. */
 export class ShmReader {
   private readonly fds: number[];
   private isClosed = false;
+  /** Reused read buffers (until-slot-reused), by slot and offset. */
+  private readonly pool = new Map<string, Buffer>();
 
-  private constructor(readonly dir: string) {
+  private constructor(readonly dir: string, private readonly lifetime: ShmLifetime) {
     this.fds = Array.from({ length: SLOTS }, (_, slot) => openSync(join(dir, `slot${slot}`), 'r'));
   }
 
@@ -153,11 +163,11 @@ export class ShmReader {
    * directory outside SHM_ROOT's naming is refused unread, and one whose probe does not hold the nonce is on
    * another host or in another container.
    */
-  static open(offer: ShmOffer): ShmReader | string {
+  static open(offer: ShmOffer, lifetime: ShmLifetime = 'fresh'): ShmReader | string {
     if (!DIR_PATTERN.test(offer.dir)) return `${offer.dir} is not a lane directory (${SHM_ROOT}/${DIR_PREFIX}<pid namespace>-<pid>-<hex>)`;
     try {
       if (readFileSync(join(offer.dir, 'probe'), 'utf8') !== offer.nonce) return `${offer.dir}/probe holds another nonce`;
-      return new ShmReader(offer.dir);
+      return new ShmReader(offer.dir, lifetime);
     } catch (error) {
       return `cannot read ${offer.dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
     }
@@ -171,8 +181,7 @@ export class ShmReader {
     const fd = this.fds[ref.slot];
     // Checked before allocating: a reference is the peer's word, the file's size is not.
     if (ref.offset + bytes + STAMP_BYTES > fstatSync(fd).size) fail('malformed', `shared-memory slot ${ref.slot} ends before the referenced ${bytes} bytes at offset ${ref.offset}`);
-    // Not zero-filled (the read overwrites every byte, or the frame is refused): a tenth of a millisecond per MB.
-    const whole = Buffer.allocUnsafeSlow(bytes + 2 * STAMP_BYTES);
+    const whole = this.buffer(ref.slot, ref.offset, bytes + 2 * STAMP_BYTES);
     if (readSync(fd, whole, 0, whole.length, ref.offset - STAMP_BYTES) !== whole.length) fail('malformed', `shared-memory slot ${ref.slot} was cut short while being read`);
     const before = whole.readDoubleLE(0), after = whole.readDoubleLE(STAMP_BYTES + bytes);
     if (before !== ref.seq || after !== ref.seq) {
@@ -182,10 +191,21 @@ export class ShmReader {
     return ref.isFloat32 ? new Float32Array(whole.buffer, start, ref.length) : new Float64Array(whole.buffer, start, ref.length);
   }
 
+  private buffer(slot: number, offset: number, size: number): Buffer {
+    const key = `${slot}:${offset}`;
+    const pooled = this.lifetime === 'fresh' ? undefined : this.pool.get(key);
+    if (pooled?.length === size) return pooled;
+    // Not zero-filled (the read overwrites every byte, or the frame is refused): a tenth of a millisecond per MB.
+    const buffer = Buffer.allocUnsafeSlow(size);
+    if (this.lifetime !== 'fresh') this.pool.set(key, buffer);
+    return buffer;
+  }
+
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
     for (const fd of this.fds) closeSync(fd);
+    this.pool.clear();
   }
 }
 
