@@ -215,8 +215,10 @@ export class Cluster implements StepHost {
    * runs once the step's shards are sent (prefetching later steps then overlaps this step's compute).
    * `countsDataWait` false leaves the step out of the samples-wait statistic (a step after the coordinator paused
    * for an evaluation or a checkpoint, where the wait is the pause, not the samples).
+   * The previous step's result must be used up by then: arrays read through shared memory are reused from here on.
    */
   async runStep(step: number, batchSize: number, samples: ShardSamples, afterDispatch?: () => void, countsDataWait = true): Promise<StepResult> {
+    for (const link of this.links.values()) link.shmIn?.releaseAll();
     const chunks = chunkCount(batchSize, this.options.maxChunks);
     const planned = this.planned.get(step) ?? [];
     this.planned.delete(step);
@@ -479,7 +481,8 @@ export class Cluster implements StepHost {
    */
   private openLane(link: WorkerLink, offer: ShmOffer | undefined): ShmOffer | null {
     if (!offer || !this.lane) return null;
-    const reader = ShmReader.open(offer);
+    // Block sums live until their step is over (see runStep), then the lane's read buffers are reused.
+    const reader = ShmReader.open(offer, 'pooled');
     if (typeof reader === 'string') return null;
     link.shmIn = reader;
     return this.lane.offer;

@@ -161,8 +161,8 @@ function run(socket: WebSocket, options: WorkerOptions, lane: ShmWriter | null, 
           silenceLimitMs = Math.max(10_000, 4 * message.pingIntervalMs);
           keep(replica);
           if (message.shm && lane) {
-            // Parameters are copied into the replica as they arrive, so the lane may reuse its read buffers.
-            const opened = ShmReader.open(message.shm, 'until-slot-reused');
+            // Parameters are copied into the replica as they arrive: the lane's read buffers are reused after that.
+            const opened = ShmReader.open(message.shm, 'pooled');
             if (typeof opened === 'string') {
               // It read our lane, so it will refer to its own: without it we cannot read its frames. Rejoin offering none.
               finish({ kind: 'lost', wasWelcomed, detail: `the coordinator's shared memory is not readable here: ${opened}; rejoining without it`, withoutShm: true });
@@ -179,6 +179,7 @@ function run(socket: WebSocket, options: WorkerOptions, lane: ShmWriter | null, 
           if (!replica) return;
           replica.views.params.weights.set(message.weights);
           replica.views.params.biases.set(message.biases);
+          coordinatorLane?.releaseAll();
           replica.version = message.version;
           readyAtMs = Math.max(readyAtMs, performance.now());
           return;

@@ -52,19 +52,23 @@ describe.skipIf(!hasShm)('shared-memory lane', () => {
     }
   });
 
-  it('reuses its read buffers only when asked to (a receiver that copies what it reads at once)', () => {
+  it('pooled: reuses read buffers once released, never before; fresh: never', () => {
     const writer = ShmWriter.create() as ShmWriter;
-    const fresh = ShmReader.open(writer.offer) as ShmReader, reusing = ShmReader.open(writer.offer, 'until-slot-reused') as ShmReader;
-    opened.push(fresh, reusing, writer);
+    const fresh = ShmReader.open(writer.offer) as ShmReader, pooled = ShmReader.open(writer.offer, 'pooled') as ShmReader;
+    opened.push(fresh, pooled, writer);
     const job = { layout, dtype: 'float64' } as const;
-    const weightsOf = (frame: Buffer, reader: ShmReader) => (decodeToWorker(frame, job, reader) as ParamsUpdate).weights;
-    const read = (reader: ShmReader, versions: number[]) => versions.map((version) => weightsOf(encodeVia(params(version), writer), reader));
-    const [first, , third] = read(reusing, [1, 2, 3]); // slots 1, 0, 1
-    expect(third.buffer).toBe(first.buffer); // slot 1 read again: the same memory, now holding version 3
-    expect(first).toEqual(params(3).weights);
-    const [fourth, , sixth] = read(fresh, [4, 5, 6]);
-    expect(sixth.buffer).not.toBe(fourth.buffer);
+    const read = (reader: ShmReader, version: number) => (decodeToWorker(encodeVia(params(version), writer), job, reader) as ParamsUpdate).weights;
+    const first = read(pooled, 1), second = read(pooled, 2);
+    expect(second.buffer).not.toBe(first.buffer); // both still held
+    expect(first).toEqual(params(1).weights);
+    pooled.releaseAll();
+    const third = read(pooled, 3), fourth = read(pooled, 4);
+    expect([first.buffer, second.buffer]).toContain(third.buffer);
+    expect([first.buffer, second.buffer]).toContain(fourth.buffer);
+    expect(third).toEqual(params(3).weights);
     expect(fourth).toEqual(params(4).weights);
+    fresh.releaseAll(); // a no-op
+    expect(read(fresh, 5).buffer).not.toBe(read(fresh, 6).buffer);
   });
 
   it('moves every block of a gradients frame and validates them like inline ones', () => {

@@ -140,19 +140,20 @@ function replaceArrays(value: unknown, place: (array: Floats) => ShmRef): unknow
 }
 
 /**
- * How long the arrays a reader returns stay valid. `fresh`: for good (each read allocates). `until-slot-reused`: until
- * a later frame of the same slot is read (two frames on), for a receiver that copies what it reads at once (a worker
- * copies parameters into its replica): the buffers are reused, sparing a parameter-sized allocation, its page faults
- * and the garbage collections it drives, every step.
+ * How long the arrays a reader returns stay valid. `fresh`: for good (each read allocates). `pooled`: until the
+ * receiver calls releaseAll(), which it does once it is done with everything read so far (a worker after copying the
+ * parameters into its replica, the coordinator when a step is over): the buffers are then reused, sparing a
+ * parameter-sized allocation per frame, its page faults and the garbage collections those allocations drive.
  */
-export type ShmLifetime = 'fresh' | 'until-slot-reused';
+export type ShmLifetime = 'fresh' | 'pooled';
 
 /** The receiving side of a peer's lane: opened only when the peer's probe holds the nonce it offered. */
 export class ShmReader {
   private readonly fds: number[];
   private isClosed = false;
-  /** Reused read buffers (until-slot-reused), by slot and offset. */
-  private readonly pool = new Map<string, Buffer>();
+  /** Pooled buffers: free ones by size, and the ones handed out since the last releaseAll(). */
+  private readonly free = new Map<number, Buffer[]>();
+  private readonly lent: Buffer[] = [];
 
   private constructor(readonly dir: string, private readonly lifetime: ShmLifetime) {
     this.fds = Array.from({ length: SLOTS }, (_, slot) => openSync(join(dir, `slot${slot}`), 'r'));
@@ -181,7 +182,7 @@ export class ShmReader {
     const fd = this.fds[ref.slot];
     // Checked before allocating: a reference is the peer's word, the file's size is not.
     if (ref.offset + bytes + STAMP_BYTES > fstatSync(fd).size) fail('malformed', `shared-memory slot ${ref.slot} ends before the referenced ${bytes} bytes at offset ${ref.offset}`);
-    const whole = this.buffer(ref.slot, ref.offset, bytes + 2 * STAMP_BYTES);
+    const whole = this.buffer(bytes + 2 * STAMP_BYTES);
     if (readSync(fd, whole, 0, whole.length, ref.offset - STAMP_BYTES) !== whole.length) fail('malformed', `shared-memory slot ${ref.slot} was cut short while being read`);
     const before = whole.readDoubleLE(0), after = whole.readDoubleLE(STAMP_BYTES + bytes);
     if (before !== ref.seq || after !== ref.seq) {
@@ -191,21 +192,30 @@ export class ShmReader {
     return ref.isFloat32 ? new Float32Array(whole.buffer, start, ref.length) : new Float64Array(whole.buffer, start, ref.length);
   }
 
-  private buffer(slot: number, offset: number, size: number): Buffer {
-    const key = `${slot}:${offset}`;
-    const pooled = this.lifetime === 'fresh' ? undefined : this.pool.get(key);
-    if (pooled?.length === size) return pooled;
+  private buffer(size: number): Buffer {
     // Not zero-filled (the read overwrites every byte, or the frame is refused): a tenth of a millisecond per MB.
-    const buffer = Buffer.allocUnsafeSlow(size);
-    if (this.lifetime !== 'fresh') this.pool.set(key, buffer);
+    if (this.lifetime === 'fresh') return Buffer.allocUnsafeSlow(size);
+    const buffer = this.free.get(size)?.pop() ?? Buffer.allocUnsafeSlow(size);
+    this.lent.push(buffer);
     return buffer;
+  }
+
+  /** (pooled) Every array read so far may be overwritten by later reads: the receiver holds none of them any more. */
+  releaseAll(): void {
+    for (const buffer of this.lent) {
+      const sameSize = this.free.get(buffer.length);
+      if (sameSize) sameSize.push(buffer);
+      else this.free.set(buffer.length, [buffer]);
+    }
+    this.lent.length = 0;
   }
 
   close(): void {
     if (this.isClosed) return;
     this.isClosed = true;
     for (const fd of this.fds) closeSync(fd);
-    this.pool.clear();
+    this.free.clear();
+    this.lent.length = 0;
   }
 }
 
