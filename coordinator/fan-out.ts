@@ -94,8 +94,9 @@ export class FanOutTuner {
 
 /**
  * An incumbent's cost counts at this fraction: an item outside the current choice replaces one inside only when it
- * is more than 20% cheaper (the incumbent costs more than 1.25 times as much). Two identical workers otherwise trade places on noise, and every change sends the newcomer
- * a parameter frame and leaves it to compute with cold caches (seen on the bench's big net: alternate steps).
+ * is more than 20% cheaper (the incumbent costs more than 1.25 times as much). Two identical workers otherwise trade
+ * places on noise, and every change sends the newcomer a parameter frame and leaves it to compute with cold caches
+ * (seen on the bench's big net: alternate steps).
  */
 export const INCUMBENT_ADVANTAGE = 0.8;
 

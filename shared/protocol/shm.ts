@@ -12,8 +12,10 @@
  * - A directory holds two slot files used alternately; each write has a sequence number, stamped before and after
  *   every array. A reference names slot, sequence, type, offset and length. A reader that finds other stamps (the
  *   slot was reused before it read it) or a short file refuses the frame as malformed, like any broken frame.
- * - The protocol's ordering makes reuse unreachable in a correct run: a side writes a slot again only two frames
- *   later, and the peer reads each frame as it arrives, in order.
+ * - A slot is reused two writes later. Frames are read as they arrive, the coordinator writes new parameters only
+ *   after every shard of the step returned, and a worker writes a result only after computing its next shard: only
+ *   a peer stalled long enough to be dropped meets a reused slot, and its frame is refused.
+ * - Any array may still travel inline; a side whose lane cannot be written (a full tmpfs) closes it and sends inline.
  */
 import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, writeFileSync, writevSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
