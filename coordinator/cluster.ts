@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import type { Role } from '../shared/auth.js';
 import type { SampleSet } from '../shared/data/samples.js';
@@ -297,13 +296,9 @@ export class Cluster implements StepHost {
     const data = isPrefetched ? { x: null, xDivisor: null, labels: null, y: null } : this.shardData(this.current.samples, tag);
     link.stats.shards++;
     link.stats.samples += count;
-    // Parameters and shard leave in one write: on loopback each socket write runs the receiver's TCP path too.
-    const tcp = rawSocket(link.socket);
-    tcp?.cork();
     this.bringUpToDate(link);
     this.timer.shardSent(link.timing, tag.chunkEnd - tag.chunkStart, count);
     this.send(link, encode({ type: 'shard', v: PROTOCOL_VERSION, ...tag, ...data }));
-    tcp?.uncork();
     return true;
   }
 
@@ -549,8 +544,3 @@ export class Cluster implements StepHost {
 
 /** The default for --chunks: fine enough to balance up to 8 workers, coarse enough to keep the tree cheap. */
 export const DEFAULT_MAX_CHUNKS = 8;
-
-/** The TCP socket under a ws connection (ws keeps it in a private field; absent before it connects). */
-function rawSocket(socket: WebSocket): Socket | undefined {
-  return (socket as unknown as { _socket?: Socket })._socket;
-}
