@@ -94,6 +94,8 @@ export class Cluster implements StepHost {
    */
   private paramsFrame: Buffer | null = null;
   private paramsFrameShm: Buffer | null = null;
+  /** The bytes of the arrays paramsFrameShm left in our lane (each worker sent it reads them once). */
+  private paramsFrameShmBytes = 0;
   /** Our shared-memory lane (null with shm off or without a writable /dev/shm). */
   private lane: ShmWriter | null = null;
   private readonly tuner: FanOutTuner;
@@ -115,8 +117,11 @@ export class Cluster implements StepHost {
   readonly timer = new StepTimer();
   /** Time workers reported waiting for samples while holding the step's parameters, over all accepted shards. */
   readonly dataWait = { ms: 0, shards: 0 };
-  /** Bytes on the wire to and from every peer (frames, before WebSocket framing), since the start. */
-  readonly traffic = { sent: 0, received: 0 };
+  /**
+   * Bytes on the wire to and from every peer (frames, before WebSocket framing), and of the arrays that went through
+   * shared memory instead (both directions), since the start.
+   */
+  readonly traffic = { sent: 0, received: 0, shared: 0 };
   workersSeen = 0;
   port = 0;
 
@@ -257,6 +262,7 @@ export class Cluster implements StepHost {
     if (link.shmIn) {
       this.paramsFrameShm ??= this.encodeViaLane(params);
       this.send(link, this.paramsFrameShm);
+      this.traffic.shared += this.paramsFrameShmBytes;
     } else {
       this.paramsFrame ??= encode(params);
       this.send(link, this.paramsFrame);
@@ -266,7 +272,9 @@ export class Cluster implements StepHost {
 
   /** A frame through our lane; if the lane fails (a full tmpfs), says so once and the frame carries its arrays inline. */
   private encodeViaLane(message: ParamsUpdate): Buffer {
+    const before = this.lane?.bytesWritten ?? 0;
     const frame = encodeVia(message, this.lane);
+    this.paramsFrameShmBytes = (this.lane?.bytesWritten ?? before) - before;
     if (this.lane?.failure) {
       this.options.reporter.emit({ event: 'warning', message: `shared memory stopped working: ${this.lane.failure}; parameters go over the sockets from now on` });
       this.lane = null;
@@ -374,7 +382,9 @@ export class Cluster implements StepHost {
     let message: ToCoordinator;
     try {
       if (!isBinary) throw new ProtocolError('malformed', 'text frames are not part of the protocol; send msgpack in binary frames');
+      const sharedBefore = link.shmIn?.bytesRead ?? 0;
       message = decodeToCoordinator(frame, this.options, link.shmIn);
+      this.traffic.shared += (link.shmIn?.bytesRead ?? 0) - sharedBefore;
       if (link.role === null && message.type !== 'hello') throw new ProtocolError('unexpected', `the first message must be "hello", got "${message.type}"`);
       if (link.role !== null && message.type === 'hello') throw new ProtocolError('unexpected', 'hello sent twice');
       if (link.role === 'monitor') throw new ProtocolError('unexpected', `monitors are read-only; "${message.type}" is not accepted from a monitor`);

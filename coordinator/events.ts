@@ -11,8 +11,8 @@ export type TrainEvent =
   | { event: 'error'; message: string }
   | { event: 'step'; step: number; epoch: number; batchSize: number; cost: number; paramHash: string | null; workers: number; ms: number; reissued: number; dropped: number }
   | { event: 'epoch'; epoch: number; steps: number; /** η used in this epoch. */ eta: number; testAccuracy: number | null; testCost: number | null; trainCost: number; samplesPerSecond: number; trainSeconds: number; evalSeconds: number; paramHash: string;
-      /** Wire traffic of the epoch's training, per training sample and per step. */
-      bytesSentPerSample: number; bytesReceivedPerSample: number; bytesPerStep: number;
+      /** Wire traffic of the epoch's training, per training sample and per step; arrays through shared memory per step. */
+      bytesSentPerSample: number; bytesReceivedPerSample: number; bytesPerStep: number; sharedMemoryBytesPerStep: number;
       /** Mean wall time per step, and the mean time a worker waited for its shard's samples (0 when prefetched). */
       stepMs: number; dataWaitMsPerShard: number }
   /** The fan-out tuner's choice: steps now go to `fanOut` of the `workers` ready workers (median step ms per trial). */
@@ -26,8 +26,8 @@ export type TrainEvent =
   | { event: 'checkpoint'; path: string; step: number; paramHash: string }
   | { event: 'resumed'; path: string; step: number; epoch: number; paramHash: string }
   | { event: 'done'; epochs: number; /** Why training ended before --epochs, or null. */ stoppedEarly: string | null; steps: number; testAccuracy: number | null; seconds: number; samplesPerSecond: number; paramHash: string; droppedResults: number; reissuedShards: number; workersSeen: number; badRows: number;
-      /** Wire traffic of the whole run (frames to and from every peer), and per step. */
-      bytesSent: number; bytesReceived: number; bytesPerStep: number; referenceChecks: number; referenceFailures: number; worstReferenceRelError: number | null; referenceBackend: string | null };
+      /** Wire traffic of the whole run (frames to and from every peer), and per step; arrays through shared memory. */
+      bytesSent: number; bytesReceived: number; bytesPerStep: number; bytesShared: number; referenceChecks: number; referenceFailures: number; worstReferenceRelError: number | null; referenceBackend: string | null };
 
 export interface Reporter {
   emit(event: TrainEvent): void;

@@ -45,7 +45,8 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stdout): Repo
           `${event.fanOut < event.workers ? '; --fan-out all uses every worker' : ''})`);
         case 'reference': return event.ok ? undefined : line(`! reference check of step ${event.step} failed: relative error ${event.maxRelError.toExponential(2)} > ${event.tolerance.toExponential(2)}`);
         case 'epoch': return line(`epoch ${event.epoch}: test accuracy ${percent(event.testAccuracy)}, train cost ${event.trainCost.toFixed(4)}, ` +
-          `${rate(event.samplesPerSecond)} samples/s, ${event.trainSeconds.toFixed(1)} s, wire ${kib(event.bytesPerStep)}/step`);
+          `${rate(event.samplesPerSecond)} samples/s, ${event.trainSeconds.toFixed(1)} s, wire ${kib(event.bytesPerStep)}/step` +
+          (event.sharedMemoryBytesPerStep > 0 ? ` (+ ${kib(event.sharedMemoryBytesPerStep)}/step in shared memory)` : ''));
         case 'eta': return line(`η halved to ${event.eta} for epoch ${event.epoch} (${event.reason})`);
         case 'stopped-early': return line(`stopping after epoch ${event.epoch}: ${event.reason}`);
         case 'saved': return line(`model saved to ${event.path}`);
@@ -55,6 +56,7 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stdout): Repo
         case 'done': return line(`done: ${event.epochs} epochs, ${event.steps} steps in ${event.seconds.toFixed(1)} s, ` +
           `${rate(event.samplesPerSecond)} samples/s, final test accuracy ${percent(event.testAccuracy)}, params ${event.paramHash}` +
           `\nwire: ${kib(event.bytesSent)} sent, ${kib(event.bytesReceived)} received, ${kib(event.bytesPerStep)}/step` +
+          (event.bytesShared > 0 ? `; ${kib(event.bytesShared)} in shared memory` : '') +
           (event.badRows > 0 ? `; ${event.badRows} bad rows skipped` : '') +
           (event.referenceBackend ? `\n${event.referenceChecks} reference checks (TF.js ${event.referenceBackend}), ${event.referenceFailures} failed, worst relative error ${(event.worstReferenceRelError ?? 0).toExponential(2)}` : ''));
         default: {

@@ -111,6 +111,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
       badRows: dataset.badRows(),
       bytesSent: cluster.traffic.sent, bytesReceived: cluster.traffic.received,
       bytesPerStep: (cluster.traffic.sent + cluster.traffic.received) / Math.max(1, summary.steps - (resumeFrom?.step ?? 0)),
+      bytesShared: cluster.traffic.shared,
       referenceChecks: checks?.checks ?? 0, referenceFailures: checks?.failures ?? 0,
       worstReferenceRelError: checks ? checks.worstRelError : null, referenceBackend: checks?.backend ?? null,
     };

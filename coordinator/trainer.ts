@@ -202,6 +202,7 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
     const samples = position.from - firstFrom;
     const sent = cluster.traffic.sent - trafficStart.sent;
     const received = cluster.traffic.received - trafficStart.received;
+    const shared = cluster.traffic.shared - trafficStart.shared;
     trainMs += epochMs;
     trainedSamples += samples;
     const evalStart = performance.now();
@@ -214,6 +215,7 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
       trainSeconds: epochMs / 1000, evalSeconds: (performance.now() - evalStart) / 1000, paramHash: paramHash(params),
       bytesSentPerSample: sent / samples, bytesReceivedPerSample: received / samples,
       bytesPerStep: (sent + received) / Math.max(1, position.step - firstStep),
+      sharedMemoryBytesPerStep: shared / Math.max(1, position.step - firstStep),
       stepMs: epochMs / Math.max(1, position.step - firstStep),
       dataWaitMsPerShard: (cluster.dataWait.ms - waitStart.ms) / Math.max(1, cluster.dataWait.shards - waitStart.shards),
     });

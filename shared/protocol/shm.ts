@@ -63,6 +63,8 @@ export class ShmWriter {
   private isClosed = false;
   /** Why the lane stopped taking writes (its tmpfs full, say), or null while it works. */
   failure: string | null = null;
+  /** Bytes of arrays written so far (stamps and padding not counted). */
+  bytesWritten = 0;
 
   private constructor(readonly dir: string) {
     const nonce = randomBytes(16).toString('hex');
@@ -98,7 +100,7 @@ export class ShmWriter {
     const stamp = Buffer.alloc(STAMP_BYTES);
     stamp.writeDoubleLE(seq);
     const pieces: Uint8Array[] = [];
-    let offset = 0;
+    let offset = 0, arraysOverhead = 0;
     const place = (array: Floats): ShmRef => {
       const padding = (STAMP_BYTES - (offset % STAMP_BYTES)) % STAMP_BYTES;
       if (padding > 0) pieces.push(PADDING.subarray(0, padding));
@@ -106,6 +108,7 @@ export class ShmWriter {
       pieces.push(stamp, new Uint8Array(array.buffer, array.byteOffset, array.byteLength), stamp);
       const ref = new ShmRef(slot, seq, array instanceof Float32Array, offset + STAMP_BYTES, array.length);
       offset += 2 * STAMP_BYTES + array.byteLength;
+      arraysOverhead += padding + 2 * STAMP_BYTES;
       return ref;
     };
     const copy = replaceArrays(message, place) as T;
@@ -113,6 +116,7 @@ export class ShmWriter {
     try {
       const written = writevSync(this.fds[slot], pieces, 0);
       if (written !== offset) throw new Error(`wrote ${written} of ${offset} bytes`);
+      this.bytesWritten += offset - arraysOverhead;
     } catch (error) {
       this.failure = `cannot write ${this.dir}/slot${slot} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
       this.close();
@@ -153,6 +157,8 @@ export type ShmLifetime = 'fresh' | 'pooled';
 export class ShmReader {
   private readonly fds: number[];
   private isClosed = false;
+  /** Bytes of arrays read so far. */
+  bytesRead = 0;
   /** Pooled buffers: free ones by size, and the ones handed out since the last releaseAll(). */
   private readonly free = new Map<number, Buffer[]>();
   private readonly lent: Buffer[] = [];
@@ -190,6 +196,7 @@ export class ShmReader {
     if (before !== ref.seq || after !== ref.seq) {
       fail('malformed', `shared-memory slot ${ref.slot} holds write ${before}/${after}, not ${ref.seq}: it was reused before this frame was read`);
     }
+    this.bytesRead += bytes;
     const start = whole.byteOffset + STAMP_BYTES; // 0 + 8 (an unpooled buffer): aligned for either type
     return ref.isFloat32 ? new Float32Array(whole.buffer, start, ref.length) : new Float64Array(whole.buffer, start, ref.length);
   }

@@ -43,9 +43,14 @@ describe.skipIf(!existsSync(SHM_ROOT))('shared memory between processes on one h
     expect(ofType(sockets.events, 'worker-joined').map((e) => e.sharedMemory)).toEqual([false, false]);
     expect(stepHashes(shm.events)).toHaveLength(steps);
     expect(stepHashes(shm.events)).toEqual(stepHashes(sockets.events));
-    const bytes = (run: typeof shm) => ofType(run.events, 'epoch')[1].bytesPerStep as number;
+    const epoch2 = (run: typeof shm) => ofType(run.events, 'epoch')[1];
     // What stays on the socket: the samples (24 × 40 values) and the frames themselves.
-    expect(bytes(shm) / bytes(sockets)).toBeLessThan(0.2);
+    expect((epoch2(shm).bytesPerStep as number) / (epoch2(sockets).bytesPerStep as number)).toBeLessThan(0.2);
+    // What went through shared memory instead, counted exactly: in every step of epoch 2 both workers read the new
+    // weights and each returned one weight-gradient block (120,000 bytes each; biases stay inline).
+    expect(epoch2(shm).sharedMemoryBytesPerStep).toBe(4 * 120_000);
+    expect(epoch2(sockets).sharedMemoryBytesPerStep).toBe(0);
+    expect(ofType(shm.events, 'done')[0].bytesShared).toBeGreaterThan(0);
   });
 
   it('a worker without it (as on another host) and one with it train together, bit-identical to sockets only', async () => {
