@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readlinkSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLayout } from '../network/layout.js';
@@ -149,6 +150,38 @@ describe.skipIf(!hasShm)('shared-memory lane', () => {
     const reader = ShmReader.open(writer.offer);
     expect(reader).toBeInstanceOf(ShmReader);
     (reader as ShmReader).close();
+  });
+
+  it('reads only a private directory of this user holding plain files of its own (no symlink, no second name)', () => {
+    const fresh = () => { const writer = ShmWriter.create() as ShmWriter; opened.push(writer); return writer; };
+    const secret = join(tmpdir(), `nabla-secret-${process.pid}`);
+    writeFileSync(secret, 'x'.repeat(4096));
+    try {
+      const linked = fresh();
+      rmSync(join(linked.offer.dir, 'slot0'));
+      symlinkSync(secret, join(linked.offer.dir, 'slot0'));
+      expect(ShmReader.open(linked.offer)).toMatch(/cannot read .* \(ELOOP\)/);
+
+      const hardLinked = fresh();
+      rmSync(join(hardLinked.offer.dir, 'slot1'));
+      linkSync(join(linked.offer.dir, 'probe'), join(hardLinked.offer.dir, 'slot1')); // a file with two names
+      expect(ShmReader.open(hardLinked.offer)).toMatch(/slot1 is not a file of this lane/);
+
+      const open = fresh();
+      chmodSync(open.offer.dir, 0o755);
+      expect(ShmReader.open(open.offer)).toMatch(/is not a private directory of this user/);
+
+      const real = fresh();
+      const alias = real.offer.dir.replace(/-[0-9a-f]{16}$/, `-${'e'.repeat(16)}`);
+      symlinkSync(real.offer.dir, alias);
+      try {
+        expect(ShmReader.open({ dir: alias, nonce: real.offer.nonce })).toMatch(/is not a directory/);
+      } finally {
+        rmSync(alias);
+      }
+    } finally {
+      rmSync(secret);
+    }
   });
 
   it('removes its directory when closed, and lanes left by dead processes of its pid namespace when a new one starts', () => {

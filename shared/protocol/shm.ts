@@ -17,7 +17,7 @@
  *   a peer stalled long enough to be dropped meets a reused slot, and its frame is refused.
  * - Any array may still travel inline; a side whose lane cannot be written (a full tmpfs) closes it and sends inline.
  */
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, writeFileSync, writevSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, writeFileSync, writevSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Floats } from '../kernel/dtype.js';
@@ -155,7 +155,6 @@ export type ShmLifetime = 'fresh' | 'pooled';
 
 /** The receiving side of a peer's lane: opened only when the peer's probe holds the nonce it offered. */
 export class ShmReader {
-  private readonly fds: number[];
   private isClosed = false;
   /** Bytes of arrays read so far. */
   bytesRead = 0;
@@ -163,22 +162,37 @@ export class ShmReader {
   private readonly free = new Map<number, Buffer[]>();
   private readonly lent: Buffer[] = [];
 
-  private constructor(readonly dir: string, private readonly lifetime: ShmLifetime) {
-    this.fds = Array.from({ length: SLOTS }, (_, slot) => openSync(join(dir, `slot${slot}`), 'r'));
-  }
+  private constructor(readonly dir: string, private readonly lifetime: ShmLifetime, private readonly fds: number[]) {}
 
   /**
    * Opens the lane a peer offers, or explains why it cannot be used (then the socket carries everything): a
    * directory outside SHM_ROOT's naming is refused unread, and one whose probe does not hold the nonce is on
-   * another host or in another container.
+   * another host or in another container. Whatever a lane holds ends up in the model, which every worker sees, so
+   * only what a nabla process of our own user wrote for this is read: a real directory (not a symlink) of ours that
+   * no one else may read, and regular files of ours with no other name (no symlink, no hard link to a file of
+   * someone else's on that tmpfs).
    */
   static open(offer: ShmOffer, lifetime: ShmLifetime = 'fresh'): ShmReader | string {
     if (!DIR_PATTERN.test(offer.dir)) return `${offer.dir} is not a lane directory (${SHM_ROOT}/${DIR_PREFIX}<pid namespace>-<pid>-<hex>)`;
+    const fds: number[] = [];
     try {
-      if (readFileSync(join(offer.dir, 'probe'), 'utf8') !== offer.nonce) return `${offer.dir}/probe holds another nonce`;
-      return new ShmReader(offer.dir, lifetime);
+      const dir = lstatSync(offer.dir);
+      if (!dir.isDirectory()) return `${offer.dir} is not a directory`;
+      if (dir.uid !== process.getuid?.() || (dir.mode & 0o077) !== 0) return `${offer.dir} is not a private directory of this user`;
+      for (const name of ['probe', ...Array.from({ length: SLOTS }, (_, slot) => `slot${slot}`)]) {
+        const fd = openSync(join(offer.dir, name), constants.O_RDONLY | constants.O_NOFOLLOW);
+        fds.push(fd);
+        const file = fstatSync(fd);
+        if (!file.isFile() || file.uid !== dir.uid || file.nlink !== 1) return `${offer.dir}/${name} is not a file of this lane`;
+      }
+      if (readFileSync(fds[0], 'utf8') !== offer.nonce) return `${offer.dir}/probe holds another nonce`;
+      const [probe, ...slots] = fds.splice(0);
+      closeSync(probe);
+      return new ShmReader(offer.dir, lifetime, slots);
     } catch (error) {
       return `cannot read ${offer.dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+    } finally {
+      for (const fd of fds) closeSync(fd);
     }
   }
 
