@@ -46,9 +46,13 @@ describe.skipIf(!existsSync(SHM_ROOT))('shared memory between processes on one h
     const epoch2 = (run: typeof shm) => ofType(run.events, 'epoch')[1];
     // What stays on the socket: the samples (24 × 40 values) and the frames themselves.
     expect((epoch2(shm).bytesPerStep as number) / (epoch2(sockets).bytesPerStep as number)).toBeLessThan(0.2);
-    // What went through shared memory instead, counted exactly: in every step of epoch 2 both workers read the new
-    // weights and each returned one weight-gradient block (120,000 bytes each; biases stay inline).
-    expect(epoch2(shm).sharedMemoryBytesPerStep).toBe(4 * 120_000);
+    // What went through shared memory instead, in whole weight arrays (120,000 bytes; biases stay inline): in each of
+    // epoch 2's 10 steps both workers read the new weights and returned one weight-gradient block per aligned tree
+    // node of their chunks (one each for an even split, more when measured speeds split the 8 chunks unevenly).
+    const shared = (epoch2(shm).sharedMemoryBytesPerStep as number) * 10;
+    expect(shared % 120_000).toBe(0);
+    expect(shared / 120_000).toBeGreaterThanOrEqual(10 * (2 + 2));
+    expect(shared / 120_000).toBeLessThanOrEqual(10 * (2 + 8));
     expect(epoch2(sockets).sharedMemoryBytesPerStep).toBe(0);
     expect(ofType(shm.events, 'done')[0].bytesShared).toBeGreaterThan(0);
   });
