@@ -449,7 +449,7 @@ export class Cluster implements StepHost {
   /** The per-worker rows of the monitor feed. */
   workerStatuses(nowMs = Date.now()): WorkerStatus[] {
     return this.readyWorkers().map((link) => ({
-      id: link.id, name: link.name, address: link.address, kernel: link.kernel,
+      id: link.id, name: link.name, address: link.address, kernel: link.kernel, sharedMemory: link.shmIn !== null,
       state: this.current?.run.holdsShard(link.id) ? 'busy' : 'idle',
       chunks: link.timing.chunks, samplesPerSecond: link.timing.samplesPerSecond,
       computeMs: link.timing.computeMs, transferMs: link.timing.transferMs, waitMs: link.timing.waitMs,

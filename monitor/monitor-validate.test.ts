@@ -6,7 +6,7 @@ import { encode } from '../shared/protocol/codec.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
 import { PROTOCOL_VERSION } from '../shared/protocol/messages.js';
 import { decodeToMonitor } from '../shared/protocol/monitor-validate.js';
-import { fixtureSnapshot } from './snapshot-fixture.js';
+import { fixtureSnapshot, fixtureWorker } from './snapshot-fixture.js';
 import { refusalOf } from '../test/support/refusal.js';
 
 const raw = new Packr({ useRecords: false, moreTypes: true });
@@ -40,6 +40,14 @@ describe('decodeToMonitor', () => {
     expect(decoded.type === 'status' && decoded.snapshot.job).toMatchObject({ cost: 'cross-entropy', lambda: 5 });
     expect(refusal(status({ ...snapshot, job: { ...job, cost: 7 } })).message).toContain('snapshot.job.cost must be a string');
     expect(refusal(status({ ...snapshot, job: { ...job, lambda: 'five' } })).message).toContain('snapshot.job.lambda must be a number');
+  });
+
+  it('reads a worker\'s optional sharedMemory flag, and refuses one that is not true or false', () => {
+    const snapshot = fixtureSnapshot({ workers: [fixtureWorker(1, { sharedMemory: true }), fixtureWorker(2)] });
+    const decoded = decodeToMonitor(status(snapshot));
+    expect(decoded.type === 'status' && decoded.snapshot.workers.map((w) => w.sharedMemory)).toEqual([true, undefined]);
+    const bad = { ...snapshot, workers: [{ ...snapshot.workers[0], sharedMemory: 'yes' }] };
+    expect(refusal(status(bad)).message).toBe('snapshot.workers[0].sharedMemory must be true or false, got string');
   });
 
   it('refuses a wrong protocol version, naming both versions', () => {

@@ -26,6 +26,12 @@ describe('renderReport', () => {
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
 
+  it('says which workers moved their arrays through shared memory and which over their socket', () => {
+    const snapshot = fixtureSnapshot({ workers: [fixtureWorker(1, { sharedMemory: true }), fixtureWorker(2, { sharedMemory: false }), fixtureWorker(3)] });
+    const cells = [...renderReport({ timeline, snapshot, title: 't' }).matchAll(/<td>openblas<\/td><td>([^<]*)<\/td>/g)].map((m) => m[1]);
+    expect(cells).toEqual(['shared memory', 'socket', '']);
+  });
+
   it('states the outcome from the run summary when there is one', () => {
     const html = renderReport({ timeline, snapshot: fixtureSnapshot(), title: 't', summary: { testAccuracy: 0.9512, seconds: 125, steps: 24000, workersSeen: 3, reissuedShards: 2, droppedResults: 0 } });
     expect(html).toContain('95.12%');

@@ -131,6 +131,7 @@ function parseWorker(value: unknown, where: string): WorkerStatus {
     name: string(worker, 'name', 400, where),
     address: string(worker, 'address', 400, where),
     kernel: string(worker, 'kernel', 200, where),
+    ...(worker.sharedMemory === undefined ? {} : { sharedMemory: flag(worker, 'sharedMemory', where) }),
     state,
     chunks: number(worker, 'chunks', where),
     samplesPerSecond: number(worker, 'samplesPerSecond', where),
@@ -164,6 +165,12 @@ function record(value: unknown, where: string): Raw {
     fail('bad-field', `${where} must be a map, got ${kindOf(value)}`);
   }
   return value as Raw;
+}
+
+function flag(raw: Raw, name: string, where: string): boolean {
+  const value = raw[name];
+  if (typeof value !== 'boolean') fail('bad-field', `${where}.${name} must be true or false, got ${typeof value}`);
+  return value;
 }
 
 function number(raw: Raw, name: string, where = ''): number {

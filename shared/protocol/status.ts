@@ -7,6 +7,8 @@ export interface WorkerStatus {
   name: string;
   address: string;
   kernel: string;
+  /** Optional (absent from older coordinators): its parameters and gradients go through shared memory, not the socket. */
+  sharedMemory?: boolean;
   /** 'busy' while it holds a shard of the current step. */
   state: 'idle' | 'busy';
   /** Chunks in its last shard. */
