@@ -1,8 +1,9 @@
 /**
  * The shared-memory lane (shared/protocol/shm.ts) between real coordinator and worker processes on this host:
- * parameters and gradients leave the socket, the numbers stay the same bits, a worker that cannot share memory
- * (another host; here `--no-shm`) works beside one that does, a frame referring to overwritten data is refused
- * without losing the step, and no lane is left behind in /dev/shm.
+ * parameters and gradients leave the socket and the numbers stay the same bits; a worker that does not share memory
+ * (`--no-shm`, or one in its own mount namespace with a /dev/shm of its own, as in a container) trains beside one
+ * that does; a tmpfs that fills up mid-run and a frame referring to overwritten data lose nothing; no lane is left
+ * behind in /dev/shm.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
