@@ -139,9 +139,16 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     process.off('SIGINT', stopOnSignal);
     process.off('SIGTERM', stopOnSignal);
     reporter.close?.();
-    await cluster.stop('training finished');
+    await cluster.stop(endOfTraining(outcome));
     await workers?.stop(5000);
   }
+}
+
+/** What workers and monitors are told when training ends; they print "training finished: " and this. */
+function endOfTraining(outcome: ReportSummary | undefined): string {
+  if (outcome?.epochs === undefined) return 'stopped by an error (the coordinator says which)';
+  const accuracy = outcome.testAccuracy === null || outcome.testAccuracy === undefined ? '' : `, test accuracy ${(outcome.testAccuracy * 100).toFixed(2)}%`;
+  return `${outcome.epochs} epoch${outcome.epochs === 1 ? '' : 's'}, ${outcome.steps} steps${accuracy}`;
 }
 
 /** The newest valid checkpoint for this job, or null (with a warning) when the directory has none. */

@@ -156,7 +156,7 @@ describe('nabla monitor against a running cluster (real coordinator and worker p
       await cluster.stop();
     });
     const end = await watcher.feed.ended;
-    expect(end).toEqual({ kind: 'done', reason: 'training finished' });
+    expect(end).toMatchObject({ kind: 'done', reason: expect.stringMatching(/^4 epochs, \d+ steps, test accuracy \d+\.\d\d%$/) });
     const final = watcher.snapshots.at(-1) as StatusSnapshot;
     expect(final.progress.state).toBe('done');
     expect(final.epochs).toHaveLength(4);
@@ -218,14 +218,14 @@ describe('nabla monitor against a running cluster (real coordinator and worker p
     expect(statuses.at(-1)?.progress.state).toBe('done');
     expect(statuses.at(-1)?.job?.epochs).toBe(1);
     expect(json.events.filter((e) => e.event === 'connected')).toHaveLength(2);
-    expect(json.events.at(-1)).toEqual({ event: 'done', reason: 'training finished' });
+    expect(json.events.at(-1)).toEqual({ event: 'done', reason: expect.stringMatching(/^1 epoch, 800 steps, test accuracy \d+\.\d\d%$/) });
 
     const lines = plain.stdout().trim().split('\n');
     expect(lines).toContain(`connected to ${url}`);
     expect(lines.some((line) => line.startsWith(`coordinator at ${url}: `) && /reconnecting in \d+\.\d s \(attempt \d+\)$/.test(line)), plain.stdout()).toBe(true);
     expect(lines.filter(isTrainingLine).length).toBeGreaterThan(0);
     expect(lines.at(-2)).toMatch(/^\d\d:\d\d:\d\d · done · epoch 1\/1 step 800\/800 \(100\.0%\) · .* · accuracy \d+\.\d\d% · 1 worker/);
-    expect(lines.at(-1)).toBe('training finished: training finished');
+    expect(lines.at(-1)).toMatch(/^training finished: 1 epoch, 800 steps, test accuracy \d+\.\d\d%$/);
     // At most one summary line per 2 s (plus the final one).
     const summaries = lines.filter((line) => /^\d\d:\d\d:\d\d · /.test(line));
     expect(summaries.length).toBeLessThan(statuses.length);
