@@ -203,6 +203,7 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
     const sent = cluster.traffic.sent - trafficStart.sent;
     const received = cluster.traffic.received - trafficStart.received;
     const shared = cluster.traffic.shared - trafficStart.shared;
+    const steps = Math.max(1, position.step - firstStep);
     trainMs += epochMs;
     trainedSamples += samples;
     const evalStart = performance.now();
@@ -214,9 +215,9 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
       trainCost: position.costSum / position.from, samplesPerSecond: (samples / epochMs) * 1000,
       trainSeconds: epochMs / 1000, evalSeconds: (performance.now() - evalStart) / 1000, paramHash: paramHash(params),
       bytesSentPerSample: sent / samples, bytesReceivedPerSample: received / samples,
-      bytesPerStep: (sent + received) / Math.max(1, position.step - firstStep),
-      sharedMemoryBytesPerStep: shared / Math.max(1, position.step - firstStep),
-      stepMs: epochMs / Math.max(1, position.step - firstStep),
+      bytesPerStep: (sent + received) / steps,
+      sharedMemoryBytesPerStep: shared / steps,
+      stepMs: epochMs / steps,
       dataWaitMsPerShard: (cluster.dataWait.ms - waitStart.ms) / Math.max(1, cluster.dataWait.shards - waitStart.shards),
     });
     if (decision && lastEvaluation && decision.state.bestEpoch === position.epoch) plan.onBest?.(params, position.epoch, lastEvaluation.accuracy);
