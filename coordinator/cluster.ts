@@ -93,9 +93,8 @@ export class Cluster implements StepHost {
    * with a shared-memory lane, through ours); null until then.
    */
   private paramsFrame: Buffer | null = null;
-  private paramsFrameShm: Buffer | null = null;
-  /** The bytes of the arrays paramsFrameShm left in our lane (each worker sent it reads them once). */
-  private paramsFrameShmBytes = 0;
+  /** …and through our lane, with the bytes of the arrays it left there (each worker it is sent to reads them once). */
+  private paramsViaLane: { frame: Buffer; sharedBytes: number } | null = null;
   /** Our shared-memory lane (null with shm off or without a writable /dev/shm). */
   private lane: ShmWriter | null = null;
   private readonly tuner: FanOutTuner;
@@ -251,7 +250,7 @@ export class Cluster implements StepHost {
   publishParams(params: Params, version: number): void {
     this.setParams(params, version);
     this.paramsFrame = null;
-    this.paramsFrameShm = null;
+    this.paramsViaLane = null;
   }
 
   /** Sends the current parameters to a worker whose replica is older. */
@@ -260,9 +259,9 @@ export class Cluster implements StepHost {
     const { weights, biases } = this.wireParams;
     const params = { type: 'params', v: PROTOCOL_VERSION, version: this.version, weights, biases } as const;
     if (link.shmIn) {
-      this.paramsFrameShm ??= this.encodeViaLane(params);
-      this.send(link, this.paramsFrameShm);
-      this.traffic.shared += this.paramsFrameShmBytes;
+      this.paramsViaLane ??= this.encodeViaLane(params);
+      this.send(link, this.paramsViaLane.frame);
+      this.traffic.shared += this.paramsViaLane.sharedBytes;
     } else {
       this.paramsFrame ??= encode(params);
       this.send(link, this.paramsFrame);
@@ -271,15 +270,15 @@ export class Cluster implements StepHost {
   }
 
   /** A frame through our lane; if the lane fails (a full tmpfs), says so once and the frame carries its arrays inline. */
-  private encodeViaLane(message: ParamsUpdate): Buffer {
+  private encodeViaLane(message: ParamsUpdate): { frame: Buffer; sharedBytes: number } {
     const before = this.lane?.bytesWritten ?? 0;
     const frame = encodeVia(message, this.lane);
-    this.paramsFrameShmBytes = (this.lane?.bytesWritten ?? before) - before;
+    const sharedBytes = (this.lane?.bytesWritten ?? before) - before;
     if (this.lane?.failure) {
       this.options.reporter.emit({ event: 'warning', message: `shared memory stopped working: ${this.lane.failure}; parameters go over the sockets from now on` });
       this.lane = null;
     }
-    return frame;
+    return { frame, sharedBytes };
   }
 
   /** Records the current parameters in the job's wire type (float32: each value rounded to nearest). */

@@ -100,7 +100,7 @@ export class ShmWriter {
     const stamp = Buffer.alloc(STAMP_BYTES);
     stamp.writeDoubleLE(seq);
     const pieces: Uint8Array[] = [];
-    let offset = 0, arraysOverhead = 0;
+    let offset = 0, arrayBytes = 0;
     const place = (array: Floats): ShmRef => {
       const padding = (STAMP_BYTES - (offset % STAMP_BYTES)) % STAMP_BYTES;
       if (padding > 0) pieces.push(PADDING.subarray(0, padding));
@@ -108,7 +108,7 @@ export class ShmWriter {
       pieces.push(stamp, new Uint8Array(array.buffer, array.byteOffset, array.byteLength), stamp);
       const ref = new ShmRef(slot, seq, array instanceof Float32Array, offset + STAMP_BYTES, array.length);
       offset += 2 * STAMP_BYTES + array.byteLength;
-      arraysOverhead += padding + 2 * STAMP_BYTES;
+      arrayBytes += array.byteLength;
       return ref;
     };
     const copy = replaceArrays(message, place) as T;
@@ -116,7 +116,7 @@ export class ShmWriter {
     try {
       const written = writevSync(this.fds[slot], pieces, 0);
       if (written !== offset) throw new Error(`wrote ${written} of ${offset} bytes`);
-      this.bytesWritten += offset - arraysOverhead;
+      this.bytesWritten += arrayBytes;
     } catch (error) {
       this.failure = `cannot write ${this.dir}/slot${slot} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
       this.close();
