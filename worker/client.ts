@@ -129,11 +129,6 @@ function run(socket: WebSocket, options: WorkerOptions, lane: ShmWriter | null, 
       heard();
       try {
         const message = decodeToWorker(bytes as Buffer, wasWelcomed && replica ? replica.computer : null, coordinatorLane);
-        // Reads are released once parameters are in the replica; anything else (samples are kept for later steps)
-        // must not live in the lane's reused buffers, and the protocol allows references only in params frames.
-        if (message.type !== 'params' && coordinatorLane?.holdsReads()) {
-          throw new ProtocolError('malformed', `shared-memory references are allowed only in params frames, not in "${message.type}"`);
-        }
         handle(message);
       } catch (error) {
         const detail = error instanceof ProtocolError ? `${error.code}: ${error.message}` : String(error);

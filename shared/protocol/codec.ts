@@ -64,12 +64,16 @@ addExtension({ type: TYPED_ARRAY_EXTENSION, unpack: readTypedArray });
 
 /**
  * A reference to an array in the sender's shared-memory lane (shm.ts): an extension whose 32 bytes name slot, type,
- * sequence, offset and length. It decodes to the array itself, read from the lane of the frame being decoded; a frame
- * that holds one on a link without a lane is malformed.
+ * sequence, offset and length. It decodes to the array itself, read from the lane of the frame being decoded. A frame
+ * that holds one on a link without a lane is malformed, and so is one of a type that may not carry them: only
+ * `params` (to a worker, which reuses its read buffers once they are in its replica) and `gradients` (to the
+ * coordinator) do.
  */
 const SHM_REF_EXTENSION = 0x62;
 /** The lane the frame being decoded may refer to (decoding is synchronous: set only around one unpack). */
 let decodingLane: ShmReader | null = null;
+/** References read while decoding the current frame. */
+let referencesRead = 0;
 
 addExtension({
   Class: ShmRef,
@@ -77,14 +81,22 @@ addExtension({
   pack: (ref: ShmRef) => encodeShmRef(ref),
   unpack: (bytes: Uint8Array) => {
     if (!decodingLane) return fail('malformed', 'a shared-memory reference arrived on a link without a shared-memory lane');
+    referencesRead++;
     return decodingLane.read(decodeShmRef(bytes));
   },
 });
 
-function unpack(bytes: Uint8Array, lane: ShmReader | null): unknown {
+/** Decodes a frame whose shared-memory references (if any) point into `lane` and which may hold them if of `referenceType`. */
+function unpack(bytes: Uint8Array, lane: ShmReader | null, referenceType: 'params' | 'gradients'): unknown {
   decodingLane = lane;
+  referencesRead = 0;
   try {
-    return packr.unpack(bytes);
+    const raw = packr.unpack(bytes);
+    const type = (raw as { type?: unknown } | null)?.type;
+    if (referencesRead > 0 && type !== referenceType) {
+      fail('malformed', `shared-memory references are allowed only in ${referenceType} frames, not in "${String(type).slice(0, 40)}"`);
+    }
+    return raw;
   } catch (error) {
     if (error instanceof ProtocolError) throw error;
     return fail('malformed', `undecodable msgpack frame of ${bytes.length} bytes (${(error as Error).message})`);
@@ -98,7 +110,7 @@ function unpack(bytes: Uint8Array, lane: ShmReader | null): unknown {
  * sender's shared-memory lane, when the link has one.
  */
 export function decodeToCoordinator(bytes: Uint8Array, job: WireJob, lane: ShmReader | null = null): ToCoordinator {
-  return guard(() => parseToCoordinator(unpack(bytes, lane), job));
+  return guard(() => parseToCoordinator(unpack(bytes, lane, 'gradients'), job));
 }
 
 /** Rows carried by a shard: the samples of chunks [start, end). */
@@ -107,7 +119,7 @@ export const shardRows = (m: number, chunks: number, start: number, end: number)
 
 /** Decodes and validates a frame arriving at a worker (job null before the welcome; lane as for the coordinator). */
 export function decodeToWorker(bytes: Uint8Array, job: WireJob | null, lane: ShmReader | null = null): ToWorker {
-  return guard(() => parseToWorker(unpack(bytes, lane), job, shardRows));
+  return guard(() => parseToWorker(unpack(bytes, lane, 'params'), job, shardRows));
 }
 
 /** Whatever goes wrong while reading a frame is reported as a ProtocolError, never as a TypeError. */

@@ -87,6 +87,17 @@ describe.skipIf(!hasShm)('shared-memory lane', () => {
     expect(error.message).toContain('nablaW[12345] is NaN');
   });
 
+  it('refuses references in frames that may not carry them: only params go to a worker, only gradients come back', () => {
+    const { writer, reader } = lane();
+    const job = { layout, dtype: 'float64' } as const;
+    const gradientsAtWorker = encodeVia({ type: 'gradients', v: PROTOCOL_VERSION, step: 1, shardId: 1, version: 0, computeMs: 1,
+      blocks: [{ level: 0, index: 0, cost: 1, nablaW: new Float64Array(layout.weightCount), nablaB: new Float64Array(layout.biasCount) }] }, writer);
+    expect(refusalOf(() => decodeToWorker(gradientsAtWorker, job, reader)).message)
+      .toBe('shared-memory references are allowed only in params frames, not in "gradients"');
+    expect(refusalOf(() => decodeToCoordinator(encodeVia(params(1), writer), job, reader)).message)
+      .toBe('shared-memory references are allowed only in gradients frames, not in "params"');
+  });
+
   it('refuses a frame whose slot was written again before it was read', () => {
     const { writer, reader } = lane();
     const first = encodeVia(params(1), writer);

@@ -223,11 +223,6 @@ export class ShmReader {
     return buffer;
   }
 
-  /** (pooled) Whether arrays read since the last releaseAll() are still lent out. */
-  holdsReads(): boolean {
-    return this.lent.length > 0;
-  }
-
   /** (pooled) Every array read so far may be overwritten by later reads: the receiver holds none of them any more. */
   releaseAll(): void {
     for (const buffer of this.lent) {
