@@ -20,12 +20,7 @@ export function runFor(budgetMs: number, fn: () => number): Timed {
 
 export const perSecond = (t: Timed): number => (t.units * 1000) / t.ms;
 
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
+export { median } from '../shared/median.js';
 
 /** 12345.6 → "12,346"; 12.345 → "12.3"; NaN → "—". */
 export function fmtRate(x: number | null | undefined): string {

@@ -9,6 +9,8 @@
  */
 
 /** Steps at the start of a trial that are not measured: the first shards of a new fan-out carry its set-up. */
+import { median } from '../shared/median.js';
+
 export const WARMUP_STEPS = 5;
 /** Steps measured per candidate. */
 export const TRIAL_STEPS = 30;
@@ -98,7 +100,7 @@ export class FanOutTuner {
  * places on noise, and every change sends the newcomer a parameter frame and leaves it to compute with cold caches
  * (seen on the bench's big net: alternate steps).
  */
-export const INCUMBENT_ADVANTAGE = 0.8;
+const INCUMBENT_ADVANTAGE = 0.8;
 
 /**
  * The `count` items of least cost (ties: the earlier), in their original order, `incumbents` favoured (see
@@ -112,10 +114,4 @@ export function cheapest<T>(items: readonly T[], count: number, cost: (item: T) 
     .sort((a, b) => a.cost - b.cost || a.index - b.index)
     .slice(0, count);
   return ranked.sort((a, b) => a.index - b.index).map((r) => r.item);
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
