@@ -8,9 +8,9 @@
  * tree is fixed), so tuning changes speed only.
  */
 
-/** Steps at the start of a trial that are not measured: the first shards of a new fan-out carry its set-up. */
 import { median } from '../shared/median.js';
 
+/** Steps at the start of a trial that are not measured: the first shards of a new fan-out carry its set-up. */
 export const WARMUP_STEPS = 5;
 /** Steps measured per candidate. */
 export const TRIAL_STEPS = 30;
