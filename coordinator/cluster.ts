@@ -258,8 +258,8 @@ export class Cluster implements StepHost {
     if (link.paramsVersion === this.version) return;
     const { weights, biases } = this.wireParams;
     const params = { type: 'params', v: PROTOCOL_VERSION, version: this.version, weights, biases } as const;
-    if (link.shmIn) {
-      this.paramsViaLane ??= this.encodeViaLane(params);
+    if (link.shmIn && this.lane) {
+      this.paramsViaLane ??= this.encodeViaLane(params, this.lane);
       this.send(link, this.paramsViaLane.frame);
       this.traffic.shared += this.paramsViaLane.sharedBytes;
     } else {
@@ -270,15 +270,14 @@ export class Cluster implements StepHost {
   }
 
   /** A frame through our lane; if the lane fails (a full tmpfs), says so once and the frame carries its arrays inline. */
-  private encodeViaLane(message: ParamsUpdate): { frame: Buffer; sharedBytes: number } {
-    const before = this.lane?.bytesWritten ?? 0;
-    const frame = encodeVia(message, this.lane);
-    const sharedBytes = (this.lane?.bytesWritten ?? before) - before;
-    if (this.lane?.failure) {
-      this.options.reporter.emit({ event: 'warning', message: `shared memory stopped working: ${this.lane.failure}; parameters go over the sockets from now on` });
+  private encodeViaLane(message: ParamsUpdate, lane: ShmWriter): { frame: Buffer; sharedBytes: number } {
+    const before = lane.bytesWritten;
+    const frame = encodeVia(message, lane);
+    if (lane.failure) {
+      this.options.reporter.emit({ event: 'warning', message: `shared memory stopped working: ${lane.failure}; parameters go over the sockets from now on` });
       this.lane = null;
     }
-    return { frame, sharedBytes };
+    return { frame, sharedBytes: lane.bytesWritten - before };
   }
 
   /** Records the current parameters in the job's wire type (float32: each value rounded to nearest). */

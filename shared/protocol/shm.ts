@@ -34,6 +34,8 @@ const DIR_PREFIX = 'nabla-';
  * (docker --ipc) have pids of their own: a pid is only looked up in the namespace it belongs to.
  */
 const DIR_PATTERN = /^\/dev\/shm\/nabla-(\d+)-(\d+)-[0-9a-f]{16}$/;
+/** This process's pid namespace (see pidNamespace; read once, it does not change). */
+const PID_NAMESPACE = pidNamespace();
 const SLOTS = 2;
 const STAMP_BYTES = 8;
 
@@ -77,7 +79,7 @@ export class ShmWriter {
   static create(): ShmWriter | null {
     try {
       sweepStaleLanes();
-      const dir = join(SHM_ROOT, `${DIR_PREFIX}${pidNamespace()}-${process.pid}-${randomBytes(8).toString('hex')}`);
+      const dir = join(SHM_ROOT, `${DIR_PREFIX}${PID_NAMESPACE}-${process.pid}-${randomBytes(8).toString('hex')}`);
       mkdirSync(dir, { mode: 0o700 });
       const writer = new ShmWriter(dir);
       process.once('exit', () => writer.close());
@@ -274,9 +276,9 @@ export function decodeShmRef(bytes: Uint8Array): ShmRef {
  */
 function sweepStaleLanes(): void {
   for (const name of readdirSync(SHM_ROOT)) {
-    const match = DIR_PATTERN.exec(join(SHM_ROOT, name));
-    if (!match || match[1] !== pidNamespace() || match[1] === '0' || isAlive(Number(match[2]))) continue;
     const dir = join(SHM_ROOT, name);
+    const match = DIR_PATTERN.exec(dir);
+    if (!match || match[1] !== PID_NAMESPACE || match[1] === '0' || isAlive(Number(match[2]))) continue;
     if (statSync(dir).uid === process.getuid?.()) rmSync(dir, { recursive: true, force: true });
   }
 }
