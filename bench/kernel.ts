@@ -114,8 +114,7 @@ export async function runKernelSection(
     for (const dtype of k.name === 'js' ? ['float64' as const] : DTYPES) {
       const d = await measureQuietly(() => measureDgemm(gemm, 1024, options.dgemmBudgetMs, dtype), gate, budget);
       dgemm.push(d);
-      const routine = dtype === 'float32' ? 'sgemm' : 'dgemm';
-      log(`  ${k.name}: ${routine} 1024³ ${d.gflops.toFixed(2)} GFLOPS (${d.calls} call${d.calls === 1 ? '' : 's'}; other CPU ${fmtContention(d.contention)}${d.retried ? ', re-measured' : ''})`);
+      log(`  ${k.name}: ${gemmRoutine(dtype)} 1024³ ${d.gflops.toFixed(2)} GFLOPS (${d.calls} call${d.calls === 1 ? '' : 's'}; other CPU ${fmtContention(d.contention)}${d.retried ? ', re-measured' : ''})`);
       for (const net of nets) {
         const r = await measureQuietly(() => measureNet(net, gemm, d.gflops, options, dtype), gate, budget);
         results.push(r);
@@ -238,3 +237,6 @@ function randomMatrix(length: number, seed: number): Float64Array {
   }
   return out;
 }
+
+/** The BLAS routine a dtype's matrix products use, as the bench names them. */
+export const gemmRoutine = (dtype: Dtype): string => (dtype === 'float32' ? 'sgemm' : 'dgemm');

@@ -17,7 +17,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmtContention, isSuspect, measureQuietly, SUSPECT_CORES, waitForQuiet, type Contention } from './contention.js';
 import { poolRuns, runE2e, type E2eConfig, type E2eResult } from './e2e.js';
-import { runKernelSection, type KernelSection } from './kernel.js';
+import { gemmRoutine, runKernelSection, type KernelSection } from './kernel.js';
 import { exactFlopsPerSample, NETS, nominalFlopsPerSample, type NetCase } from './nets.js';
 import {
   exportTrainingData, NUMPY_2_THREADS_ID, peerSpecs, planPeers, probePythons, removeData, runPeer, type PeerPlan, type PeerResult,
@@ -282,7 +282,7 @@ function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[],
     add(`Nabla kernel ${name}, deterministic (${r.chunks} chunks + tree)`, '1×1', r.deterministicSamplesPerSecond, r.contention);
     notes.push(`determinism cost (${name}): ${r.determinismCost.toFixed(2)}× the time per sample of the plain pass; kernel (6W) ` +
       `${r.gflopsNominalPlain.toFixed(2)} GFLOPS plain = ${(r.fractionOfDgemmPlain * 100).toFixed(0)}%, ${r.gflopsNominal.toFixed(2)} deterministic = ` +
-      `${(r.fractionOfDgemm * 100).toFixed(0)}% of this kernel's 1024³ ${r.dtype === 'float32' ? 'sgemm' : 'dgemm'}`);
+      `${(r.fractionOfDgemm * 100).toFixed(0)}% of this kernel's 1024³ ${gemmRoutine(r.dtype)}`);
   }
   for (const r of e2e.filter((x) => x.net === net.label)) {
     add(`nabla train, ${kernelLabel(r.kernel ?? r.kernelOption, r.dtype)}, ${r.workers} worker${r.workers > 1 ? `s, ${fanOutLabel(r)}` : ''}${r.error ? ' (FAILED)' : ''}`, `${r.workers}×1 +coord`, r.error ? null : r.samplesPerSecond, r.contention);
