@@ -3,11 +3,11 @@
  * set of any size fits in bounded memory.
  */
 import { failData } from '../shared/data/errors.js';
-import { firstLabelBeyond, type SampleSet } from '../shared/data/samples.js';
+import { targetMismatch, type SampleSet } from '../shared/data/samples.js';
 import { openSource, parseSourceSpec, type DataSource } from '../shared/data/stream/source.js';
 import { type KernelChoice, selectGemm } from '../shared/kernel/select.js';
 import type { CostName } from '../shared/network/cost.js';
-import { evaluate, newTally, type Evaluation } from '../shared/network/evaluate.js';
+import { evaluate, evaluationOf, newTally } from '../shared/network/evaluate.js';
 import { inputSize, outputSize, type ParamLayout, shapeOf } from '../shared/network/layout.js';
 import { readModelFile } from '../shared/network/model-file.js';
 import { createWorkspace } from '../shared/network/workspace.js';
@@ -68,13 +68,12 @@ export async function runEval(options: EvalOptions): Promise<EvalReport> {
   const ws = createWorkspace(layout, FORWARD_ROWS);
   const classes = outputSize(layout);
   const tally = newTally(layout);
-  let result: Evaluation | null = null;
   for await (const block of source.blocks(EVAL_BLOCK_ROWS)) {
     checkTargets(block, tally.count, classes, source.name);
-    result = evaluate(gemm, layout, params, block, costName, FORWARD_ROWS, ws, tally);
+    evaluate(gemm, layout, params, block, costName, FORWARD_ROWS, ws, tally);
   }
-  if (result === null || result.count === 0) return failData(`${source.name}: no samples to evaluate`);
-  const { count, correct, accuracy, cost, confusion } = result;
+  if (tally.count === 0) return failData(`${source.name}: no samples to evaluate`);
+  const { count, correct, accuracy, cost, confusion } = evaluationOf(tally);
   return {
     modelPath: options.modelPath, sizes: [...layout.sizes], source: source.name, split, kernel: gemm.name, costName,
     count, correct, accuracy, cost, classes, confusion, badRows: source.badRows,
@@ -104,11 +103,11 @@ function checkInputSize(source: DataSource, layout: ParamLayout, modelPath: stri
 
 /** Every label must be a class of the output layer (every target vector as wide as it); `before` numbers the block's first sample. */
 function checkTargets(block: SampleSet, before: number, classes: number, name: string): void {
-  const bad = firstLabelBeyond(block, classes);
-  if (bad >= 0) {
-    usage(`${name}: sample ${before + bad + 1} has label ${(block.labels as Uint16Array)[bad]}, but the model has ${classes} outputs (classes 0..${classes - 1})`);
+  const mismatch = targetMismatch(block, classes);
+  if (mismatch?.kind === 'label') {
+    usage(`${name}: sample ${before + mismatch.index + 1} has label ${mismatch.label}, but the model has ${classes} outputs (classes 0..${classes - 1})`);
   }
-  if (!block.labels && block.targetSize !== classes) {
-    usage(`${name} has target vectors of ${block.targetSize} values, but the model has ${classes} outputs`);
+  if (mismatch?.kind === 'width') {
+    usage(`${name} has target vectors of ${mismatch.targetSize} values, but the model has ${classes} outputs`);
   }
 }

@@ -19,11 +19,14 @@ export interface SampleSet {
   readonly targetSize: number;
 }
 
-/** The index of the first sample whose label is not a class of `classes` outputs, or -1 (also for target vectors). */
-export function firstLabelBeyond(set: SampleSet, classes: number): number {
-  if (!set.labels) return -1;
-  for (let i = 0; i < set.count; i++) if (set.labels[i] >= classes) return i;
-  return -1;
+/** How a set's targets fail to fit `classes` outputs: a label beyond them (the first), or target vectors of another width. */
+export type TargetMismatch = { kind: 'label'; index: number; label: number } | { kind: 'width'; targetSize: number };
+
+export function targetMismatch(set: SampleSet, classes: number): TargetMismatch | null {
+  const { labels } = set;
+  if (!labels) return set.targetSize === classes ? null : { kind: 'width', targetSize: set.targetSize };
+  for (let i = 0; i < set.count; i++) if (labels[i] >= classes) return { kind: 'label', index: i, label: labels[i] };
+  return null;
 }
 
 /** Checks that a set fits a network with these input and output sizes; the message says what to change. */
@@ -34,12 +37,12 @@ export function checkFitsNetwork(set: SampleSet, inputSize: number, outputSize: 
         `use --sizes ${set.inputSize},…,${outputSize}`,
     );
   }
-  const bad = firstLabelBeyond(set, outputSize);
-  if (bad >= 0) {
-    throw new RangeError(`${source}: sample ${firstSample + bad + 1} has label ${(set.labels as Uint16Array)[bad]}, but the output layer has only ${outputSize} neurons (labels 0..${outputSize - 1})`);
+  const mismatch = targetMismatch(set, outputSize);
+  if (mismatch?.kind === 'label') {
+    throw new RangeError(`${source}: sample ${firstSample + mismatch.index + 1} has label ${mismatch.label}, but the output layer has only ${outputSize} neurons (labels 0..${outputSize - 1})`);
   }
-  if (!set.labels && set.targetSize !== outputSize) {
-    throw new RangeError(`${source} has targets of size ${set.targetSize}, but the output layer has ${outputSize} neurons`);
+  if (mismatch?.kind === 'width') {
+    throw new RangeError(`${source} has targets of size ${mismatch.targetSize}, but the output layer has ${outputSize} neurons`);
   }
 }
 

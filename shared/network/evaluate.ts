@@ -59,6 +59,11 @@ export function evaluate(
   }
   tally.correct = correct;
   tally.costTotal = costTotal;
-  const count = (tally.count += set.count);
+  tally.count += set.count;
+  return evaluationOf(tally);
+}
+
+/** The evaluation of everything a tally has counted. */
+export function evaluationOf({ count, correct, costTotal, confusion }: EvaluationTally): Evaluation {
   return { count, correct, accuracy: count ? correct / count : 0, cost: count ? costTotal / count : 0, confusion };
 }
