@@ -6,7 +6,7 @@
  * and the BadRow error are theirs.
  */
 import { countFields, firstField, isDecimal, parseInput, quickDecimal } from '../shared/data/stream/csv-rows.js';
-import { checkClassLabel, failRow } from '../shared/data/stream/line-parser.js';
+import { checkClassLabel, failRow, isClassLabel } from '../shared/data/stream/line-parser.js';
 
 export const ROW_FORMATS = ['csv', 'ndjson'] as const;
 export type RowFormat = (typeof ROW_FORMATS)[number];
@@ -100,7 +100,7 @@ export class PredictionRowParser {
 
 /** A label as text (CSV) or a JSON value (NDJSON): a class 0, 1, 2, … */
 function checkLabel(value: unknown): number {
-  const label = typeof value === 'string' && isDecimal(value) ? Number(value) : value;
-  if (typeof label !== 'number') failRow(`label ${JSON.stringify(value)} is not a non-negative integer (labels are classes 0, 1, 2, …)`);
-  return checkClassLabel(label, JSON.stringify(value));
+  const label = typeof value === 'string' && isDecimal(value) ? Number(value) : typeof value === 'number' ? value : Number.NaN;
+  // Anything else (NaN) is refused by checkClassLabel as not a non-negative integer.
+  return isClassLabel(label) ? label : checkClassLabel(label, JSON.stringify(value));
 }

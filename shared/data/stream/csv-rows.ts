@@ -3,7 +3,7 @@
  * blank lines and a header first line are skipped, inputs are used as they are (xDivisor 1), labels are classes.
  */
 import type { SampleSet } from '../samples.js';
-import { checkClassLabel, failRow, MAX_LABEL, type LineParser, type MutableSampleSet } from './line-parser.js';
+import { checkClassLabel, failRow, isClassLabel, type LineParser, type MutableSampleSet } from './line-parser.js';
 import type { SampleLayout } from './sample-buffer.js';
 
 /** Parses CSV lines; the first good data row fixes the number of fields of every row. */
@@ -64,7 +64,7 @@ export class CsvLineParser implements LineParser {
       if (end < 0) end = line.length;
       const quick = quickDecimal(line, start, end);
       if (field === 0) {
-        if (Number.isInteger(quick) && quick >= 0 && quick <= MAX_LABEL) this.setLabel(quick);
+        if (isClassLabel(quick)) this.setLabel(quick);
         else this.storeLabel(line.slice(start, end).trim());
       } else {
         x[field - 1] = Number.isNaN(quick) ? parseInput(line.slice(start, end).trim(), field) : quick;

@@ -18,6 +18,9 @@ export function failRow(problem: string): never {
   throw new BadRow(problem);
 }
 
+/** Whether a number is a class label: a whole number 0..MAX_LABEL (the common case, checked before any text is built). */
+export const isClassLabel = (label: number): boolean => Number.isInteger(label) && label >= 0 && label <= MAX_LABEL;
+
 /** A class label read from a row, `shown` as the row wrote it: a whole number 0..MAX_LABEL, else a BadRow saying so. */
 export function checkClassLabel(label: number, shown: string): number {
   if (!Number.isInteger(label) || label < 0) failRow(`label ${shown} is not a non-negative integer (labels are classes 0, 1, 2, …)`);

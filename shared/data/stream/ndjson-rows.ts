@@ -3,7 +3,7 @@
  * The first good row fixes the form and the widths of every row; blank lines are skipped, other keys ignored.
  */
 import type { SampleSet } from '../samples.js';
-import { checkClassLabel, failRow, type LineParser, type MutableSampleSet } from './line-parser.js';
+import { checkClassLabel, failRow, isClassLabel, type LineParser, type MutableSampleSet } from './line-parser.js';
 import type { SampleLayout } from './sample-buffer.js';
 
 const FORMS = '{"x":[…],"label":k} or {"x":[…],"y":[…]}';
@@ -89,7 +89,7 @@ function numberArray(row: Record<string, unknown>, key: 'x' | 'y', expected: num
 
 function checkLabel(value: unknown): number {
   if (typeof value !== 'number') failRow(`label ${kindOf(value)} is not a number`);
-  return checkClassLabel(value, String(value));
+  return isClassLabel(value) ? value : checkClassLabel(value, String(value));
 }
 
 /** A short description of a JSON value for messages: `"bird"`, `null`, `an array`, `an object`, `true`. */
