@@ -78,8 +78,7 @@ function prepareOutDir(dir: string): void {
 /** Writes a file atomically (temporary file, fsync, rename); a failure is a usage error naming the file. */
 function writeOut(path: string, contents: string | Uint8Array): WrittenFile {
   try {
-    writeFileAtomic(path, contents);
-    return { path, bytes: typeof contents === 'string' ? Buffer.byteLength(contents) : contents.byteLength };
+    return { path, bytes: writeFileAtomic(path, contents) };
   } catch (error) {
     return usage(`cannot write ${path} (${describeFsError(error)}); is --out writable?`);
   }

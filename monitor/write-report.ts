@@ -1,14 +1,13 @@
-import { accessSync, constants, renameSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { writeFileAtomic } from '../shared/atomic-file.js';
 import type { StatusSnapshot } from '../shared/protocol/status.js';
 import { usage } from '../shared/usage-error.js';
 import { renderReport, type ReportInput, type ReportSummary, type ReportTimelinePoint } from './report.js';
 
 /** Writes the HTML report to `path` (atomically: a half-written report never replaces a good one). */
 export function writeReport(path: string, input: ReportInput): void {
-  const temporary = `${path}.${process.pid}.tmp`;
-  writeFileSync(temporary, renderReport(input));
-  renameSync(temporary, path);
+  writeFileAtomic(path, renderReport(input));
 }
 
 /** What a run's monitor feed keeps for the report (coordinator/monitor-feed.ts's MonitorFeed has both). */
