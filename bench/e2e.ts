@@ -72,7 +72,7 @@ export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eR
   ];
   if (kernel !== 'auto') args.push('--kernel', kernel);
   if (dtype !== 'float64') args.push('--dtype', dtype);
-  if (fanOut !== 'auto') args.push('--fan-out', fanOut);
+  if (fanOut !== 'auto') args.push('--fan-out', String(fanOut));
   if (!shm) args.push('--no-shm');
   const command = `node dist/bin/nabla.js ${args.slice(1).join(' ')}`;
   const started = performance.now();

@@ -9,7 +9,7 @@ import { encode, encodeVia, decodeToCoordinator, maxPayloadBytes, shardRows } fr
 import { ShmReader, ShmWriter, type ShmOffer } from '../shared/protocol/shm.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
 import {
-  assertNever, CloseCode, PROTOCOL_VERSION, type Failure, type FailureCode, type ParamsUpdate, type ShardData, type ToCoordinator,
+  assertNever, CloseCode, PROTOCOL_VERSION, type Failure, type FailureCode, type Hello, type ParamsUpdate, type SelfUpdate, type ShardData, type ToCoordinator,
 } from '../shared/protocol/messages.js';
 import type { VectorAdd } from '../shared/reduction/combine.js';
 import { chunkCount, chunkOffset } from '../shared/reduction/tree.js';
@@ -61,6 +61,14 @@ interface WorkerLink extends StepWorker {
   isReady: boolean;
   /** The parameter version its replica holds: parameters are sent to a worker only before a shard of a newer step. */
   paramsVersion: number;
+  /** Its hello said it can apply a step's update itself (messages.ts, Shard.update). */
+  appliesUpdates: boolean;
+  /** The version of the float64 parameters it holds (its replica, in a float64 job), or -1. */
+  masterVersion: number;
+  /** The shard of the current step whose update it will apply itself, and whether its result was accepted. */
+  selfUpdate: { shardId: number; version: number; accepted: boolean } | null;
+  /** The version its replica reached by its own update (its results then carry the update's fingerprint), or -1. */
+  selfUpdatedVersion: number;
   /** Its shared-memory lane, when the worker offered one we can read: its frames may then refer to it. */
   shmIn: ShmReader | null;
   /** Its results were accepted at least once (its kernel then counts for the mixed-kernel warning). */
@@ -88,19 +96,22 @@ export class Cluster implements StepHost {
   /** The parameters as workers get them: the float64 master itself, or its float32 rounding (buffers reused). */
   private wireParams!: Params<Floats>;
   private version = 0;
+  /** The float64 master parameters (the trainer's own arrays). */
+  private masterParams!: Params;
+  /** sgdStep's fingerprint of the current version, or null (the version did not come from an update here). */
+  private paramsSum: number | null = null;
   /**
-   * The `params` frame of the current version, encoded once for every worker that needs it (inline, and for workers
-   * with a shared-memory lane, through ours); null until then.
+   * The `params` frames of the current version, each encoded once for every worker that needs it, by what they carry
+   * (the wire parameters, or the float64 master in a float32 job) and how (inline, or through our lane, with the
+   * bytes of the arrays left there: each worker it is sent to reads them once).
    */
-  private paramsFrame: Buffer | null = null;
-  /** …and through our lane, with the bytes of the arrays it left there (each worker it is sent to reads them once). */
-  private paramsViaLane: { frame: Buffer; sharedBytes: number } | null = null;
+  private readonly paramFrames = new Map<string, { frame: Buffer; sharedBytes: number }>();
   /** Our shared-memory lane (null with shm off or without a writable /dev/shm). */
   private lane: ShmWriter | null = null;
   private readonly tuner: FanOutTuner;
   /** The workers the current step's new shards go to (see stepWorkers). */
   private stepLinks: readonly WorkerLink[] = [];
-  private current: { run: StepRun; samples: ShardSamples; countsDataWait: boolean } | null = null;
+  private current: { run: StepRun; samples: ShardSamples; countsDataWait: boolean; update: SelfUpdate | null } | null = null;
   private starvedNoticeShown = false;
   private readonly kernelsSeen = new Set<string>();
   private isStopping = false;
@@ -218,15 +229,20 @@ export class Cluster implements StepHost {
    * runs once the step's shards are sent (prefetching later steps then overlaps this step's compute).
    * `countsDataWait` false leaves the step out of the samples-wait statistic (a step after the coordinator paused
    * for an evaluation or a checkpoint, where the wait is the pause, not the samples).
+   * `update`: the update the caller will apply to the sum and the version it will publish; a worker that computes
+   * the whole mini-batch then applies it to its own replica (no parameters are sent to it for that version).
    * The previous step's result must be used up by then: arrays read through shared memory are reused from here on.
    */
-  async runStep(step: number, batchSize: number, samples: ShardSamples, afterDispatch?: () => void, countsDataWait = true): Promise<StepResult> {
+  async runStep(
+    step: number, batchSize: number, samples: ShardSamples,
+    { afterDispatch, countsDataWait = true, update = null }: { afterDispatch?: () => void; countsDataWait?: boolean; update?: SelfUpdate | null } = {},
+  ): Promise<StepResult> {
     for (const link of this.links.values()) link.shmIn?.releaseAll();
     const chunks = chunkCount(batchSize, this.options.maxChunks);
     const planned = this.planned.get(step) ?? [];
     this.planned.delete(step);
     const run = new StepRun(this, step, this.version, batchSize, chunks, () => ++this.shardCounter, this.options.kernel, planned);
-    this.current = { run, samples, countsDataWait };
+    this.current = { run, samples, countsDataWait, update };
     const fanOut = this.chooseStepWorkers();
     this.timer.stepStarted();
     run.dispatch();
@@ -244,29 +260,53 @@ export class Cluster implements StepHost {
   }
 
   /**
-   * The parameters for the next step. They go to each worker right before its next shard (one encoding for all),
-   * so a worker outside the step's fan-out is not sent parameters it would not use.
+   * The parameters for the next step, with sgdStep's fingerprint of them. They go to each worker right before its
+   * next shard (one encoding for all), so a worker outside the step's fan-out is not sent parameters it would not
+   * use; a worker whose accepted result came with this version's update holds them already.
    */
-  publishParams(params: Params, version: number): void {
+  publishParams(params: Params, version: number, fingerprint: number | null): void {
     this.setParams(params, version);
-    this.paramsFrame = null;
-    this.paramsViaLane = null;
+    this.paramsSum = fingerprint;
+    this.paramFrames.clear();
+    for (const link of this.links.values()) {
+      if (link.selfUpdate?.accepted && link.selfUpdate.version === version) {
+        link.paramsVersion = link.masterVersion = link.selfUpdatedVersion = version;
+      }
+      link.selfUpdate = null;
+    }
   }
 
-  /** Sends the current parameters to a worker whose replica is older. */
-  private bringUpToDate(link: WorkerLink): void {
-    if (link.paramsVersion === this.version) return;
-    const { weights, biases } = this.wireParams;
-    const params = { type: 'params', v: PROTOCOL_VERSION, version: this.version, weights, biases } as const;
-    if (link.shmIn && this.lane) {
-      this.paramsViaLane ??= this.encodeViaLane(params, this.lane);
-      this.send(link, this.paramsViaLane.frame);
-      this.traffic.shared += this.paramsViaLane.sharedBytes;
-    } else {
-      this.paramsFrame ??= encode(params);
-      this.send(link, this.paramsFrame);
+  /**
+   * Sends the current parameters to a worker whose replica is older; `asMaster`: it will apply an update itself, so
+   * it needs them in float64 (in a float32 job, the master rather than its rounding).
+   */
+  private bringUpToDate(link: WorkerLink, asMaster: boolean): void {
+    if (link.paramsVersion === this.version && (!asMaster || link.masterVersion === this.version)) return;
+    const sendsMaster = asMaster || this.options.dtype === 'float64';
+    const { weights, biases } = sendsMaster ? this.masterParams : this.wireParams;
+    const viaLane = link.shmIn !== null && this.lane !== null;
+    const key = `${sendsMaster ? 'master' : 'wire'} ${viaLane ? 'lane' : 'inline'}`;
+    let encoded = this.paramFrames.get(key);
+    if (!encoded) {
+      const params = { type: 'params', v: PROTOCOL_VERSION, version: this.version, weights, biases } as const;
+      encoded = this.lane && viaLane ? this.encodeViaLane(params, this.lane) : { frame: encode(params), sharedBytes: 0 };
+      this.paramFrames.set(key, encoded);
     }
+    this.send(link, encoded.frame);
+    this.traffic.shared += encoded.sharedBytes;
     link.paramsVersion = this.version;
+    if (sendsMaster) link.masterVersion = this.version;
+  }
+
+  /**
+   * The update a worker applies itself after this shard: when it said it can, the shard covers the whole mini-batch
+   * and the caller gave the step's update. Recorded, so the worker's replica counts as current once its result is in.
+   */
+  private selfUpdateFor(link: WorkerLink, tag: ShardTag): SelfUpdate | null {
+    const update = this.current?.update ?? null;
+    if (!update || !link.appliesUpdates || tag.chunkStart !== 0 || tag.chunkEnd !== tag.chunks) return null;
+    link.selfUpdate = { shardId: tag.shardId, version: update.version, accepted: false };
+    return update;
   }
 
   /** A frame through our lane; if the lane fails (a full tmpfs), says so once and the frame carries its arrays inline. */
@@ -283,6 +323,7 @@ export class Cluster implements StepHost {
   /** Records the current parameters in the job's wire type (float32: each value rounded to nearest). */
   private setParams(params: Params, version: number): void {
     this.version = version;
+    this.masterParams = params;
     if (this.options.dtype === 'float64') {
       this.wireParams = params;
     } else {
@@ -302,9 +343,10 @@ export class Cluster implements StepHost {
     const data = isPrefetched ? { x: null, xDivisor: null, labels: null, y: null } : this.shardData(this.current.samples, tag);
     link.stats.shards++;
     link.stats.samples += count;
-    this.bringUpToDate(link);
+    const update = this.selfUpdateFor(link, tag);
+    this.bringUpToDate(link, update !== null);
     this.timer.shardSent(link.timing, tag.chunkEnd - tag.chunkStart, count);
-    this.send(link, encode({ type: 'shard', v: PROTOCOL_VERSION, ...tag, ...data }));
+    this.send(link, encode({ type: 'shard', v: PROTOCOL_VERSION, ...tag, ...(update ? { update } : {}), ...data }));
     return true;
   }
 
@@ -359,7 +401,8 @@ export class Cluster implements StepHost {
   private onConnection(socket: WebSocket, request: IncomingMessage, provenRole: Role | null): void {
     const address = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
     const link: WorkerLink = {
-      id: `w${++this.workerCounter}`, socket, address, name: '', kernel: '', role: null, provenRole, isReady: false, paramsVersion: -1, shmIn: null, hasContributed: false,
+      id: `w${++this.workerCounter}`, socket, address, name: '', kernel: '', role: null, provenRole, isReady: false, paramsVersion: -1,
+      appliesUpdates: false, masterVersion: -1, selfUpdate: null, selfUpdatedVersion: -1, shmIn: null, hasContributed: false,
       connectedAtMs: Date.now(), lastSeenMs: Date.now(), weight: 1,
       stats: { shards: 0, samples: 0, computeMs: 0, bytesIn: 0, bytesOut: 0 }, timing: newShardTiming(),
     };
@@ -399,9 +442,14 @@ export class Cluster implements StepHost {
   private dispatch(link: WorkerLink, message: ToCoordinator): void {
     switch (message.type) {
       case 'hello':
-        return message.role === 'monitor' ? this.welcomeMonitor(link, message.name) : this.welcome(link, message.name, message.kernel, message.shm);
+        return message.role === 'monitor' ? this.welcomeMonitor(link, message.name) : this.welcome(link, message);
       case 'gradients':
+        if (link.selfUpdatedVersion === message.version && !sameFingerprint(message.paramsSum, this.paramsSum)) {
+          throw new ProtocolError('bad-field', `its parameters v${message.version}, from its own update, have the fingerprint ` +
+            `${message.paramsSum ?? '(none)'} but ours ${this.paramsSum}: it applies updates differently (another nabla version?)`);
+        }
         if (!this.current?.run.onGradients(link.id, message)) return;
+        if (link.selfUpdate?.shardId === message.shardId) link.selfUpdate.accepted = true;
         link.stats.computeMs += message.computeMs;
         if (this.current?.countsDataWait) {
           this.dataWait.ms += message.dataWaitMs ?? 0;
@@ -456,10 +504,11 @@ export class Cluster implements StepHost {
     }));
   }
 
-  private welcome(link: WorkerLink, name: string, kernel: string, offer: ShmOffer | undefined): void {
+  private welcome(link: WorkerLink, { name, kernel, shm: offer, appliesUpdates }: Hello): void {
     link.role = 'worker';
     link.name = name;
     link.kernel = kernel;
+    link.appliesUpdates = appliesUpdates === true;
     const shm = this.openLane(link, offer);
     this.send(link, encode({
       type: 'welcome', v: PROTOCOL_VERSION, workerId: link.id, pingIntervalMs: this.pingIntervalMs(), sizes: [...this.options.layout.sizes],
@@ -467,6 +516,7 @@ export class Cluster implements StepHost {
       ...(shm ? { shm } : {}),
     }));
     link.paramsVersion = this.version;
+    if (this.options.dtype === 'float64') link.masterVersion = this.version;
     this.setReady(link, true);
     this.workersSeen++;
     this.starvedNoticeShown = false;
@@ -552,3 +602,8 @@ export class Cluster implements StepHost {
 
 /** The default for --chunks: fine enough to balance up to 8 workers, coarse enough to keep the tree cheap. */
 export const DEFAULT_MAX_CHUNKS = 8;
+
+/** Two sgdStep fingerprints agree: equal numbers (msgpack does not keep the sign of a zero), or both NaN. */
+function sameFingerprint(theirs: number | undefined, ours: number | null): boolean {
+  return theirs !== undefined && ours !== null && (theirs === ours || (Number.isNaN(theirs) && Number.isNaN(ours)));
+}

@@ -6,7 +6,6 @@ import { runVerify } from './verify.js';
 import { ETA_SCHEDULES } from './plateau.js';
 import { COST_NAMES } from '../shared/network/cost.js';
 import { DTYPES } from '../shared/kernel/dtype.js';
-import { FAN_OUT_MODES } from './fan-out.js';
 import { KERNEL_CHOICES } from '../shared/kernel/select.js';
 import { usage } from '../shared/usage-error.js';
 import { DEFAULT_CHECK_TOLERANCE } from './reference/compare.js';
@@ -40,7 +39,7 @@ function trainingOptions<T>(y: Argv<T>, listenDefault: string) {
     .option('kernel', { type: 'string', default: 'auto', choices: KERNEL_CHOICES, describe: 'Matrix kernel for evaluation and local workers: OpenBLAS when available (auto), or plain JS' })
     .option('dtype', { type: 'string', default: 'float64', choices: DTYPES, describe: 'What workers compute in and send: float64 (the seed\'s numbers) or float32 (half the bytes, about 1.5× the samples/s in npm run bench; agrees with float64 to float32 precision, still bit-identical for any worker count)' })
     .option('shm', { type: 'boolean', default: true, describe: 'Move parameters and gradients through shared memory (/dev/shm) with workers on this host instead of their sockets; --no-shm: sockets only. Same bits either way' })
-    .option('fan-out', { type: 'string', default: 'auto', choices: FAN_OUT_MODES, describe: 'Workers per step: auto measures which number finishes steps sooner (for small mini-batches, fewer workers may), all uses every worker. The results are the same bits either way' })
+    .option('fan-out', { type: 'string', default: 'auto', describe: 'Workers per step: auto measures which number finishes steps sooner (for small mini-batches, fewer workers may), all uses every worker, N uses the N quickest. The results are the same bits either way' })
     .option('chunks', { type: 'number', default: DEFAULT_MAX_CHUNKS, describe: 'Fixed chunks per mini-batch, reduced in a fixed tree: results are bit-identical for any worker count' })
     .option('listen', { type: 'string', default: listenDefault, describe: 'HOST:PORT to listen on for workers; port 0 picks a free port' })
     .option('heartbeat-timeout', { type: 'number', default: 30, describe: 'Seconds of silence after which a worker is presumed dead and its work re-issued' })

@@ -37,9 +37,16 @@ describe('toTrainingConfig', () => {
     [{ etaSchedule: 'cosine' }, '--eta-schedule must be one of constant, halve-on-plateau'],
     [{ stopAfter: -1 }, '--stop-after must be an integer from 0'],
     [{ plateau: 0 }, '--plateau must be an integer from 1'],
+    [{ fanOut: 'some' }, '--fan-out must be auto, all or a number of workers per step, got "some"'],
+    [{ fanOut: '0' }, '--fan-out must be auto, all or a number of workers per step, got "0"'],
+    [{ fanOut: '1.5' }, '--fan-out must be auto, all or a number of workers per step, got "1.5"'],
   ] as Array<[Partial<TrainingArgs>, string]>)('refuses %o with a message saying what to type', (override, message) => {
     expect(() => toTrainingConfig({ ...defaults, ...override })).toThrow(UsageError);
     expect(() => toTrainingConfig({ ...defaults, ...override })).toThrow(message);
+  });
+
+  it('reads --fan-out as auto, all or a number of workers', () => {
+    expect(['auto', 'all', '1', '12'].map((fanOut) => toTrainingConfig({ ...defaults, fanOut }).fanOut)).toEqual(['auto', 'all', 1, 12]);
   });
 
   it('accepts a non-loopback address with a token or with --insecure', () => {

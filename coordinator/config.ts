@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isLoopbackHost } from '../shared/auth.js';
 import { DTYPES, type Dtype } from '../shared/kernel/dtype.js';
 import { KERNEL_CHOICES, type KernelChoice } from '../shared/kernel/select.js';
-import { FAN_OUT_MODES, type FanOutMode } from './fan-out.js';
+import { parseFanOut, type FanOutMode } from './fan-out.js';
 import { COST_NAMES, type CostName } from '../shared/network/cost.js';
 import { INIT_SCHEMES, type InitScheme } from '../shared/network/init.js';
 import { parseSizes, type ParamLayout } from '../shared/network/layout.js';
@@ -195,7 +195,7 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
   if (!Number.isInteger(args.seed) || args.seed < 0 || args.seed > 0xffffffff) usage(`--seed must be an integer from 0 to 4294967295, got ${args.seed}`);
   const kernel = oneOf('kernel', args.kernel, KERNEL_CHOICES);
   const dtype = oneOf('dtype', args.dtype, DTYPES);
-  const fanOut = oneOf('fan-out', args.fanOut, FAN_OUT_MODES);
+  const fanOut = parseFanOut(args.fanOut) ?? usage(`--fan-out must be auto, all or a number of workers per step, got "${args.fanOut}"`);
   if (!(Number.isFinite(args.heartbeatTimeout) && args.heartbeatTimeout > 0)) usage(`--heartbeat-timeout must be a positive number of seconds, got ${args.heartbeatTimeout}`);
   if (!(Number.isFinite(args.shardTimeout) && args.shardTimeout > 0)) usage(`--shard-timeout must be a positive number of seconds, got ${args.shardTimeout}`);
   const { host, port } = parseListen(args.listen);

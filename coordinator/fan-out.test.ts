@@ -27,6 +27,14 @@ describe('FanOutTuner', () => {
     expect(used.slice(4 * trialLength)).toEqual(new Array(10).fill(2));
   });
 
+  it('with a fixed number, uses that many workers (fewer when fewer are ready) and never measures', () => {
+    const tuner = new FanOutTuner(2);
+    const { used, choices } = drive(tuner, 5, 2 * trialLength, () => 1);
+    expect(new Set(used)).toEqual(new Set([2]));
+    expect(choices).toEqual([]);
+    expect(tuner.fanOut(1)).toBe(1);
+  });
+
   it('keeps every worker unless a narrower fan-out is clearly (5%) faster', () => {
     const tuner = new FanOutTuner('auto');
     const { choices } = drive(tuner, 2, 2 * trialLength, (k) => (k === 2 ? 1.0 : 0.97));

@@ -20,7 +20,14 @@ export const RETUNE_STEPS = 5000;
 const MIN_GAIN = 0.05;
 
 export const FAN_OUT_MODES = ['auto', 'all'] as const;
-export type FanOutMode = (typeof FAN_OUT_MODES)[number];
+/** auto (measured), all (every ready worker), or a fixed number of workers per step (fewer when fewer are ready). */
+export type FanOutMode = (typeof FAN_OUT_MODES)[number] | number;
+
+/** --fan-out's value: auto, all or a positive whole number; null when it is none of them. */
+export function parseFanOut(value: string): FanOutMode | null {
+  if ((FAN_OUT_MODES as readonly string[]).includes(value)) return value as FanOutMode;
+  return /^[1-9]\d{0,5}$/.test(value) ? Number(value) : null;
+}
 
 /** A decision worth reporting: the fan-out chosen after a round of trials, and the median step times measured. */
 export interface FanOutChoice {
@@ -45,6 +52,7 @@ export class FanOutTuner {
   /** The fan-out for the next step with `workers` ready workers (at least 1 when any is ready). */
   fanOut(workers: number): number {
     if (this.mode === 'all' || workers <= 1) return workers;
+    if (typeof this.mode === 'number') return Math.min(this.mode, workers);
     if (workers !== this.workers || this.stepsSinceChoice >= RETUNE_STEPS) this.startTrials(workers);
     return this.isTuning() ? this.candidates[this.trial] : Math.min(this.chosen, workers);
   }
@@ -54,7 +62,7 @@ export class FanOutTuner {
    * A step run at another fan-out than the one asked for (a worker left mid-step) is not counted.
    */
   stepFinished(fanOut: number, ms: number): FanOutChoice | null {
-    if (this.mode === 'all' || this.workers <= 1) return null;
+    if (this.mode !== 'auto' || this.workers <= 1) return null;
     if (!this.isTuning()) {
       this.stepsSinceChoice++;
       return null;

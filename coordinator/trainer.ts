@@ -167,17 +167,22 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
         sendAhead();
         flushStep();
       };
-      const result = await cluster.runStep(position.step, m, (offset, count) => gatherSamples(miniBatch, null, offset, count), afterDispatch, !isFirstOfEpoch);
+      // A worker that computes the whole mini-batch applies this same update to its own replica (Shard.update).
+      const update = { eta, lambda, n: data.count ?? 1, version: position.step + 1 };
+      const result = await cluster.runStep(position.step, m, (offset, count) => gatherSamples(miniBatch, null, offset, count), {
+        afterDispatch, countsDataWait: !isFirstOfEpoch, update,
+      });
       const gradient = { weights: result.sum.nablaW, biases: result.sum.nablaB };
       if (plan.check?.shouldCheck(position.step)) plan.check.submit(position.step, layout, params, miniBatch, gradient);
-      if (!sgdStep(params, gradient, eta, m, lambda, data.count ?? 1)) {
+      const fingerprint = sgdStep(params, gradient, update.eta, m, update.lambda, update.n);
+      if (fingerprint === null) {
         throw new DivergedError(`training diverged at step ${position.step + 1} (epoch ${position.epoch}): the update made parameters ` +
           `infinite or NaN; lower --eta (now ${eta})${lambda > 0 ? ' or --lambda' : ''}. Checkpoints written so far are intact.`);
       }
       position.step++;
       position.from += m;
       position.costSum += result.sum.cost;
-      cluster.publishParams(params, position.step);
+      cluster.publishParams(params, position.step, fingerprint);
       dropped += result.dropped;
       reissued += result.reissued;
       plan.check?.throwIfMismatched();

@@ -1,14 +1,12 @@
 import { hostname } from 'node:os';
 import type { RawData, WebSocket } from 'ws';
-import type { Floats } from '../shared/kernel/dtype.js';
 import type { Gemm } from '../shared/kernel/gemm.js';
-import { createLayout, type ParamLayout, shapeOf, zeroParams } from '../shared/network/layout.js';
-import { layerViews, type LayerViews } from '../shared/network/workspace.js';
+import { shapeOf } from '../shared/network/layout.js';
 import { decodeToWorker, encode, encodeTransient, encodeVia } from '../shared/protocol/codec.js';
 import { ShmReader, ShmWriter } from '../shared/protocol/shm.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
-import { assertNever, CloseCode, PROTOCOL_VERSION, type Gradients, type PrefetchedSamples, type Shard, type ToWorker } from '../shared/protocol/messages.js';
-import { ShardComputer } from './compute.js';
+import { assertNever, CloseCode, PROTOCOL_VERSION, type BlockSum, type Gradients, type PrefetchedSamples, type Shard, type ToWorker } from '../shared/protocol/messages.js';
+import { Replica } from './replica.js';
 import { endBy, onUpgradeRefused, openSocket, UpgradeRefused, type CoordinatorEnd } from '../shared/connect.js';
 
 export interface WorkerOptions {
@@ -31,13 +29,8 @@ export interface WorkerOptions {
 /** Largest frame we accept from a coordinator (a shard of a large mini-batch). */
 const MAX_INCOMING_BYTES = 1 << 30;
 
-/** The parameter replica and compute state, kept across reconnections to the same job. */
-interface Replica {
-  layout: ParamLayout;
-  views: LayerViews<Floats>;
-  version: number;
-  computer: ShardComputer;
-}
+/** Shards computed over the process's life, and how many of them ahead of their shard frame (see runAhead). */
+type WorkCount = { shards: number; ahead: number };
 
 /** `withoutShm`: the coordinator's shared-memory lane could not be opened; join again offering none. */
 type SessionEnd = CoordinatorEnd | { kind: 'lost'; wasWelcomed: boolean; detail: string; withoutShm?: boolean };
@@ -51,15 +44,17 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   let delayMs = options.initialRetryMs;
   let unreachableSinceMs = Date.now();
   let replica: Replica | null = null;
+  const work: WorkCount = { shards: 0, ahead: 0 };
   // One lane for the process's life, offered to every coordinator it joins; dropped if a coordinator's is unusable.
   let lane = options.shm ? ShmWriter.create() : null;
   for (;;) {
-    const end = await session(options, lane, replica, (next) => { replica = next; });
+    const end = await session(options, lane, replica, work, (next) => { replica = next; });
     if ((end.kind === 'lost' && end.withoutShm) || lane?.failure) {
       lane?.close();
       lane = null;
     }
     if (end.kind === 'done') {
+      if (work.ahead > 0) options.log(`computed ${work.shards} shards, ${work.ahead} of them ahead on parameters from its own updates`);
       options.log(`training finished: ${end.reason}`);
       return 0;
     }
@@ -82,7 +77,9 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
 }
 
 /** One connection, from open to close. */
-async function session(options: WorkerOptions, lane: ShmWriter | null, previous: Replica | null, keep: (replica: Replica) => void): Promise<SessionEnd> {
+async function session(
+  options: WorkerOptions, lane: ShmWriter | null, previous: Replica | null, work: WorkCount, keep: (replica: Replica) => void,
+): Promise<SessionEnd> {
   let socket: WebSocket;
   try {
     socket = await openSocket({ ...options, role: 'worker', maxPayloadBytes: MAX_INCOMING_BYTES });
@@ -90,15 +87,21 @@ async function session(options: WorkerOptions, lane: ShmWriter | null, previous:
     if (error instanceof UpgradeRefused) return { kind: 'refused', message: error.message };
     return { kind: 'lost', wasWelcomed: false, detail: (error as NodeJS.ErrnoException).code ?? (error as Error).message };
   }
-  return run(socket, options, lane, previous, keep);
+  return run(socket, options, lane, previous, work, keep);
 }
 
-function run(socket: WebSocket, options: WorkerOptions, lane: ShmWriter | null, previous: Replica | null, keep: (replica: Replica) => void): Promise<SessionEnd> {
+function run(
+  socket: WebSocket, options: WorkerOptions, lane: ShmWriter | null, previous: Replica | null, work: WorkCount,
+  keep: (replica: Replica) => void,
+): Promise<SessionEnd> {
   return new Promise((resolve) => {
     let replica = previous;
     // When the worker last became able to compute: it held the newest parameters and had sent its last result.
     let readyAtMs = performance.now();
     const prefetched = new Map<number, PrefetchedSamples>();
+    // Run-ahead (see runAhead): a result computed before its shard arrived, and the last step we computed.
+    let ahead: { samples: PrefetchedSamples; version: number; blocks: BlockSum[]; computeMs: number } | null = null;
+    let lastStepComputed = -1;
     let wasWelcomed = false;
     // The coordinator's lane, once its welcome offers one: its frames may refer to it and ours to our `lane`.
     let coordinatorLane: ShmReader | null = null;
@@ -123,7 +126,9 @@ function run(socket: WebSocket, options: WorkerOptions, lane: ShmWriter | null, 
     socket.on('ping', heard);
 
     socket.on('open', () => {
-      socket.send(encode({ type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: options.name, kernel: options.gemm.name, ...(lane ? { shm: lane.offer } : {}) }));
+      socket.send(encode({
+        type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: options.name, kernel: options.gemm.name, appliesUpdates: true, ...(lane ? { shm: lane.offer } : {}),
+      }));
     });
     socket.on('message', (bytes: RawData) => {
       heard();
@@ -148,14 +153,8 @@ function run(socket: WebSocket, options: WorkerOptions, lane: ShmWriter | null, 
       switch (message.type) {
         case 'welcome': {
           const { cost, dtype } = message;
-          const sameJob = replica && replica.layout.sizes.join() === message.sizes.join() && replica.computer.cost === cost && replica.computer.dtype === dtype;
-          if (!replica || !sameJob) {
-            const layout = createLayout(message.sizes);
-            replica = { layout, views: layerViews(layout, zeroParams(layout, dtype)), version: 0, computer: new ShardComputer(layout, options.gemm, cost, dtype) };
-          }
-          replica.views.params.weights.set(message.weights);
-          replica.views.params.biases.set(message.biases);
-          replica.version = message.version;
+          replica = Replica.forJob(replica, message.sizes, options.gemm, cost, dtype);
+          replica.receive(message.version, message.weights, message.biases);
           readyAtMs = performance.now();
           wasWelcomed = true;
           silenceLimitMs = Math.max(10_000, 4 * message.pingIntervalMs);
@@ -177,10 +176,8 @@ function run(socket: WebSocket, options: WorkerOptions, lane: ShmWriter | null, 
         }
         case 'params':
           if (!replica) return;
-          replica.views.params.weights.set(message.weights);
-          replica.views.params.biases.set(message.biases);
+          replica.receive(message.version, message.weights, message.biases);
           coordinatorLane?.releaseAll();
-          replica.version = message.version;
           readyAtMs = Math.max(readyAtMs, performance.now());
           return;
         case 'samples':
@@ -202,16 +199,24 @@ function run(socket: WebSocket, options: WorkerOptions, lane: ShmWriter | null, 
     function computeAndReply(state: Replica, shard: Shard): void {
       const fail = (message: string): void => { socket.send(encode({ type: 'failure', v: PROTOCOL_VERSION, code: 'unexpected', message })); };
       if (shard.version !== state.version) return fail(`shard for parameters v${shard.version}, but this replica holds v${state.version}`);
+      if (shard.update && state.masterVersion !== shard.version) {
+        return fail(`shard ${shard.shardId} asks us to apply its update, but our float64 parameters are v${state.masterVersion}, not v${shard.version}`);
+      }
+      const early = ahead && isSameShard(ahead.samples, shard) && ahead.version === shard.version ? ahead : null;
+      ahead = null;
+      lastStepComputed = shard.step;
       const data = shard.x === null ? prefetched.get(shard.shardId) : shard;
       for (const [shardId, samples] of prefetched) if (samples.step <= shard.step) prefetched.delete(shardId);
       if (!data) return fail(`shard ${shard.shardId} of step ${shard.step} refers to samples that were never sent`);
       const started = performance.now();
       // Samples that came inline were on this step's critical path: the time since we were ready is spent on them.
       const dataWaitMs = shard.x === null ? 0 : Math.max(0, started - readyAtMs);
-      const blocks = state.computer.compute(state.views, shard, data);
+      const blocks = early ? early.blocks : state.computer.compute(state.views, shard, data);
+      work.shards++;
+      if (early) work.ahead++;
       const result: Gradients = {
         type: 'gradients', v: PROTOCOL_VERSION, step: shard.step, shardId: shard.shardId, version: shard.version,
-        blocks, computeMs: performance.now() - started, dataWaitMs,
+        blocks, computeMs: early ? early.computeMs : performance.now() - started, dataWaitMs, ...(state.ownSum === null ? {} : { paramsSum: state.ownSum }),
       };
       // Through shared memory the frame is small. Otherwise: without compression a ws client masks the frame into a
       // buffer of its own before send() returns, so the result can be encoded into the codec's reused buffer rather
@@ -220,9 +225,38 @@ function run(socket: WebSocket, options: WorkerOptions, lane: ShmWriter | null, 
         socket.send(encodeVia(result, lane));
         if (lane.failure) options.log(`shared memory stopped working: ${lane.failure}; results go over the socket from now on`);
       } else socket.send(socket.extensions === '' ? encodeTransient(result) : encode(result));
+      // The frame holds copies of the block sums now, so the update may add into them.
+      if (shard.update) {
+        state.applyOwnUpdate(shard.update, shard.batchSize, shard.chunks, blocks, options.gemm);
+        setImmediate(() => runAhead(state, shard.step + 1));
+      }
       readyAtMs = performance.now();
     }
+
+    /**
+     * Run-ahead: having applied step t's update ourselves, we hold the parameters of step t + 1 before the coordinator
+     * has applied its own copy of that update. If the samples of step t + 1 were sent to us ahead for the whole
+     * mini-batch, its result depends on nothing else, so we compute it now and send it the moment its shard arrives
+     * (the same shard on the same parameter version; anything else discards it). Runs after pending frames are
+     * handled: a step's shard already here, or new parameters, come first.
+     */
+    function runAhead(state: Replica, step: number): void {
+      if (ending || socket.readyState !== socket.OPEN || state.ownSum === null || lastStepComputed >= step) return;
+      for (const samples of prefetched.values()) {
+        if (samples.step !== step || samples.chunkStart !== 0 || samples.chunkEnd !== samples.chunks) continue;
+        const started = performance.now();
+        const blocks = state.computer.compute(state.views, samples, samples);
+        ahead = { samples, version: state.version, blocks, computeMs: performance.now() - started };
+        return;
+      }
+    }
   });
+}
+
+/** Whether a shard is the one whose samples were sent ahead: same id, step and place in the mini-batch. */
+function isSameShard(samples: PrefetchedSamples, shard: Shard): boolean {
+  return samples.shardId === shard.shardId && samples.step === shard.step && samples.batchSize === shard.batchSize &&
+    samples.chunks === shard.chunks && samples.chunkStart === shard.chunkStart && samples.chunkEnd === shard.chunkEnd;
 }
 
 export const defaultWorkerName = (): string => `${hostname()}/${process.pid}`;

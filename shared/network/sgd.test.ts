@@ -63,18 +63,31 @@ describe('sgdStep', () => {
     const nabla = { weights: params.weights.map((w) => w * 0.21 - 0.3), biases: params.biases.map((b) => b * 0.5) };
     const ours = copy(params);
     const [eta, m, lambda, n] = [0.5, 10, 5, 50_000];
-    sgdStep(ours, nabla, eta, m, lambda, n);
+    const fingerprint = sgdStep(ours, nabla, eta, m, lambda, n);
     expect(Array.from(ours.weights)).toEqual(Array.from(params.weights, (w, i) => (1 - eta * (lambda / n)) * w - (eta / m) * nabla.weights[i]));
     expect(Array.from(ours.biases)).toEqual(Array.from(params.biases, (b, i) => b - (eta / m) * nabla.biases[i]));
+    // The fingerprint is the sum of the new parameters in index order, weights first.
+    let sum = 0;
+    for (const value of [...ours.weights, ...ours.biases]) sum += value;
+    expect(fingerprint).toBe(sum);
+  });
+
+  it('gives a replica updated by another rule (another eta, or no decay) another fingerprint', () => {
+    const { params } = randomProblem(9, [6, 5, 3], 1);
+    const nabla = { weights: params.weights.map((w) => w * 0.3 + 0.1), biases: params.biases.map((b) => b - 0.2) };
+    const reference = sgdStep(copy(params), nabla, 0.5, 10, 5, 1000);
+    expect(sgdStep(copy(params), nabla, 0.5, 10, 5, 1000)).toBe(reference);
+    expect(sgdStep(copy(params), nabla, 0.5000001, 10, 5, 1000)).not.toBe(reference);
+    expect(sgdStep(copy(params), nabla, 0.5, 10)).not.toBe(reference);
   });
 
   it('reports an update that makes any parameter infinite or NaN (divergence), and only then', () => {
     const { params } = randomProblem(8, [3, 2], 1);
     const nabla = { weights: params.weights.map(() => 1), biases: params.biases.map(() => 1) };
-    expect(sgdStep(copy(params), nabla, 3, 10)).toBe(true);
-    expect(sgdStep(copy(params), nabla, 1e308, 1e-10)).toBe(false);
+    expect(sgdStep(copy(params), nabla, 3, 10)).toEqual(expect.any(Number));
+    expect(sgdStep(copy(params), nabla, 1e308, 1e-10)).toBeNull();
     const nan = { weights: nabla.weights.slice(), biases: nabla.biases.slice() };
     nan.biases[1] = Number.NaN;
-    expect(sgdStep(copy(params), nan, 3, 10)).toBe(false);
+    expect(sgdStep(copy(params), nan, 3, 10)).toBeNull();
   });
 });

@@ -91,6 +91,53 @@ describe('codec', () => {
       expect(decodeToWorker(params(new Float32Array(18)), { layout, dtype: 'float32' })).toMatchObject({ type: 'params', version: 4 });
       expect(() => decodeToWorker(params(new Float64Array(18)), { layout, dtype: 'float32' })).toThrow('weights must be a Float32Array');
     });
+
+    it('parameters may also come as float64 (the master, for a worker that applies updates itself), both arrays alike', () => {
+      const master = raw.pack({ type: 'params', v: PROTOCOL_VERSION, version: 4, weights: new Float64Array(18).fill(0.1), biases: new Float64Array(5) });
+      const decoded = decodeToWorker(master, { layout, dtype: 'float32' }) as { weights: unknown };
+      expect(decoded.weights).toBeInstanceOf(Float64Array);
+      const nan = raw.pack({ type: 'params', v: PROTOCOL_VERSION, version: 4, weights: new Float64Array(18).fill(Number.NaN), biases: new Float64Array(5) });
+      expect(refusalOf(() => decodeToWorker(nan, { layout, dtype: 'float32' })).message).toBe('weights[0] is NaN');
+      const short = raw.pack({ type: 'params', v: PROTOCOL_VERSION, version: 4, weights: new Float64Array(17), biases: new Float64Array(5) });
+      expect(refusalOf(() => decodeToWorker(short, { layout, dtype: 'float32' })).message).toBe('weights has 17 values, expected 18');
+    });
+  });
+
+  describe('workers that apply updates themselves', () => {
+    const hello = (overrides: Record<string, unknown>) => raw.pack({ type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: 'w', kernel: 'js', ...overrides });
+    const shard = (overrides: Record<string, unknown>) => raw.pack({
+      type: 'shard', v: PROTOCOL_VERSION, step: 6, shardId: 9, version: 6, batchSize: 10, chunks: 5, chunkStart: 0, chunkEnd: 5,
+      x: null, xDivisor: null, labels: null, y: null, update: { eta: 3, lambda: 0, n: 1, version: 7 }, ...overrides,
+    });
+    const job = { layout, dtype: 'float64' } as const;
+
+    it('a hello may say so (optional; absent means no)', () => {
+      expect(decodeToCoordinator(hello({ appliesUpdates: true }), job)).toMatchObject({ type: 'hello', appliesUpdates: true });
+      expect(decodeToCoordinator(hello({}), job)).not.toHaveProperty('appliesUpdates');
+      expect(refusal(hello({ appliesUpdates: 'yes' })).message).toBe('appliesUpdates must be true or false, got string');
+    });
+
+    it("a shard of the whole mini-batch may carry the step's update, for a later version", () => {
+      expect(decodeToWorker(shard({}), job)).toMatchObject({ update: { eta: 3, lambda: 0, n: 1, version: 7 } });
+      expect(decodeToWorker(shard({ update: undefined }), job)).not.toHaveProperty('update');
+      const refused = (overrides: Record<string, unknown>): string => refusalOf(() => decodeToWorker(shard(overrides), job)).message;
+      expect(refused({ chunkStart: 1 })).toBe('update came with chunks 1..5 of 5; only a shard of the whole mini-batch can apply its update');
+      expect(refused({ chunkEnd: 4 })).toBe('update came with chunks 0..4 of 5; only a shard of the whole mini-batch can apply its update');
+      expect(refused({ update: [3, 0, 1, 7] })).toBe('update must be a map, got array(4)');
+      expect(refused({ update: { eta: 0, lambda: 0, n: 1, version: 7 } })).toBe('update needs eta > 0 and lambda ≥ 0, got eta 0, lambda 0');
+      expect(refused({ update: { eta: 3, lambda: -1, n: 1, version: 7 } })).toBe('update needs eta > 0 and lambda ≥ 0, got eta 3, lambda -1');
+      expect(refused({ update: { eta: Number.NaN, lambda: 0, n: 1, version: 7 } })).toBe('eta is NaN');
+      expect(refused({ update: { eta: 3, lambda: 0, n: 0, version: 7 } })).toBe('n = 0 is outside 1..9007199254740991');
+      expect(refused({ update: { eta: 3, lambda: 0, n: 1, version: 6 } })).toBe('version = 6 is outside 7..9007199254740991');
+    });
+
+    it("a result may carry its parameters' fingerprint: any float64 (an overflowed sum is infinite or NaN)", () => {
+      for (const paramsSum of [12.5, -3e-300, Number.POSITIVE_INFINITY, Number.NaN]) {
+        expect((decodeToCoordinator(encode(gradients({ paramsSum }) as Gradients), job) as Gradients).paramsSum).toBe(paramsSum);
+      }
+      expect(decodeToCoordinator(encode(gradients() as Gradients), job)).not.toHaveProperty('paramsSum');
+      expect(refusal(encode(gradients({ paramsSum: '12.5' }) as Gradients)).message).toBe('paramsSum must be a number, got string');
+    });
   });
 
   it('rejects frames that are not messages', () => {

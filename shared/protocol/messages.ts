@@ -17,9 +17,10 @@ type Tag = { step: number; shardId: number; version: number };
 
 /**
  * First frame from a worker or a (read-only) monitor. A worker may offer its shared-memory lane (shm.ts): if the
- * coordinator can read it, both sides move large arrays through shared memory from the welcome on.
+ * coordinator can read it, both sides move large arrays through shared memory from the welcome on. A worker that
+ * sets `appliesUpdates` can apply a step's update to its own replica (see Shard.update); both fields are optional.
  */
-export type Hello = Envelope<'hello'> & { role: 'worker' | 'monitor'; name: string; kernel: string; shm?: ShmOffer };
+export type Hello = Envelope<'hello'> & { role: 'worker' | 'monitor'; name: string; kernel: string; shm?: ShmOffer; appliesUpdates?: boolean };
 
 /** The coordinator's answer: the job and the current parameters. */
 export type Welcome = Envelope<'welcome'> & {
@@ -44,8 +45,19 @@ export type Welcome = Envelope<'welcome'> & {
   shm?: ShmOffer;
 };
 
-/** New parameters after an update; every replica replaces its own with these, so all stay bit-identical. */
+/**
+ * New parameters after an update; every replica replaces its own with these, so all stay bit-identical. In a float32
+ * job they may come as float64: the coordinator's master parameters, sent to a worker that will apply updates itself
+ * (Shard.update); it keeps them and computes on their float32 rounding.
+ */
 export type ParamsUpdate = Envelope<'params'> & { version: number; weights: Floats; biases: Floats };
+
+/**
+ * The update rule of one step (sgd.ts), given to a worker that computes a whole mini-batch alone: after sending its
+ * gradients it applies the step's update to its float64 parameters itself, exactly as the coordinator does, and
+ * holds `version` from then on; no `params` frame follows.
+ */
+export type SelfUpdate = { eta: number; lambda: number; n: number; version: number };
 
 /** The samples of chunks [chunkStart, chunkEnd) of a mini-batch, in order, in their stored type. */
 export type ShardData = {
@@ -61,9 +73,11 @@ type ChunkRange = { batchSize: number; chunks: number; chunkStart: number; chunk
 /**
  * Work: compute chunks [chunkStart, chunkEnd) of the mini-batch of `batchSize` samples cut into `chunks` chunks
  * (see shared/reduction/tree.ts). The samples come inline, or — when `x` is null — they were sent ahead in a
- * `samples` message with the same shardId.
+ * `samples` message with the same shardId. `update` (optional; only on a shard of every chunk, to a worker whose
+ * hello set appliesUpdates and which holds float64 parameters of `version`): apply the step's update afterwards.
  */
-export type Shard = Envelope<'shard'> & Tag & ChunkRange & (ShardData | { x: null; xDivisor: null; labels: null; y: null });
+export type Shard = Envelope<'shard'> & Tag & ChunkRange & { update?: SelfUpdate } &
+  (ShardData | { x: null; xDivisor: null; labels: null; y: null });
 
 /** Prefetch: the samples of a shard of a later step, sent while the current step computes. */
 export type PrefetchedSamples = Envelope<'samples'> & { step: number; shardId: number } & ChunkRange & ShardData;
@@ -77,6 +91,11 @@ export type Gradients = Envelope<'gradients'> & Tag & {
   computeMs: number;
   /** Optional: how long the worker, holding the step's parameters, waited for this shard's samples (0 if prefetched). */
   dataWaitMs?: number;
+  /**
+   * Optional: when the worker reached the shard's `version` by its own update (Shard.update), the fingerprint of its
+   * float64 parameters that update returned (sgdStep); the coordinator refuses the result unless it equals its own.
+   */
+  paramsSum?: number;
 };
 
 /** The monitor feed: a snapshot of the cluster, sent to monitors once per interval. */

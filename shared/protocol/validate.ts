@@ -9,7 +9,7 @@ import { MAX_LAYER_SIZE } from '../network/layout.js';
 import { fail } from './errors.js';
 import type { ShmOffer } from './shm.js';
 import {
-  PROTOCOL_VERSION, type BlockSum, type FailureCode, type Gradients, type PrefetchedSamples, type Shard, type ShardData,
+  PROTOCOL_VERSION, type BlockSum, type FailureCode, type Gradients, type PrefetchedSamples, type SelfUpdate, type Shard, type ShardData,
   type ToCoordinator, type ToWorker,
 } from './messages.js';
 
@@ -90,6 +90,10 @@ function floatsField(raw: Raw, name: string, expected: number, dtype: Dtype): Fl
   const value = raw[name];
   const Type = dtype === 'float32' ? Float32Array : Float64Array;
   if (!(value instanceof Type)) fail('bad-field', `${name} must be a ${Type.name} (the job computes in ${dtype}), got ${kindOf(value)}`);
+  return finiteOfLength(value, name, expected);
+}
+
+function finiteOfLength<F extends Floats>(value: F, name: string, expected: number): F {
   if (value.length !== expected) fail('bad-length', `${name} has ${value.length} values, expected ${expected}`);
   requireFinite(value, name);
   return value;
@@ -117,6 +121,13 @@ function shmOffer(raw: Raw): { shm?: ShmOffer } {
   if (offer === undefined) return {};
   if (!isMap(offer)) fail('bad-field', `shm must be a map, got ${kindOf(offer)}`);
   return { shm: { dir: string(offer, 'dir', 200), nonce: string(offer, 'nonce', 64) } };
+}
+
+/** Optional: the worker can apply a step's update itself (messages.ts, Shard.update). */
+function appliesUpdates(raw: Raw): { appliesUpdates?: boolean } {
+  if (raw.appliesUpdates === undefined) return {};
+  if (typeof raw.appliesUpdates !== 'boolean') fail('bad-field', `appliesUpdates must be true or false, got ${kindOf(raw.appliesUpdates)}`);
+  return { appliesUpdates: raw.appliesUpdates };
 }
 
 function failureFields(raw: Raw): { code: FailureCode; message: string } {
@@ -150,6 +161,8 @@ function gradients(raw: Raw, layout: ParamLayout, dtype: Dtype): Gradients {
     version: integer(raw, 'version', 0, Number.MAX_SAFE_INTEGER),
     computeMs: Math.max(0, finiteNumber(raw, 'computeMs')),
     ...(raw.dataWaitMs === undefined ? {} : { dataWaitMs: Math.max(0, finiteNumber(raw, 'dataWaitMs')) }),
+    // Any float64: an overflowed sum is infinite or NaN on both sides alike.
+    ...(raw.paramsSum === undefined ? {} : { paramsSum: typeof raw.paramsSum === 'number' ? raw.paramsSum : fail('bad-field', `paramsSum must be a number, got ${kindOf(raw.paramsSum)}`) }),
     blocks: blocks.map((block, i) => blockSum(block, layout, dtype, `blocks[${i}]`)),
   };
 }
@@ -171,6 +184,7 @@ export function parseToCoordinator(raw: unknown, job: WireJob): ToCoordinator {
       }
       return {
         type: 'hello', v: PROTOCOL_VERSION, role: message.role, name: string(message, 'name'), kernel: string(message, 'kernel', 40), ...shmOffer(message),
+        ...appliesUpdates(message),
       };
     case 'gradients':
       return gradients(message, job.layout, job.dtype);
@@ -223,15 +237,47 @@ function shardData(raw: Raw, layout: ParamLayout, rows: number): ShardData {
 
 function shard(raw: Raw, layout: ParamLayout, rowsOf: RowsOf): Shard {
   const range = chunkRange(raw);
+  const version = integer(raw, 'version', 0, Number.MAX_SAFE_INTEGER);
   const tag = {
     type: 'shard' as const, v: PROTOCOL_VERSION,
     step: integer(raw, 'step', 0, Number.MAX_SAFE_INTEGER),
     shardId: integer(raw, 'shardId', 0, Number.MAX_SAFE_INTEGER),
-    version: integer(raw, 'version', 0, Number.MAX_SAFE_INTEGER),
+    version,
     ...range,
+    ...selfUpdate(raw, range, version),
   };
   if (raw.x === null) return { ...tag, x: null, xDivisor: null, labels: null, y: null };
   return { ...tag, ...shardData(raw, layout, rowsOf(range.batchSize, range.chunks, range.chunkStart, range.chunkEnd)) };
+}
+
+/** A shard's optional update rule: only on a shard of the whole mini-batch, for a later parameter version. */
+function selfUpdate(raw: Raw, range: { chunks: number; chunkStart: number; chunkEnd: number }, version: number): { update?: SelfUpdate } {
+  const update = raw.update;
+  if (update === undefined) return {};
+  if (!isMap(update)) fail('bad-field', `update must be a map, got ${kindOf(update)}`);
+  if (range.chunkStart !== 0 || range.chunkEnd !== range.chunks) {
+    fail('bad-field', `update came with chunks ${range.chunkStart}..${range.chunkEnd} of ${range.chunks}; only a shard of the whole mini-batch can apply its update`);
+  }
+  const eta = finiteNumber(update, 'eta');
+  const lambda = finiteNumber(update, 'lambda');
+  if (eta <= 0 || lambda < 0) fail('bad-field', `update needs eta > 0 and lambda ≥ 0, got eta ${eta}, lambda ${lambda}`);
+  return {
+    update: {
+      eta, lambda, n: integer(update, 'n', 1, Number.MAX_SAFE_INTEGER),
+      version: integer(update, 'version', version + 1, Number.MAX_SAFE_INTEGER),
+    },
+  };
+}
+
+/**
+ * The arrays of a params frame: of the job's type, or in a float32 job also float64 (the master parameters, for a
+ * worker that applies updates itself); both of one type.
+ */
+function paramArrays(raw: Raw, layout: ParamLayout, dtype: Dtype): { weights: Floats; biases: Floats } {
+  if (dtype === 'float32' && raw.weights instanceof Float64Array && raw.biases instanceof Float64Array) {
+    return { weights: finiteOfLength(raw.weights, 'weights', layout.weightCount), biases: finiteOfLength(raw.biases, 'biases', layout.biasCount) };
+  }
+  return { weights: floatsField(raw, 'weights', layout.weightCount, dtype), biases: floatsField(raw, 'biases', layout.biasCount, dtype) };
 }
 
 function prefetchedSamples(raw: Raw, layout: ParamLayout, rowsOf: RowsOf): PrefetchedSamples {
@@ -276,8 +322,7 @@ export function parseToWorker(raw: unknown, job: WireJob | null, rowsOf: RowsOf)
       return {
         type: 'params', v: PROTOCOL_VERSION,
         version: integer(message, 'version', 0, Number.MAX_SAFE_INTEGER),
-        weights: floatsField(message, 'weights', layout.weightCount, dtype),
-        biases: floatsField(message, 'biases', layout.biasCount, dtype),
+        ...paramArrays(message, layout, dtype),
       };
     case 'shard':
       return shard(message, layout, rowsOf);

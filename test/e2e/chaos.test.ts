@@ -8,17 +8,24 @@ import { freePort } from '../support/free-port.js';
 
 /**
  * Exactness under failure: workers SIGKILLed mid-step and restarted, the coordinator SIGKILLed and restarted with
- * --resume, and the parameters after every step must still be bit-identical to an undisturbed 1-worker run.
+ * --resume, and the parameters after every step must still be bit-identical to an undisturbed run whose workers are
+ * sent the parameters every step. With `--fan-out all` every step is split over all workers; with `1` one worker
+ * computes each step, applies the update itself and runs ahead, and in float32 needs the float64 master on rejoining.
  */
-const job = ['--data', 'mnist', '--sizes', '784,30,10', '--epochs', '2', '--batch', '100', '--eta', '3', '--kernel', 'js', '--seed', '9', '--fan-out', 'all'];
+const base = ['--data', 'mnist', '--sizes', '784,30,10', '--epochs', '2', '--batch', '100', '--eta', '3', '--kernel', 'js', '--seed', '9'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const stepHashes = (events: Array<Record<string, unknown>>) =>
   new Map(events.filter((e) => e.event === 'step').map((e) => [e.step as number, e.paramHash as string]));
 
 describe('chaos', () => {
-  it('keeps every step bit-identical through 10+ worker kills and 2 coordinator restarts', async () => {
-    const reference = await runNabla(['train', ...job, '--workers', '1', '--json'], { timeoutMs: 120_000 });
+  it.each([
+    ['all', 'float64'],
+    ['1', 'float32'],
+  ])('--fan-out %s, %s: keeps every step bit-identical through 10+ worker kills and 2 coordinator restarts', async (fanOut, dtype) => {
+    const job = [...base, '--fan-out', fanOut, '--dtype', dtype];
+    // Split over 2 workers: no worker computes a whole step, so every replica is sent the coordinator's parameters.
+    const reference = await runNabla(['train', ...base, '--dtype', dtype, '--workers', '2', '--fan-out', 'all', '--json'], { timeoutMs: 120_000 });
     expect(reference.code, reference.stderr).toBe(0);
     const expected = stepHashes(reference.events);
     const finalHash = reference.events.find((e) => e.event === 'done')?.paramHash;
@@ -83,7 +90,7 @@ describe('chaos', () => {
       expect(checked).toBeGreaterThanOrEqual(expected.size);
       const resumed = coordinators.slice(1).map((c) => c.events.find((e) => e.event === 'resumed'));
       expect(resumed.every((e) => e !== undefined)).toBe(true);
-      console.log(`chaos: ${workerKills} worker kills, ${coordinatorKills} coordinator restarts, ${checked} step hashes checked, final ${done.paramHash}`);
+      console.log(`chaos (--fan-out ${fanOut}, ${dtype}): ${workerKills} worker kills, ${coordinatorKills} coordinator restarts, ${checked} step hashes checked, final ${done.paramHash}`);
     } finally {
       for (const proc of everything()) proc.kill('SIGKILL');
       await Promise.all(everything().map((proc) => proc.exited));
