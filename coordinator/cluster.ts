@@ -284,12 +284,12 @@ export class Cluster implements StepHost {
     if (link.paramsVersion === this.version && (!asMaster || link.masterVersion === this.version)) return;
     const sendsMaster = asMaster || this.options.dtype === 'float64';
     const { weights, biases } = sendsMaster ? this.masterParams : this.wireParams;
-    const viaLane = link.shmIn !== null && this.lane !== null;
-    const key = `${sendsMaster ? 'master' : 'wire'} ${viaLane ? 'lane' : 'inline'}`;
+    const lane = link.shmIn ? this.lane : null;
+    const key = `${sendsMaster ? 'master' : 'wire'} ${lane ? 'lane' : 'inline'}`;
     let encoded = this.paramFrames.get(key);
     if (!encoded) {
       const params = { type: 'params', v: PROTOCOL_VERSION, version: this.version, weights, biases } as const;
-      encoded = this.lane && viaLane ? this.encodeViaLane(params, this.lane) : { frame: encode(params), sharedBytes: 0 };
+      encoded = lane ? this.encodeViaLane(params, lane) : { frame: encode(params), sharedBytes: 0 };
       this.paramFrames.set(key, encoded);
     }
     this.send(link, encoded.frame);

@@ -155,6 +155,7 @@ function run(
           const { cost, dtype } = message;
           replica = Replica.forJob(replica, message.sizes, options.gemm, cost, dtype);
           replica.receive(message.version, message.weights, message.biases);
+          ahead = null;
           readyAtMs = performance.now();
           wasWelcomed = true;
           silenceLimitMs = Math.max(10_000, 4 * message.pingIntervalMs);
@@ -178,6 +179,8 @@ function run(
           if (!replica) return;
           replica.receive(message.version, message.weights, message.biases);
           coordinatorLane?.releaseAll();
+          // A result run ahead was computed on parameters these replace (even under the same version number).
+          ahead = null;
           readyAtMs = Math.max(readyAtMs, performance.now());
           return;
         case 'samples':

@@ -33,9 +33,9 @@ describe.skipIf(blas === null)('the OpenBLAS kernel', () => {
     return all;
   }
 
-  it('is named openblas and runs with one thread unless OPENBLAS_NUM_THREADS said otherwise', () => {
-    expect(kernel.name).toBe('openblas');
+  it('is named openblas and runs with one thread unless OPENBLAS_NUM_THREADS said otherwise (then named with the count)', () => {
     const expectedThreads = threadsBeforeLoad !== undefined && /^\s*[1-9]\d*\s*$/.test(threadsBeforeLoad) ? Number(threadsBeforeLoad) : 1;
+    expect(kernel.name).toBe(expectedThreads === 1 ? 'openblas' : `openblas×${expectedThreads}`);
     expect(kernel.threads).toBe(expectedThreads);
     expect(process.env.OPENBLAS_NUM_THREADS).toBe(String(expectedThreads));
   });

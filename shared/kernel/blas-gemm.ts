@@ -139,7 +139,9 @@ function load(threads: number | undefined): LoadState {
 
 function createBlasGemm(binding: NblasBinding, threads: number | undefined): BlasGemm {
   return {
-    name: 'openblas',
+    // Measured: OpenBLAS with 2 threads gives other bits than with 1 (every count is deterministic on its own), so
+    // the count is part of the name workers report, and a cluster mixing counts is warned like one mixing kernels.
+    name: threads !== undefined && threads > 1 ? `openblas×${threads}` : 'openblas',
     threads,
     gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
       checkNativeArgs(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
