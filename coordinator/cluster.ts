@@ -9,7 +9,7 @@ import { encode, encodeVia, decodeToCoordinator, maxPayloadBytes, shardRows } fr
 import { ShmReader, ShmWriter, type ShmOffer } from '../shared/protocol/shm.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
 import {
-  assertNever, CloseCode, PROTOCOL_VERSION, type Failure, type FailureCode, type Hello, type ParamsUpdate, type SelfUpdate, type ShardData, type ToCoordinator,
+  assertNever, CloseCode, PROTOCOL_VERSION, type Failure, type FailureCode, type Gradients, type Hello, type ParamsUpdate, type SelfUpdate, type ShardData, type ToCoordinator,
 } from '../shared/protocol/messages.js';
 import type { VectorAdd } from '../shared/reduction/combine.js';
 import { chunkCount, chunkOffset } from '../shared/reduction/tree.js';
@@ -118,6 +118,8 @@ export class Cluster implements StepHost {
   private readonly joinWaiters = new Set<() => void>();
   /** Shards of coming steps whose samples were sent ahead, by step. */
   private readonly planned = new Map<number, PlannedShard[]>();
+  /** Results of planned shards that arrived before their step (a worker running ahead), by shard id. */
+  private readonly early = new Map<number, { link: WorkerLink; message: Gradients }>();
   private readonly monitors = new Set<WorkerLink>();
   private latestStatus: Buffer | null = null;
   /** The ready workers in connection order, rebuilt (as a new array) when one joins or leaves; null until needed. */
@@ -246,6 +248,7 @@ export class Cluster implements StepHost {
     const fanOut = this.chooseStepWorkers();
     this.timer.stepStarted();
     run.dispatch();
+    this.takeEarlyResults(step);
     afterDispatch?.();
     try {
       const result = await run.done;
@@ -444,24 +447,8 @@ export class Cluster implements StepHost {
       case 'hello':
         return message.role === 'monitor' ? this.welcomeMonitor(link, message.name) : this.welcome(link, message);
       case 'gradients':
-        if (link.selfUpdatedVersion === message.version && !sameFingerprint(message.paramsSum, this.paramsSum)) {
-          throw new ProtocolError('bad-field', `its parameters v${message.version}, from its own update, have the fingerprint ` +
-            `${message.paramsSum ?? '(none)'} but ours ${this.paramsSum}: it applies updates differently (another nabla version?)`);
-        }
-        if (!this.current?.run.onGradients(link.id, message)) return;
-        if (link.selfUpdate?.shardId === message.shardId) link.selfUpdate.accepted = true;
-        link.stats.computeMs += message.computeMs;
-        if (this.current?.countsDataWait) {
-          this.dataWait.ms += message.dataWaitMs ?? 0;
-          this.dataWait.shards++;
-        }
-        this.timer.resultArrived(link.timing, message.computeMs);
-        this.areWeightsStale = true;
-        if (!link.hasContributed) {
-          link.hasContributed = true;
-          this.noteKernel(link.kernel);
-        }
-        return;
+        if (message.step > (this.current?.run.step ?? -1) && this.keepEarly(link, message)) return;
+        return this.onResult(link, message);
       case 'failure':
         this.options.reporter.emit({ event: 'warning', message: `worker ${link.id} (${link.name}) reports ${message.code}: ${message.message}` });
         link.socket.close(CloseCode.normal, 'worker reported a failure');
@@ -469,6 +456,64 @@ export class Cluster implements StepHost {
         return;
       default:
         return assertNever(message);
+    }
+  }
+
+  /** A result for the current step (others are dropped and counted); throws ProtocolError for a wrong one. */
+  private onResult(link: WorkerLink, message: Gradients): void {
+    const run = this.current?.run;
+    if (!run) return;
+    if (message.paramsSum !== undefined || link.selfUpdatedVersion === message.version) {
+      // On parameters the worker updated itself: taken only when we took that update up (otherwise it has been sent
+      // ours, which discard its run ahead, and it computes the shard again)…
+      if (link.selfUpdatedVersion !== message.version) return run.drop();
+      // …and only when they are ours.
+      if (!sameFingerprint(message.paramsSum, this.paramsSum)) {
+        throw new ProtocolError('bad-field', `its parameters v${message.version}, from its own update, have the fingerprint ` +
+          `${message.paramsSum ?? '(none)'} but ours ${this.paramsSum}: it applies updates differently (another nabla version?)`);
+      }
+    }
+    if (!run.onGradients(link.id, message)) return;
+    const selfUpdate = link.selfUpdate;
+    if (selfUpdate?.shardId === message.shardId) selfUpdate.accepted = true;
+    link.stats.computeMs += message.computeMs;
+    if (this.current?.countsDataWait) {
+      this.dataWait.ms += message.dataWaitMs ?? 0;
+      this.dataWait.shards++;
+    }
+    this.timer.resultArrived(link.timing, message.computeMs);
+    this.areWeightsStale = true;
+    if (!link.hasContributed) {
+      link.hasContributed = true;
+      this.noteKernel(link.kernel);
+    }
+  }
+
+  /**
+   * A result for a later step than the current one: a worker that applies updates itself computed its planned shard
+   * of that step ahead (worker/client.ts, runAhead). Kept until that step starts, for a shard planned for this worker
+   * and with its parameters' fingerprint only; its arrays are copied (they may live in reused shared-memory buffers).
+   */
+  private keepEarly(link: WorkerLink, message: Gradients): boolean {
+    const isPlanned = this.planned.get(message.step)?.some((shard) => shard.shardId === message.shardId && shard.workerId === link.id);
+    if (!isPlanned || message.paramsSum === undefined) return false;
+    const blocks = message.blocks.map((block) => ({ ...block, nablaW: block.nablaW.slice(), nablaB: block.nablaB.slice() }));
+    this.early.set(message.shardId, { link, message: { ...message, blocks } });
+    return true;
+  }
+
+  /** Takes the results kept for this step, once its shards are out (see onResult for those we cannot take). */
+  private takeEarlyResults(step: number): void {
+    for (const [shardId, { link, message }] of this.early) {
+      if (message.step > step) continue;
+      this.early.delete(shardId);
+      if (message.step !== step || this.links.get(link.id) !== link) continue;
+      try {
+        this.onResult(link, message);
+      } catch (error) {
+        if (error instanceof ProtocolError) this.reject(link, error.code, error.message);
+        else throw error;
+      }
     }
   }
 

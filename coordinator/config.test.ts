@@ -54,9 +54,9 @@ describe('toTrainingConfig', () => {
     expect(toTrainingConfig({ ...defaults, listen: '0.0.0.0:8080', insecure: true }).token).toBeNull();
   });
 
-  it('prefetches by default only for mini-batches large enough to gain from it', () => {
-    expect(toTrainingConfig(defaults).prefetch).toBe(0);
-    expect(toTrainingConfig({ ...defaults, batch: 100 }).prefetch).toBe(2);
+  it('prefetches 2 steps by default', () => {
+    expect(toTrainingConfig(defaults).prefetch).toBe(2);
+    expect(toTrainingConfig({ ...defaults, prefetch: '0' }).prefetch).toBe(0);
     expect(toTrainingConfig({ ...defaults, prefetch: '3' }).prefetch).toBe(3);
     expect(() => toTrainingConfig({ ...defaults, prefetch: 'lots' })).toThrow('--prefetch must be auto or a whole number of steps');
   });

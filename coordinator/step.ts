@@ -153,6 +153,11 @@ export class StepRun {
     return true;
   }
 
+  /** A result the host would not take (on parameters other than the step's): counted with the dropped ones. */
+  drop(): void {
+    this.dropped++;
+  }
+
   /** A worker is gone: whatever it still owed is computed by the others. */
   onWorkerLost(workerId: string): void {
     for (const [shardId, shard] of this.outstanding) if (shard.workerId === workerId) this.requeue(shardId);

@@ -99,8 +99,8 @@ function run(
     // When the worker last became able to compute: it held the newest parameters and had sent its last result.
     let readyAtMs = performance.now();
     const prefetched = new Map<number, PrefetchedSamples>();
-    // Run-ahead (see runAhead): a result computed before its shard arrived, and the last step we computed.
-    let ahead: { samples: PrefetchedSamples; version: number; blocks: BlockSum[]; computeMs: number } | null = null;
+    // Run-ahead (see runAhead): a result computed (and sent) before its shard arrived, and the last step we computed.
+    let ahead: { samples: PrefetchedSamples; version: number; blocks: BlockSum[] } | null = null;
     let lastStepComputed = -1;
     let wasWelcomed = false;
     // The coordinator's lane, once its welcome offers one: its frames may refer to it and ours to our `lane`.
@@ -205,29 +205,24 @@ function run(
       if (shard.update && state.masterVersion !== shard.version) {
         return fail(`shard ${shard.shardId} asks us to apply its update, but our float64 parameters are v${state.masterVersion}, not v${shard.version}`);
       }
+      // Its result already went out, computed ahead on these very parameters (see runAhead).
       const early = ahead && isSameShard(ahead.samples, shard) && ahead.version === shard.version ? ahead : null;
       ahead = null;
       lastStepComputed = shard.step;
       const data = shard.x === null ? prefetched.get(shard.shardId) : shard;
       for (const [shardId, samples] of prefetched) if (samples.step <= shard.step) prefetched.delete(shardId);
       if (!data) return fail(`shard ${shard.shardId} of step ${shard.step} refers to samples that were never sent`);
-      const started = performance.now();
-      // Samples that came inline were on this step's critical path: the time since we were ready is spent on them.
-      const dataWaitMs = shard.x === null ? 0 : Math.max(0, started - readyAtMs);
-      const blocks = early ? early.blocks : state.computer.compute(state.views, shard, data);
+      let blocks: BlockSum[];
+      if (early) blocks = early.blocks;
+      else {
+        const started = performance.now();
+        // Samples that came inline were on this step's critical path: the time since we were ready is spent on them.
+        const dataWaitMs = shard.x === null ? 0 : Math.max(0, started - readyAtMs);
+        blocks = state.computer.compute(state.views, shard, data);
+        sendResult(state, shard, blocks, performance.now() - started, dataWaitMs);
+      }
       work.shards++;
       if (early) work.ahead++;
-      const result: Gradients = {
-        type: 'gradients', v: PROTOCOL_VERSION, step: shard.step, shardId: shard.shardId, version: shard.version,
-        blocks, computeMs: early ? early.computeMs : performance.now() - started, dataWaitMs, ...(state.ownSum === null ? {} : { paramsSum: state.ownSum }),
-      };
-      // Through shared memory the frame is small. Otherwise: without compression a ws client masks the frame into a
-      // buffer of its own before send() returns, so the result can be encoded into the codec's reused buffer rather
-      // than a fresh one per shard.
-      if (coordinatorLane && lane && !lane.failure) {
-        socket.send(encodeVia(result, lane));
-        if (lane.failure) options.log(`shared memory stopped working: ${lane.failure}; results go over the socket from now on`);
-      } else socket.send(socket.extensions === '' ? encodeTransient(result) : encode(result));
       // The frame holds copies of the block sums now, so the update may add into them.
       if (shard.update) {
         state.applyOwnUpdate(shard.update, shard.batchSize, shard.chunks, blocks, options.gemm);
@@ -236,12 +231,28 @@ function run(
       readyAtMs = performance.now();
     }
 
+    function sendResult(state: Replica, shard: Shard | PrefetchedSamples, blocks: BlockSum[], computeMs: number, dataWaitMs: number): void {
+      const result: Gradients = {
+        type: 'gradients', v: PROTOCOL_VERSION, step: shard.step, shardId: shard.shardId, version: state.version,
+        blocks, computeMs, dataWaitMs, ...(state.ownSum === null ? {} : { paramsSum: state.ownSum }),
+      };
+      // Through shared memory the frame is small. Otherwise: without compression a ws client masks the frame into a
+      // buffer of its own before send() returns, so the result can be encoded into the codec's reused buffer rather
+      // than a fresh one per shard.
+      if (coordinatorLane && lane && !lane.failure) {
+        socket.send(encodeVia(result, lane));
+        if (lane.failure) options.log(`shared memory stopped working: ${lane.failure}; results go over the socket from now on`);
+      } else socket.send(socket.extensions === '' ? encodeTransient(result) : encode(result));
+    }
+
     /**
      * Run-ahead: having applied step t's update ourselves, we hold the parameters of step t + 1 before the coordinator
      * has applied its own copy of that update. If the samples of step t + 1 were sent to us ahead for the whole
-     * mini-batch, its result depends on nothing else, so we compute it now and send it the moment its shard arrives
-     * (the same shard on the same parameter version; anything else discards it). Runs after pending frames are
-     * handled: a step's shard already here, or new parameters, come first.
+     * mini-batch, its result depends on nothing else, so we compute it and send it at once, with our parameters'
+     * fingerprint; the coordinator keeps it until that step starts. Its shard then only brings the step's update.
+     * Should the coordinator send parameters first (it did not take our last result), they discard it, and the shard
+     * is computed again. Runs after pending frames are handled: a step's shard already here, or new parameters, come
+     * first.
      */
     function runAhead(state: Replica, step: number): void {
       if (ending || socket.readyState !== socket.OPEN || state.ownSum === null || lastStepComputed >= step) return;
@@ -249,7 +260,8 @@ function run(
         if (samples.step !== step || samples.chunkStart !== 0 || samples.chunkEnd !== samples.chunks) continue;
         const started = performance.now();
         const blocks = state.computer.compute(state.views, samples, samples);
-        ahead = { samples, version: state.version, blocks, computeMs: performance.now() - started };
+        sendResult(state, samples, blocks, performance.now() - started, 0);
+        ahead = { samples, version: state.version, blocks };
         return;
       }
     }
