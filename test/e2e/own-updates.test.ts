@@ -6,7 +6,7 @@
  * applies updates differently is caught by the parameters' fingerprint, refused, and loses nothing.
  */
 import { describe, expect, it } from 'vitest';
-import { runNabla, spawnCluster } from '../support/cluster.js';
+import { runNabla, spawnCluster, type Cluster } from '../support/cluster.js';
 import { writeBlobsCsv } from '../support/csv-problem.js';
 import { ofType, stepHashes } from '../support/events.js';
 import { startScriptedWorker } from '../support/scripted-worker.js';
@@ -53,40 +53,37 @@ describe('workers that apply updates themselves', () => {
 
   // The scripted worker computes with the JS kernel; so do the reference and the real worker beside it (GEMM bits
   // depend on the kernel).
-  it('refuses a worker whose own update gives other parameters (its fingerprint differs), and loses nothing', async () => {
-    const net = ['--sizes', '40,300,10', '--kernel', 'js'];
-    const reference = await runNabla(['train', ...job, ...net, '--workers', '2', '--fan-out', 'all']);
-    const cluster = await spawnCluster({ workers: 0, args: [...job, ...net, '--min-workers', '1'] });
-    try {
-      // Alone, it computes whole steps and applies each update itself, with a learning rate a millionth off.
-      const skewed = startScriptedWorker(cluster.url, (blocks) => blocks, 'none', 'skewed');
-      expect(await skewed.closed).toBe(1008);
-      expect(skewed.shardsSeen).toBe(2);
-      const rejected = ofType(cluster.coordinator.events, 'rejected')[0];
-      expect(rejected.reason).toMatch(/its parameters v1, from its own update, have the fingerprint \S+ but ours \S+: it applies updates differently/);
-      cluster.addWorker(['--kernel', 'js']);
-      const done = await cluster.coordinator.waitFor((e) => e.event === 'done', 60_000);
-      expect(stepHashes(cluster.coordinator.events)).toEqual(stepHashes(reference.events));
-      expect(done.paramHash).toBe(ofType(reference.events, 'done')[0].paramHash);
-    } finally {
-      await cluster.stop();
-    }
-  });
+  const scripted = ['--sizes', '40,300,10', '--kernel', 'js'];
 
-  it('an honest scripted worker that applies updates itself is taken at its word and ends bit-identical', async () => {
-    const net = ['--sizes', '40,300,10', '--kernel', 'js'];
-    const reference = await runNabla(['train', ...job, ...net, '--workers', '2', '--fan-out', 'all']);
-    const cluster = await spawnCluster({ workers: 0, args: [...job, ...net, '--min-workers', '1'] });
+  /** Plays `scene` on a coordinator that starts with no worker, then compares every step with workers sent parameters. */
+  async function againstReference(scene: (cluster: Cluster) => Promise<void>): Promise<void> {
+    const reference = await runNabla(['train', ...job, ...scripted, '--workers', '2', '--fan-out', 'all']);
+    const cluster = await spawnCluster({ workers: 0, args: [...job, ...scripted, '--min-workers', '1'] });
     try {
-      const honest = startScriptedWorker(cluster.url, (blocks) => blocks, 'none', 'honest');
+      await scene(cluster);
       const done = await cluster.coordinator.waitFor((e) => e.event === 'done', 60_000);
-      expect(honest.shardsSeen).toBe(steps);
       expect(stepHashes(cluster.coordinator.events)).toEqual(stepHashes(reference.events));
       expect(done.paramHash).toBe(ofType(reference.events, 'done')[0].paramHash);
-      // Only the welcome carried parameters: the 20 results came back and nothing else was sent but shards.
-      expect(ofType(cluster.coordinator.events, 'epoch')[1].bytesPerStep as number).toBeLessThan(1.2 * WEIGHT_BYTES);
     } finally {
       await cluster.stop();
     }
-  });
+  }
+
+  it('refuses a worker whose own update gives other parameters (its fingerprint differs), and loses nothing', () => againstReference(async (cluster) => {
+    // Alone, it computes whole steps and applies each update itself, with a learning rate a millionth off.
+    const skewed = startScriptedWorker(cluster.url, (blocks) => blocks, 'none', 'skewed');
+    expect(await skewed.closed).toBe(1008);
+    expect(skewed.shardsSeen).toBe(2);
+    const rejected = ofType(cluster.coordinator.events, 'rejected')[0];
+    expect(rejected.reason).toMatch(/its parameters v1, from its own update, have the fingerprint \S+ but ours \S+: it applies updates differently/);
+    cluster.addWorker(['--kernel', 'js']);
+  }));
+
+  it('an honest scripted worker that applies updates itself is taken at its word and ends bit-identical', () => againstReference(async (cluster) => {
+    const honest = startScriptedWorker(cluster.url, (blocks) => blocks, 'none', 'honest');
+    await cluster.coordinator.waitFor((e) => e.event === 'done', 60_000);
+    expect(honest.shardsSeen).toBe(steps);
+    // Only the welcome carried parameters: after it, results came back and nothing was sent but shards.
+    expect(ofType(cluster.coordinator.events, 'epoch')[1].bytesPerStep as number).toBeLessThan(1.2 * WEIGHT_BYTES);
+  }));
 });
