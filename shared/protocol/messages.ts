@@ -93,7 +93,8 @@ export type Gradients = Envelope<'gradients'> & Tag & {
   dataWaitMs?: number;
   /**
    * Optional: when the worker reached the shard's `version` by its own update (Shard.update), the fingerprint of its
-   * float64 parameters that update returned (sgdStep); the coordinator refuses the result unless it equals its own.
+   * float64 parameters that update returned (sgdStep). The coordinator drops the result if it did not take that
+   * update up (it sends its own parameters instead), and refuses it unless the fingerprint equals its own.
    */
   paramsSum?: number;
 };
