@@ -19,7 +19,7 @@ export const RETUNE_STEPS = 5000;
 /** A narrower fan-out must beat the widest by this fraction: when they are about even, more workers share the load. */
 const MIN_GAIN = 0.05;
 
-export const FAN_OUT_MODES = ['auto', 'all'] as const;
+const FAN_OUT_MODES = ['auto', 'all'] as const;
 /** auto (measured), all (every ready worker), or a fixed number of workers per step (fewer when fewer are ready). */
 export type FanOutMode = (typeof FAN_OUT_MODES)[number] | number;
 
