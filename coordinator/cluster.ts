@@ -492,13 +492,14 @@ export class Cluster implements StepHost {
   /**
    * A result for a later step than the current one: a worker that applies updates itself computed its planned shard
    * of that step ahead (worker/client.ts, runAhead). Kept until that step starts, for a shard planned for this worker
-   * and with its parameters' fingerprint only; its arrays are copied (they may live in reused shared-memory buffers).
+   * and with its parameters' fingerprint only; arrays it read through shared memory are kept out of the reuse that
+   * starts with the next step (see runStep) until then.
    */
   private keepEarly(link: WorkerLink, message: Gradients): boolean {
     const isPlanned = this.planned.get(message.step)?.some((shard) => shard.shardId === message.shardId && shard.workerId === link.id);
     if (!isPlanned || message.paramsSum === undefined) return false;
-    const blocks = message.blocks.map((block) => ({ ...block, nablaW: block.nablaW.slice(), nablaB: block.nablaB.slice() }));
-    this.early.set(message.shardId, { link, message: { ...message, blocks } });
+    forEachArray(message, (array) => link.shmIn?.retain(array));
+    this.early.set(message.shardId, { link, message });
     return true;
   }
 
@@ -507,6 +508,8 @@ export class Cluster implements StepHost {
     for (const [shardId, { link, message }] of this.early) {
       if (message.step > step) continue;
       this.early.delete(shardId);
+      // Held like this step's other results from here on: until the next step starts.
+      forEachArray(message, (array) => link.shmIn?.giveBack(array));
       if (message.step !== step || this.links.get(link.id) !== link) continue;
       try {
         this.onResult(link, message);
@@ -651,4 +654,12 @@ export const DEFAULT_MAX_CHUNKS = 8;
 /** Two sgdStep fingerprints agree: equal numbers (msgpack does not keep the sign of a zero), or both NaN. */
 function sameFingerprint(theirs: number | undefined, ours: number | null): boolean {
   return theirs !== undefined && ours !== null && (theirs === ours || (Number.isNaN(theirs) && Number.isNaN(ours)));
+}
+
+/** The arrays of a result's block sums. */
+function forEachArray(message: Gradients, use: (array: Floats) => void): void {
+  for (const block of message.blocks) {
+    use(block.nablaW);
+    use(block.nablaB);
+  }
 }

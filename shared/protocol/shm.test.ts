@@ -72,6 +72,24 @@ describe.skipIf(!hasShm)('shared-memory lane', () => {
     expect(read(fresh, 5).buffer).not.toBe(read(fresh, 6).buffer);
   });
 
+  it('pooled: a retained array outlives releaseAll() until it is given back', () => {
+    const writer = ShmWriter.create() as ShmWriter;
+    const pooled = ShmReader.open(writer.offer, 'pooled') as ShmReader;
+    opened.push(pooled, writer);
+    const job = { layout, dtype: 'float64' } as const;
+    const read = (version: number) => (decodeToWorker(encodeVia(params(version), writer), job, pooled) as ParamsUpdate).weights;
+    const kept = read(1);
+    pooled.retain(kept);
+    pooled.releaseAll();
+    const next = read(2);
+    expect(next.buffer).not.toBe(kept.buffer);
+    expect(kept).toEqual(params(1).weights);
+    pooled.giveBack(kept);
+    pooled.releaseAll();
+    expect([kept.buffer, next.buffer]).toContain(read(3).buffer);
+    pooled.retain(new Float64Array(4)); // not read from this lane: nothing to keep
+  });
+
   it('moves every block of a gradients frame and validates them like inline ones', () => {
     const { writer, reader } = lane();
     const block = (index: number, value: number) => ({

@@ -163,6 +163,8 @@ export class ShmReader {
   /** Pooled buffers: free ones by size, and the ones handed out since the last releaseAll(). */
   private readonly free = new Map<number, Buffer[]>();
   private readonly lent: Buffer[] = [];
+  /** Lent buffers the receiver holds past releaseAll() (see retain). */
+  private readonly retained: Buffer[] = [];
 
   private constructor(readonly dir: string, private readonly lifetime: ShmLifetime, private readonly fds: number[]) {}
 
@@ -225,6 +227,21 @@ export class ShmReader {
     return buffer;
   }
 
+  /**
+   * (pooled) Keeps the buffer under `array` (read from this lane) out of the coming releaseAll() calls, for a receiver
+   * that holds it past one: a result kept for a later step. giveBack() returns it to the usual cycle.
+   */
+  retain(array: Floats): void {
+    const at = this.lent.findIndex((buffer) => buffer.buffer === array.buffer);
+    if (at >= 0) this.retained.push(...this.lent.splice(at, 1));
+  }
+
+  /** (pooled) A retained array is no longer held past the next releaseAll(). */
+  giveBack(array: Floats): void {
+    const at = this.retained.findIndex((buffer) => buffer.buffer === array.buffer);
+    if (at >= 0) this.lent.push(...this.retained.splice(at, 1));
+  }
+
   /** (pooled) Every array read so far may be overwritten by later reads: the receiver holds none of them any more. */
   releaseAll(): void {
     for (const buffer of this.lent) {
@@ -241,6 +258,7 @@ export class ShmReader {
     for (const fd of this.fds) closeSync(fd);
     this.free.clear();
     this.lent.length = 0;
+    this.retained.length = 0;
   }
 }
 
