@@ -497,7 +497,8 @@ export class Cluster implements StepHost {
    */
   private keepEarly(link: WorkerLink, message: Gradients): boolean {
     const isPlanned = this.planned.get(message.step)?.some((shard) => shard.shardId === message.shardId && shard.workerId === link.id);
-    if (!isPlanned || message.paramsSum === undefined) return false;
+    // A second one for the same shard is a duplicate: dropped and counted like any.
+    if (!isPlanned || message.paramsSum === undefined || this.early.has(message.shardId)) return false;
     forEachArray(message, (array) => link.shmIn?.retain(array));
     this.early.set(message.shardId, { link, message });
     return true;
