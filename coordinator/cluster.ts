@@ -545,6 +545,7 @@ export class Cluster implements StepHost {
   workerStatuses(nowMs = Date.now()): WorkerStatus[] {
     return this.readyWorkers().map((link) => ({
       id: link.id, name: link.name, address: link.address, kernel: link.kernel, sharedMemory: link.shmIn !== null,
+      ownUpdates: link.selfUpdatedVersion === this.version,
       state: this.current?.run.holdsShard(link.id) ? 'busy' : 'idle',
       chunks: link.timing.chunks, samplesPerSecond: link.timing.samplesPerSecond,
       computeMs: link.timing.computeMs, transferMs: link.timing.transferMs, waitMs: link.timing.waitMs,

@@ -42,12 +42,12 @@ describe('decodeToMonitor', () => {
     expect(refusal(status({ ...snapshot, job: { ...job, lambda: 'five' } })).message).toContain('snapshot.job.lambda must be a number');
   });
 
-  it('reads a worker\'s optional sharedMemory flag, and refuses one that is not true or false', () => {
-    const snapshot = fixtureSnapshot({ workers: [fixtureWorker(1, { sharedMemory: true }), fixtureWorker(2)] });
+  it.each(['sharedMemory', 'ownUpdates'] as const)("reads a worker's optional %s flag, and refuses one that is not true or false", (flag) => {
+    const snapshot = fixtureSnapshot({ workers: [fixtureWorker(1, { [flag]: true }), fixtureWorker(2)] });
     const decoded = decodeToMonitor(status(snapshot));
-    expect(decoded.type === 'status' && decoded.snapshot.workers.map((w) => w.sharedMemory)).toEqual([true, undefined]);
-    const bad = { ...snapshot, workers: [{ ...snapshot.workers[0], sharedMemory: 'yes' }] };
-    expect(refusal(status(bad)).message).toBe('snapshot.workers[0].sharedMemory must be true or false, got string');
+    expect(decoded.type === 'status' && decoded.snapshot.workers.map((w) => w[flag])).toEqual([true, undefined]);
+    const bad = { ...snapshot, workers: [{ ...snapshot.workers[0], [flag]: 'yes' }] };
+    expect(refusal(status(bad)).message).toBe(`snapshot.workers[0].${flag} must be true or false, got string`);
   });
 
   it('refuses a wrong protocol version, naming both versions', () => {

@@ -32,6 +32,14 @@ describe('renderReport', () => {
     expect(cells).toEqual(['shared memory', 'socket', '']);
   });
 
+  it("says which workers hold parameters from their own update and which the coordinator's", () => {
+    const snapshot = fixtureSnapshot({ workers: [fixtureWorker(1, { ownUpdates: true }), fixtureWorker(2, { ownUpdates: false }), fixtureWorker(3)] });
+    const html = renderReport({ timeline, snapshot, title: 't' });
+    expect(html).toContain('<th>arrays via</th><th>parameters from</th>');
+    const cells = [...html.matchAll(/<td>openblas<\/td><td>[^<]*<\/td><td>([^<]*)<\/td>/g)].map((m) => m[1]);
+    expect(cells).toEqual(['its own update', 'the coordinator', '']);
+  });
+
   it('states the outcome from the run summary when there is one', () => {
     const html = renderReport({ timeline, snapshot: fixtureSnapshot(), title: 't', summary: { testAccuracy: 0.9512, seconds: 125, steps: 24000, workersSeen: 3, reissuedShards: 2, droppedResults: 0 } });
     expect(html).toContain('95.12%');

@@ -177,12 +177,13 @@ function workersSection(snapshot: StatusSnapshot): string {
     note: `${formatRate(w.samples)} samples (${((w.samples / totalSamples) * 100).toFixed(0)}%)`,
   })), HALF);
   const rows = workers.map((w) => `<tr${w === slowest ? ' class="slowest"' : ''}><td>${escapeXml(w.id)}</td><td>${escapeXml(w.name)}</td><td>${escapeXml(w.address)}</td>` +
-    `<td>${escapeXml(w.kernel)}</td><td>${w.sharedMemory === undefined ? '' : w.sharedMemory ? 'shared memory' : 'socket'}</td><td class="n">${w.shards}</td><td class="n">${w.samples}</td><td class="n">${formatRate(w.samplesPerSecond)}</td>` +
+    `<td>${escapeXml(w.kernel)}</td><td>${w.sharedMemory === undefined ? '' : w.sharedMemory ? 'shared memory' : 'socket'}</td>` +
+    `<td>${w.ownUpdates === undefined ? '' : w.ownUpdates ? 'its own update' : 'the coordinator'}</td><td class="n">${w.shards}</td><td class="n">${w.samples}</td><td class="n">${formatRate(w.samplesPerSecond)}</td>` +
     `<td class="n">${formatMs(w.computeMs)}</td><td class="n">${formatMs(w.transferMs)}</td><td class="n">${formatMs(w.waitMs)}</td>` +
     `<td class="n">${formatBytes(w.bytesIn)}</td><td class="n">${formatBytes(w.bytesOut)}</td></tr>`).join('');
   return `<section class="card wide"><h2>Workers</h2><p>Connected at the end of the run${slowest ? `; the slowest, ${escapeXml(slowest.id)}, is marked` : ''}. Compute, transfer and wait are of each worker's last shard.</p>` +
     `<div class="pair"><div><h3>Compute speed</h3>${speed}</div><div><h3>Samples computed</h3>${share}</div></div>` +
-    '<table><thead><tr><th>id</th><th>name</th><th>address</th><th>kernel</th><th>arrays via</th><th>shards</th><th>samples</th><th>samples/s</th>' +
+    '<table><thead><tr><th>id</th><th>name</th><th>address</th><th>kernel</th><th>arrays via</th><th>parameters from</th><th>shards</th><th>samples</th><th>samples/s</th>' +
     `<th>compute</th><th>transfer</th><th>wait</th><th>bytes in</th><th>bytes out</th></tr></thead><tbody>${rows}</tbody></table></section>`;
 }
 

@@ -132,6 +132,7 @@ function parseWorker(value: unknown, where: string): WorkerStatus {
     address: string(worker, 'address', 400, where),
     kernel: string(worker, 'kernel', 200, where),
     ...(worker.sharedMemory === undefined ? {} : { sharedMemory: flag(worker, 'sharedMemory', where) }),
+    ...(worker.ownUpdates === undefined ? {} : { ownUpdates: flag(worker, 'ownUpdates', where) }),
     state,
     chunks: number(worker, 'chunks', where),
     samplesPerSecond: number(worker, 'samplesPerSecond', where),

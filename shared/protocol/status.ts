@@ -9,6 +9,11 @@ export interface WorkerStatus {
   kernel: string;
   /** Optional (absent from older coordinators): its parameters and gradients go through shared memory, not the socket. */
   sharedMemory?: boolean;
+  /**
+   * Optional (absent from older coordinators): it holds the current parameters from its own update (it computed the
+   * last step alone and was sent none for them), not from the coordinator.
+   */
+  ownUpdates?: boolean;
   /** 'busy' while it holds a shard of the current step. */
   state: 'idle' | 'busy';
   /** Chunks in its last shard. */
