@@ -207,6 +207,12 @@ describe('nabla monitor against a running cluster (real coordinator and worker p
       if (Date.now() - startedMs > 30_000) throw new Error(`the plain monitor printed no training line in 30 s:\n${plain.stdout()}`);
       await sleep(100);
     }
+    // Long enough for the throttle to show (8 statuses, one per 500 ms): the second job below takes well under a
+    // second, so without this the two monitors could see as many statuses as summary lines.
+    for (const startedMs = Date.now(); json.events.filter((e) => e.event === 'status').length < 8;) {
+      if (Date.now() - startedMs > 30_000) throw new Error('the JSON monitor received fewer than 8 statuses in 30 s');
+      await sleep(100);
+    }
     first.kill('SIGKILL');
     await json.waitFor((e) => e.event === 'reconnecting', 10_000);
     second = startNabla(['coordinator', '--listen', `127.0.0.1:${port}`, '--json', '--epochs', '1', '--check-every', '0']);
