@@ -135,8 +135,8 @@ function failureFields(raw: Raw): { code: FailureCode; message: string } {
 }
 
 function blockSum(raw: unknown, layout: ParamLayout, dtype: Dtype, where: string): BlockSum {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('bad-field', `${where} must be a map, got ${kindOf(raw)}`);
-  const block = raw as Raw;
+  if (!isMap(raw)) fail('bad-field', `${where} must be a map, got ${kindOf(raw)}`);
+  const block = raw;
   const cost = finiteNumber(block, 'cost');
   if (cost < 0) fail('bad-field', `${where}.cost is negative (${cost})`);
   return {
