@@ -423,11 +423,10 @@ export class Cluster implements StepHost {
     const frame = bytes as Buffer;
     link.stats.bytesIn += frame.length;
     this.traffic.received += frame.length;
-    let message: ToCoordinator;
-    try {
+    this.refusingOnProtocolError(link, () => {
       if (!isBinary) throw new ProtocolError('malformed', 'text frames are not part of the protocol; send msgpack in binary frames');
       const sharedBefore = link.shmIn?.bytesRead ?? 0;
-      message = decodeToCoordinator(frame, this.options, link.shmIn);
+      const message = decodeToCoordinator(frame, this.options, link.shmIn);
       this.traffic.shared += (link.shmIn?.bytesRead ?? 0) - sharedBefore;
       if (link.role === null && message.type !== 'hello') throw new ProtocolError('unexpected', `the first message must be "hello", got "${message.type}"`);
       if (link.role !== null && message.type === 'hello') throw new ProtocolError('unexpected', 'hello sent twice');
@@ -436,6 +435,13 @@ export class Cluster implements StepHost {
         throw new ProtocolError('bad-field', `hello says role "${message.role}" but the handshake proved "${link.provenRole}"`);
       }
       this.dispatch(link, message);
+    });
+  }
+
+  /** Runs what a peer's message asks for; a ProtocolError it throws refuses that peer (anything else is our bug). */
+  private refusingOnProtocolError(link: WorkerLink, handle: () => void): void {
+    try {
+      handle();
     } catch (error) {
       if (error instanceof ProtocolError) this.reject(link, error.code, error.message);
       else throw error;
@@ -461,8 +467,8 @@ export class Cluster implements StepHost {
 
   /** A result for the current step (others are dropped and counted); throws ProtocolError for a wrong one. */
   private onResult(link: WorkerLink, message: Gradients): void {
-    const run = this.current?.run;
-    if (!run) return;
+    if (!this.current) return;
+    const { run, countsDataWait } = this.current;
     if (message.paramsSum !== undefined || link.selfUpdatedVersion === message.version) {
       // On parameters the worker updated itself: taken only when we took that update up (otherwise it has been sent
       // ours, which discard its run ahead, and it computes the shard again)…
@@ -477,7 +483,7 @@ export class Cluster implements StepHost {
     const selfUpdate = link.selfUpdate;
     if (selfUpdate?.shardId === message.shardId) selfUpdate.accepted = true;
     link.stats.computeMs += message.computeMs;
-    if (this.current?.countsDataWait) {
+    if (countsDataWait) {
       this.dataWait.ms += message.dataWaitMs ?? 0;
       this.dataWait.shards++;
     }
@@ -511,13 +517,7 @@ export class Cluster implements StepHost {
       this.early.delete(shardId);
       // Held like this step's other results from here on: until the next step starts.
       forEachArray(message, (array) => link.shmIn?.giveBack(array));
-      if (message.step !== step || this.links.get(link.id) !== link) continue;
-      try {
-        this.onResult(link, message);
-      } catch (error) {
-        if (error instanceof ProtocolError) this.reject(link, error.code, error.message);
-        else throw error;
-      }
+      if (message.step === step && this.links.get(link.id) === link) this.refusingOnProtocolError(link, () => this.onResult(link, message));
     }
   }
 
