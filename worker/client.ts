@@ -5,7 +5,7 @@ import { shapeOf } from '../shared/network/layout.js';
 import { decodeToWorker, encode, encodeTransient, encodeVia } from '../shared/protocol/codec.js';
 import { ShmReader, ShmWriter } from '../shared/protocol/shm.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
-import { assertNever, CloseCode, PROTOCOL_VERSION, type BlockSum, type Gradients, type PrefetchedSamples, type Shard, type ToWorker } from '../shared/protocol/messages.js';
+import { assertNever, CloseCode, PROTOCOL_VERSION, type BlockSum, type Gradients, type ParamsUpdate, type PrefetchedSamples, type Shard, type ToWorker } from '../shared/protocol/messages.js';
 import { Replica } from './replica.js';
 import { endBy, onUpgradeRefused, openSocket, UpgradeRefused, type CoordinatorEnd } from '../shared/connect.js';
 
@@ -154,8 +154,7 @@ function run(
         case 'welcome': {
           const { cost, dtype } = message;
           replica = Replica.forJob(replica, message.sizes, options.gemm, cost, dtype);
-          replica.receive(message.version, message.weights, message.biases);
-          ahead = null;
+          takeParams(replica, message);
           readyAtMs = performance.now();
           wasWelcomed = true;
           silenceLimitMs = Math.max(10_000, 4 * message.pingIntervalMs);
@@ -177,10 +176,8 @@ function run(
         }
         case 'params':
           if (!replica) return;
-          replica.receive(message.version, message.weights, message.biases);
+          takeParams(replica, message);
           coordinatorLane?.releaseAll();
-          // A result run ahead was computed on parameters these replace (even under the same version number).
-          ahead = null;
           readyAtMs = Math.max(readyAtMs, performance.now());
           return;
         case 'samples':
@@ -197,6 +194,13 @@ function run(
         default:
           assertNever(message);
       }
+    }
+
+    /** The coordinator's parameters replace the replica's, and so whatever was run ahead on it (see runAhead). */
+    function takeParams(state: Replica, { version, weights, biases }: Pick<ParamsUpdate, 'version' | 'weights' | 'biases'>): void {
+      state.receive(version, weights, biases);
+      // Even under the same version number: a run ahead was computed on parameters of our own update.
+      ahead = null;
     }
 
     function computeAndReply(state: Replica, shard: Shard): void {

@@ -25,15 +25,21 @@ export class Replica {
   readonly computer: ShardComputer;
   private master: Params | null;
 
-  constructor(readonly layout: ParamLayout, gemm: Gemm, readonly cost: CostName, readonly dtype: Dtype) {
+  constructor(layout: ParamLayout, gemm: Gemm, cost: CostName, dtype: Dtype) {
     this.views = layerViews(layout, zeroParams(layout, dtype));
     this.computer = new ShardComputer(layout, gemm, cost, dtype);
     this.master = dtype === 'float64' ? this.views.params as Params : null;
   }
 
+  /** The job's network, as the computer knows it (its cost and dtype too). */
+  get layout(): ParamLayout {
+    return this.computer.layout;
+  }
+
   static forJob(previous: Replica | null, sizes: readonly number[], gemm: Gemm, cost: CostName, dtype: Dtype): Replica {
-    const sameJob = previous && previous.layout.sizes.join() === sizes.join() && previous.cost === cost && previous.dtype === dtype;
-    return sameJob ? previous : new Replica(createLayout([...sizes]), gemm, cost, dtype);
+    const job = previous?.computer;
+    const sameJob = job && job.layout.sizes.join() === sizes.join() && job.cost === cost && job.dtype === dtype;
+    return previous && sameJob ? previous : new Replica(createLayout([...sizes]), gemm, cost, dtype);
   }
 
   /**
