@@ -13,8 +13,9 @@
  *   every array. A reference names slot, sequence, type, offset and length. A reader that finds other stamps (the
  *   slot was reused before it read it) or a short file refuses the frame as malformed, like any broken frame.
  * - A slot is reused two writes later. Frames are read as they arrive, the coordinator writes new parameters only
- *   after every shard of the step returned, and a worker writes a result only after computing its next shard: only
- *   a peer stalled long enough to be dropped meets a reused slot, and its frame is refused.
+ *   after every shard of the step returned, and a worker writes at most one result beyond the shards it was sent
+ *   (the one it runs ahead, worker/client.ts) while the coordinator reads its result for step t before it sends the
+ *   shard of step t + 1: only a peer stalled long enough to be dropped meets a reused slot, and its frame is refused.
  * - Any array may still travel inline; a side whose lane cannot be written (a full tmpfs) closes it and sends inline.
  */
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, writeFileSync, writevSync } from 'node:fs';
