@@ -50,6 +50,24 @@ describe('renderDashboard', () => {
     expect(large.join('\n')).toContain('host-1/1001');
   });
 
+  it('shows how arrays travel and where parameters come from when the terminal has room, blank when not reported', () => {
+    const workers = [
+      fixtureWorker(1, { sharedMemory: true, ownUpdates: true }),
+      fixtureWorker(2, { sharedMemory: false, ownUpdates: false }),
+      fixtureWorker(3),
+    ];
+    const rowsAt = (columns: number): string[] =>
+      renderDashboard(fixtureSnapshot({ workers }), { columns, rows: 30, connection: connected }).filter((line) => /^[ ▶](id|w\d) /.test(line));
+    const [header, own, sent, unknown] = rowsAt(120);
+    expect(header).toMatch(/ name +state +via +params +shard /);
+    expect(own).toMatch(/ (busy|idle) +shm +own +4 /);
+    expect(sent).toMatch(/ (busy|idle) +sock +coord +4 /);
+    expect(unknown).toMatch(/ (busy|idle) +4 /);
+    // Narrower, the name column comes first (workers on other machines are known by it).
+    expect(rowsAt(100)[0]).toMatch(/ name +state +shard /);
+    expect(rowsAt(80)[0]).not.toContain('via');
+  });
+
   it('says it is reconnecting, and keeps showing the last state', () => {
     const lines = renderDashboard(fixtureSnapshot(), {
       columns: 80, rows: 24, connection: { url: 'ws://10.0.0.5:8080', state: 'reconnecting', detail: 'connection refused; retrying in 2 s (attempt 3)' },

@@ -65,7 +65,10 @@ export function slowestWorker(workers: readonly WorkerStatus[]): WorkerStatus | 
 
 interface Column { title: string; width: number; alignRight: boolean; cell(worker: WorkerStatus): string }
 
-/** Sized for 80 columns (79 with the marker); wider terminals get long titles, a wider address, then names. */
+/**
+ * Sized for 80 columns (79 with the marker); wider terminals get long titles, a wider address, names, then how each
+ * worker's arrays travel and where its parameters come from.
+ */
 const COLUMNS: Column[] = [
   { title: 'id', width: 4, alignRight: false, cell: (w) => w.id },
   { title: 'address', width: 15, alignRight: false, cell: (w) => w.address },
@@ -80,10 +83,18 @@ const COLUMNS: Column[] = [
 ];
 const WIDE_TITLES: Record<string, { title: string; width: number }> = { comp: { title: 'compute', width: 7 }, xfer: { title: 'transfer', width: 8 } };
 const NAME_COLUMN: Column = { title: 'name', width: 0, alignRight: false, cell: (w) => w.name };
+/** Blank for a coordinator that does not report them (both fields are optional in the feed). */
+const PATH_COLUMNS: Column[] = [
+  { title: 'via', width: 4, alignRight: false, cell: (w) => (w.sharedMemory === undefined ? '' : w.sharedMemory ? 'shm' : 'sock') },
+  { title: 'params', width: 6, alignRight: false, cell: (w) => (w.ownUpdates === undefined ? '' : w.ownUpdates ? 'own' : 'coord') },
+];
 
 const tableWidth = (columns: readonly Column[]): number => 1 + columns.reduce((sum, column) => sum + column.width, 0) + columns.length - 1;
 
-/** The columns for this width: long titles first, then a wider address (to 21), then a name column. */
+/**
+ * The columns for this width: long titles first, then a wider address (to 21), then via/params when a name column
+ * of at least 12 still fits beside them, then a name column (at least 8).
+ */
 function columnsFor(width: number): Column[] {
   let columns = [...COLUMNS];
   const wide = columns.map((column) => ({ ...column, ...WIDE_TITLES[column.title] }));
@@ -92,6 +103,11 @@ function columnsFor(width: number): Column[] {
   const addressExtra = Math.max(0, Math.min(6, spare));
   columns = columns.map((column) => (column.title === 'address' ? { ...column, width: column.width + addressExtra } : column));
   spare -= addressExtra;
+  const pathWidth = tableWidth([...columns, ...PATH_COLUMNS]) - tableWidth(columns);
+  if (spare >= pathWidth + 13) {
+    columns.splice(columns.findIndex((column) => column.title === 'state') + 1, 0, ...PATH_COLUMNS);
+    spare -= pathWidth;
+  }
   const nameWidth = Math.min(28, spare - 1);
   if (nameWidth >= 8) columns.splice(2, 0, { ...NAME_COLUMN, width: nameWidth });
   return columns;
