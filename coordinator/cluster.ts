@@ -15,10 +15,10 @@ import type { VectorAdd } from '../shared/reduction/combine.js';
 import { chunkCount, chunkOffset } from '../shared/reduction/tree.js';
 import type { Reporter } from './events.js';
 import { startServer, type CoordinatorServer } from './server.js';
-import { cheapest, FanOutTuner, type FanOutMode } from './fan-out.js';
+import { FanOutTuner, StepWorkerChoice, type FanOutMode } from './fan-out.js';
 import { splitChunks } from './sharding.js';
 import { StepRun, type PlannedShard, type ShardTag, type StepHost, type StepResult, type StepWorker } from './step.js';
-import { newShardTiming, StepTimer, type ShardTiming } from './step-timing.js';
+import { msPerSample, newShardTiming, StepTimer, type ShardTiming } from './step-timing.js';
 import type { WorkerStatus } from '../shared/protocol/status.js';
 
 export interface ClusterOptions {
@@ -111,6 +111,7 @@ export class Cluster implements StepHost {
   private readonly tuner: FanOutTuner;
   /** The workers the current step's new shards go to (see stepWorkers). */
   private stepLinks: readonly WorkerLink[] = [];
+  private readonly stepChoice = new StepWorkerChoice<WorkerLink>();
   private current: { run: StepRun; samples: ShardSamples; countsDataWait: boolean; update: SelfUpdate | null } | null = null;
   private starvedNoticeShown = false;
   private readonly kernelsSeen = new Set<string>();
@@ -203,12 +204,11 @@ export class Cluster implements StepHost {
     return live.length > 0 ? live : this.readyWorkers();
   }
 
-  /** Picks the workers of the next step: the `fanOut` quickest of the ready ones (last round trip per sample). */
+  /** Picks the workers of the next step: the `fanOut` quickest of the ready ones (see msPerSample). */
   private chooseStepWorkers(): number {
     const ready = this.readyWorkers();
     const fanOut = this.tuner.fanOut(ready.length);
-    this.stepLinks = fanOut >= ready.length ? ready : cheapest(ready, fanOut, ({ timing }) =>
-      (timing.samples > 0 ? (timing.computeMs + timing.transferMs) / timing.samples : 0), this.stepLinks);
+    this.stepLinks = this.stepChoice.choose(ready, fanOut, ({ timing }) => msPerSample(timing));
     return fanOut;
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cheapest, FanOutTuner, RETUNE_STEPS, TRIAL_STEPS, WARMUP_STEPS } from './fan-out.js';
+import { cheapest, FanOutTuner, RETUNE_STEPS, StepWorkerChoice, TRIAL_STEPS, WARMUP_STEPS } from './fan-out.js';
 
 /** Runs steps through the tuner with a step time per fan-out; returns the fan-outs used and the choices made. */
 function drive(tuner: FanOutTuner, workers: number, steps: number, stepMs: (fanOut: number) => number) {
@@ -92,5 +92,24 @@ describe('cheapest', () => {
     expect(ids(cheapest([a, b], 1, (w) => w.ms, [b]))).toEqual(['b']);
     expect(ids(cheapest([a, c], 1, (w) => w.ms, [a]))).toEqual(['c']); // 21% cheaper: 0.79 < 0.8
     expect(ids(cheapest([a, b, c], 2, (w) => w.ms, [a, b]))).toEqual(['b', 'c']); // c beats a, not b
+  });
+});
+
+describe('StepWorkerChoice', () => {
+  it('after steps of every worker (a re-tuning trial), keeps the workers of the last narrower choice', () => {
+    const [a, b] = ['a', 'b'];
+    const ms: Record<string, number> = { a: 1, b: 1 };
+    const choice = new StepWorkerChoice<string>();
+    const choose = (fanOut: number) => choice.choose([a, b], fanOut, (w) => ms[w]);
+    expect(choose(1)).toEqual(['a']); // a tie: the earlier
+    expect(choose(2)).toEqual(['a', 'b']);
+    ms.b = 0.85; // b measured 15% cheaper during the trial: noise, a keeps the step
+    expect(choose(1)).toEqual(['a']);
+    expect(choose(2)).toEqual(['a', 'b']);
+    ms.b = 0.7; // 30% cheaper: b takes over, and is the incumbent from then on
+    expect(choose(1)).toEqual(['b']);
+    ms.b = 1.1;
+    expect(choose(2)).toEqual(['a', 'b']);
+    expect(choose(1)).toEqual(['b']);
   });
 });

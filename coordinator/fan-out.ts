@@ -112,9 +112,9 @@ const INCUMBENT_ADVANTAGE = 0.8;
 
 /**
  * The `count` items of least cost (ties: the earlier), in their original order, `incumbents` favoured (see
- * INCUMBENT_ADVANTAGE). For the workers of a narrower fan-out: cost is a worker's last round trip per sample —
- * compute and the wire both ways, so a fast machine behind a slow link is not preferred to a local one; 0 for a
- * worker not yet measured, so it gets tried.
+ * INCUMBENT_ADVANTAGE). For the workers of a narrower fan-out: cost is a worker's round trip per sample (the median
+ * of its last shards, step-timing.ts) — compute and the wire both ways, so a fast machine behind a slow link is not
+ * preferred to a local one; 0 for a worker not yet measured, so it gets tried.
  */
 export function cheapest<T>(items: readonly T[], count: number, cost: (item: T) => number, incumbents: readonly T[] = []): T[] {
   if (count >= items.length) return [...items];
@@ -122,4 +122,19 @@ export function cheapest<T>(items: readonly T[], count: number, cost: (item: T) 
     .sort((a, b) => a.cost - b.cost || a.index - b.index)
     .slice(0, count);
   return ranked.sort((a, b) => a.index - b.index).map((r) => r.item);
+}
+
+/**
+ * The workers of each step: every ready one at full fan-out, else the `fanOut` cheapest, with the workers of the last
+ * narrower choice as incumbents. Not the previous step's workers: after a step of every worker (a re-tuning trial)
+ * that would make everyone an incumbent, and two equal workers traded the step on noise at every re-tuning round.
+ */
+export class StepWorkerChoice<T> {
+  private narrow: readonly T[] = [];
+
+  choose(ready: readonly T[], fanOut: number, cost: (item: T) => number): readonly T[] {
+    if (fanOut >= ready.length) return ready;
+    this.narrow = cheapest(ready, fanOut, cost, this.narrow);
+    return this.narrow;
+  }
 }

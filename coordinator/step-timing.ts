@@ -1,3 +1,5 @@
+import { median } from '../shared/median.js';
+
 /** What the coordinator measures of one worker's last shard. */
 export interface ShardTiming {
   sentAtMs: number;
@@ -12,13 +14,28 @@ export interface ShardTiming {
   waitMs: number;
   /** Smoothed compute speed, samples per second (0 until measured); sizes its next shards. */
   samplesPerSecond: number;
+  /** Round trip per sample (compute and transfer, ms) of its last RECENT_SHARDS shards, oldest overwritten first. */
+  recentMsPerSample: number[];
+  /** Shards measured so far (the next one goes to recentMsPerSample[shardsMeasured % RECENT_SHARDS]). */
+  shardsMeasured: number;
   /** Took part in the step in progress. */
   isInStep: boolean;
 }
 
 export const newShardTiming = (): ShardTiming => ({
-  sentAtMs: 0, arrivedAtMs: 0, chunks: 0, samples: 0, computeMs: 0, transferMs: 0, waitMs: 0, samplesPerSecond: 0, isInStep: false,
+  sentAtMs: 0, arrivedAtMs: 0, chunks: 0, samples: 0, computeMs: 0, transferMs: 0, waitMs: 0, samplesPerSecond: 0,
+  recentMsPerSample: [], shardsMeasured: 0, isInStep: false,
 });
+
+const RECENT_SHARDS = 9;
+
+/**
+ * What a worker's shards cost it, per sample: the median round trip of its last few shards (0 before any), which
+ * decides who takes a narrower fan-out's steps. A median, because one shard of a few samples can take several times
+ * the usual (the first step after an evaluation, a collection in either process), and a worker that computes every
+ * step would otherwise hand it to one that does not, whose figure stays as it was, on one such shard.
+ */
+export const msPerSample = (timing: ShardTiming): number => (timing.shardsMeasured === 0 ? 0 : median(timing.recentMsPerSample));
 
 /** Where steps' time goes, summed since the last take(): per step, the critical path split into its parts. */
 export interface StepTimeTotals {
@@ -61,6 +78,7 @@ export class StepTimer {
       const speed = (timing.samples / computeMs) * 1000;
       timing.samplesPerSecond = timing.samplesPerSecond === 0 ? speed : timing.samplesPerSecond + SPEED_SMOOTHING * (speed - timing.samplesPerSecond);
     }
+    if (timing.samples > 0) timing.recentMsPerSample[timing.shardsMeasured++ % RECENT_SHARDS] = (computeMs + timing.transferMs) / timing.samples;
   }
 
   /**
