@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { msPerSample, newShardTiming, StepTimer } from './step-timing.js';
+import { msPerSample, newShardTiming, StepTimer, type ShardTiming } from './step-timing.js';
 
 /** One shard of `samples` sent at `sentAt` whose result (computed in `computeMs`) arrives at `arrivedAt`. */
-function shard(timer: StepTimer, timing: ReturnType<typeof newShardTiming>, samples: number, sentAt: number, computeMs: number, arrivedAt: number): void {
+function shard(timer: StepTimer, timing: ShardTiming, samples: number, sentAt: number, computeMs: number, arrivedAt: number): void {
   timer.shardSent(timing, 1, samples, sentAt);
   timer.resultArrived(timing, computeMs, arrivedAt);
 }

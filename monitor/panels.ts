@@ -104,7 +104,7 @@ function columnsFor(width: number): Column[] {
   columns = columns.map((column) => (column.title === 'address' ? { ...column, width: column.width + addressExtra } : column));
   spare -= addressExtra;
   const pathWidth = tableWidth([...columns, ...PATH_COLUMNS]) - tableWidth(columns);
-  if (spare >= pathWidth + 13) {
+  if (spare >= pathWidth + 1 + 12) { // a separator and a name of 12
     columns.splice(columns.findIndex((column) => column.title === 'state') + 1, 0, ...PATH_COLUMNS);
     spare -= pathWidth;
   }
