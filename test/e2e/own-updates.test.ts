@@ -84,8 +84,9 @@ describe('workers that apply updates themselves', () => {
 
   it.each([false, true])('an honest scripted worker that applies updates itself is taken at its word and ends bit-identical (running ahead: %s)', (runsAhead) => againstReference(async (cluster) => {
     const honest = startScriptedWorker(cluster.url, (blocks) => blocks, 'none', { rule: 'honest', runsAhead });
-    // Its close, not the coordinator's `done` line: the last shard frame may still be on its way when that is printed
-    // (running ahead, the last step ends as soon as its shard is out), and the socket closes only after it.
+    await cluster.coordinator.waitFor((e) => e.event === 'done', 60_000);
+    // And its close: the last shard frame may still be on its way when `done` is printed (running ahead, the last
+    // step ends as soon as its shard is out); the socket closes only after it.
     expect(await honest.closed).toBe(1000);
     expect(honest.shardsSeen).toBe(steps);
     // Only the welcome carried parameters: after it, results came back and nothing was sent but shards.
