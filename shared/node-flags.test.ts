@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { WORKER_NODE_FLAGS } from './node-flags.js';
+import { NODE_FLAGS, WORKER_NODE_FLAGS } from './node-flags.js';
 
 const repo = (path: string): string => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');
+
+describe('NODE_FLAGS', () => {
+  it('are what the CLI\'s shebang and the image\'s entrypoint start node with', () => {
+    expect(repo('bin/nabla.ts').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}`);
+    expect(repo('Dockerfile')).toContain(`ENTRYPOINT ["node", ${NODE_FLAGS.map((flag) => JSON.stringify(flag)).join(', ')}, "/app/dist/bin/nabla.js"]`);
+  });
+});
 
 describe('WORKER_NODE_FLAGS', () => {
   it('are what the compose file\'s workers and the README\'s remote workers run with', () => {
