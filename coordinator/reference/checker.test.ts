@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -33,6 +33,13 @@ describe('ReferenceChecker, from the .ts sources (the thread transpiles them)', 
   });
   afterAll(async () => {
     await checker?.close();
+  });
+
+  it.runIf(process.platform === 'linux')('runs its thread at the lowest priority, and only that thread (Linux: nice is per thread)', () => {
+    const niceOf = (task: string): number => Number(readFileSync(`/proc/self/task/${task}/stat`, 'utf8').split(') ')[1].split(' ')[16]);
+    const nice = readdirSync('/proc/self/task').map(niceOf);
+    expect(niceOf(String(process.pid))).toBe(0);
+    expect(nice.filter((value) => value === 19)).toHaveLength(1);
   });
 
   it('reports the backend its thread loaded', () => {

@@ -1,3 +1,4 @@
+import { constants, setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { MessagePort } from 'node:worker_threads';
 import { loadTf } from './backend.js';
@@ -18,6 +19,17 @@ const port: MessagePort = parentPort;
 const config = threadData<ReferenceThreadConfig>(workerData);
 
 const post = (message: FromReferenceThread): void => port.postMessage(message);
+
+// The checks run beside training, not instead of it: on Linux a nice value belongs to a thread, and setPriority(0)
+// lowers only this one (elsewhere it would lower the whole coordinator, so it is left alone). It then runs on what
+// the step loop and the workers leave idle; results arrive a little later, and nothing waits for them.
+if (process.platform === 'linux') {
+  try {
+    setPriority(0, constants.priority.PRIORITY_LOW);
+  } catch {
+    // Not allowed here (some sandboxes): the checks simply compete as before.
+  }
+}
 
 try {
   const { tf, backend, skipped } = await loadTf(config.backend);
