@@ -10,7 +10,6 @@ import { contentionBetween, snapshot, type Contention } from './contention.js';
 import type { Dtype } from '../shared/kernel/dtype.js';
 import type { FanOutMode } from '../coordinator/fan-out.js';
 import type { NetCase } from './nets.js';
-import { NODE_FLAGS } from '../shared/node-flags.js';
 import { median } from './timing.js';
 
 const cliPath = fileURLToPath(new URL('../bin/nabla.js', import.meta.url));
@@ -75,11 +74,10 @@ export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eR
   if (dtype !== 'float64') args.push('--dtype', dtype);
   if (fanOut !== 'auto') args.push('--fan-out', String(fanOut));
   if (!shm) args.push('--no-shm');
-  // As `npx nabla` runs it: with the shebang's flags (shared/node-flags.ts).
-  const command = `node ${NODE_FLAGS.join(' ')} dist/bin/nabla.js ${args.slice(1).join(' ')}`;
+  const command = `node dist/bin/nabla.js ${args.slice(1).join(' ')}`;
   const started = performance.now();
   const before = snapshot();
-  const child = spawn(process.execPath, [...NODE_FLAGS, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text: string) => { stderr = (stderr + text).slice(-4000); });
