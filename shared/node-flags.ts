@@ -11,8 +11,9 @@
  * default job, each stalling a step by 3–17 ms (a step is 0.25 ms). With a 64 MiB floor: 2 and 3. Measured on the
  * default job, a coordinator and a worker started by hand, two alternating rounds: training 9.0 / 9.1 s with plain
  * `node`, 8.8 / 8.5 s at 32 MiB, 7.3 / 7.4 s at 64, 7.3 / 7.2 s at 128; the big net in float32 26.2 / 26.1k → 29.2 /
- * 28.7k samples/s; most of it is the coordinator's (a worker alone with it: no change beyond noise). V8 reads it only
- * at start-up (v8.setFlagsFromString comes too late) and Node refuses it in NODE_OPTIONS.
+ * 28.7k samples/s. On the default job that is the coordinator's part (workers alone with it: no change beyond noise);
+ * over sockets only, where a worker decodes every frame, workers alone with it lift the bench's 2-worker rows by
+ * 20–100 %. V8 reads it only at start-up (v8.setFlagsFromString comes too late) and Node refuses it in NODE_OPTIONS.
  *
  * WORKER_NODE_FLAGS, for workers in addition (and, unlike NODE_FLAGS, allowed in NODE_OPTIONS: the compose file's
  * worker service and the README's remote-worker line use it there): --max-semi-space-size=1 (MiB): a worker receives
