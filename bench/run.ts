@@ -232,12 +232,10 @@ function e2eGroups(quick: boolean): (E2eGroup | { skip: string })[] {
   // (JIT tiers, the fan-out trials of the first 70 steps): 8 epochs measure 2–4 s past the first, as the peers
   // measure 3–5 s after a 1 s warm-up.
   const epochs = quick ? 3 : 8;
+  const rounds = quick ? 1 : 2;
   return [
-    { net: small, kernel: 'auto', dtype: 'float64', epochs, rounds: quick ? 1 : 2 },
-    { net: big, kernel: 'auto', dtype: 'float64', epochs, rounds: quick ? 1 : 2 },
-    { net: small, kernel: 'auto', dtype: 'float32', epochs, rounds: quick ? 1 : 2 },
-    { net: big, kernel: 'auto', dtype: 'float32', epochs, rounds: quick ? 1 : 2 },
-    { net: small, kernel: 'js', dtype: 'float64', epochs: quick ? 2 : 3, rounds: quick ? 1 : 2 },
+    ...DTYPES.flatMap((dtype) => [small, big].map((net): E2eGroup => ({ net, kernel: 'auto', dtype, epochs, rounds }))),
+    { net: small, kernel: 'js', dtype: 'float64', epochs: quick ? 2 : 3, rounds },
     quick
       ? { skip: `${big.label} --kernel js: skipped with --quick (about 6 s per epoch)` }
       : { net: big, kernel: 'js', dtype: 'float64', epochs: 3, rounds: 1 },
