@@ -134,9 +134,8 @@ function failureFields(raw: Raw): { code: FailureCode; message: string } {
   return { code: string(raw, 'code', 40) as FailureCode, message: string(raw, 'message', 4000) };
 }
 
-function blockSum(raw: unknown, layout: ParamLayout, dtype: Dtype, where: string): BlockSum {
-  if (!isMap(raw)) fail('bad-field', `${where} must be a map, got ${kindOf(raw)}`);
-  const block = raw;
+function blockSum(block: unknown, layout: ParamLayout, dtype: Dtype, where: string): BlockSum {
+  if (!isMap(block)) fail('bad-field', `${where} must be a map, got ${kindOf(block)}`);
   const cost = finiteNumber(block, 'cost');
   if (cost < 0) fail('bad-field', `${where}.cost is negative (${cost})`);
   return {
