@@ -36,5 +36,5 @@ EXPOSE 8080
 # The coordinator must answer GET /healthz; workers and the monitor are healthy while they run (healthcheck.mjs
 # reads the role from the container's command line).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 CMD ["node", "/app/healthcheck.mjs"]
-ENTRYPOINT ["node", "--initial-old-space-size=64", "/app/dist/bin/nabla.js"]
+ENTRYPOINT ["node", "/app/dist/bin/nabla.js"]
 CMD ["--help"]

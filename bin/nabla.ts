@@ -8,6 +8,7 @@ import { workerCommand } from '../worker/command.js';
 import { monitorCommand } from '../monitor/command.js';
 import { evalCommand, exportCommand, predictCommand } from '../model/command.js';
 import { isClosedPipe } from '../shared/closed-pipe.js';
+import { tuneHeapGrowth } from '../shared/heap-growth.js';
 
 const commands = [trainCommand, coordinatorCommand, workerCommand, monitorCommand, verifyCommand, evalCommand, predictCommand, exportCommand];
 
@@ -60,4 +61,5 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   if (!isClosedPipe(error)) throw error;
 });
 
+tuneHeapGrowth(); // V8's full collections: shared/heap-growth.ts
 await main();

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS, WORKER_NODE_FLAGS } from '../shared/node-flags.js';
 
 /** The compiled CLI entry point, to start worker processes with. */
 export const cliPath = fileURLToPath(new URL('../bin/nabla.js', import.meta.url));
@@ -17,7 +16,7 @@ export interface LocalWorkers {
  */
 export function spawnLocalWorkers(count: number, url: string, extraArgs: string[] = [], env: Record<string, string> = {}): LocalWorkers {
   const processes = Array.from({ length: count }, (_, i) => {
-    const child = spawn(process.execPath, [...NODE_FLAGS, ...WORKER_NODE_FLAGS, cliPath, 'worker', '--connect', url, '--name', `local-${i + 1}`, ...extraArgs], {
+    const child = spawn(process.execPath, [cliPath, 'worker', '--connect', url, '--name', `local-${i + 1}`, ...extraArgs], {
       stdio: ['ignore', 'ignore', 'pipe'],
       env: { ...process.env, ...env },
     });
