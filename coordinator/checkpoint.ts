@@ -17,7 +17,9 @@ import type { TrainPosition } from './trainer.js';
  * resume, guarded by a SHA-256 of the body. Written atomically (temp file, fsync, rename, fsync of the directory),
  * so a crash leaves the previous checkpoint intact; a damaged file is detected and skipped on resume.
  */
-export const CHECKPOINT_FORMAT = 'nabla-checkpoint/1';
+export const CHECKPOINT_FORMAT = 'nabla-checkpoint/2';
+/** Format 1 is format 2 with paramHash from an earlier fingerprint function: read, its paramHash not re-checked. */
+const READABLE_FORMATS = new Set([CHECKPOINT_FORMAT, 'nabla-checkpoint/1']);
 
 /** What a resumed run must share with the run that wrote the checkpoint, or its numbers would differ. */
 export interface JobIdentity {
@@ -101,9 +103,9 @@ export function readCheckpoint(path: string): Checkpoint {
   if (typeof envelope.body !== 'string' || typeof envelope.sha256 !== 'string') throw new Error('missing body or checksum');
   if (digest(envelope.body) !== envelope.sha256) throw new Error('checksum mismatch (the file was damaged)');
   const body = JSON.parse(envelope.body) as { format: string; position: TrainPosition; job: JobIdentity; paramHash?: string; model: unknown };
-  if (body.format !== CHECKPOINT_FORMAT) throw new Error(`format "${body.format}", this nabla reads "${CHECKPOINT_FORMAT}"`);
+  if (!READABLE_FORMATS.has(body.format)) throw new Error(`format "${body.format}", this nabla reads ${[...READABLE_FORMATS].map((f) => `"${f}"`).join(' and ')}`);
   const { layout, params } = modelFromJson(body.model, path);
-  if (body.paramHash !== undefined && body.paramHash !== paramHash(params)) throw new Error('its parameters do not match its paramHash');
+  if (body.format === CHECKPOINT_FORMAT && body.paramHash !== paramHash(params)) throw new Error('its parameters do not match its paramHash');
   const rng = body.position.epochRng as RngState;
   if (!Array.isArray(rng) || rng.length !== 4) throw new Error('position.epochRng is not an RNG state');
   return { ...withDefaults(body.job, body.position), layout, params, path };

@@ -1,24 +1,54 @@
 import type { Params } from './network/layout.js';
 
+/** murmur3's 32-bit finalizer: a bijection that spreads every input bit over the output. */
+function fmix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 /**
- * A 64-bit fingerprint of the exact bits of the parameters (weights, then biases), as 16 hex digits.
- * Two runs print the same hash only if every parameter is bit-identical. Not cryptographic: two 32-bit
- * multiply–xorshift lanes over the 32-bit words, fast enough to run after every step.
+ * A 64-bit fingerprint of the exact bits of the parameters (weights, then biases), as 16 hex digits. Two runs
+ * print the same hash only if every parameter is bit-identical. Not cryptographic.
+ *
+ * Fast enough to run after every step (JSON mode): the 32-bit words go round-robin to four independent lanes, each
+ * h ← xorshift(imul(h ⊕ word, odd)), so the CPU runs the four multiply chains side by side (one serial chain was
+ * 0.80 ms for the [784,256,256,10] net's 269,322 float64 parameters, a fifth of a step; four lanes 0.27 ms). Every
+ * lane step is a bijection of the lane's state, so any change to a single word changes the hash; each array's
+ * length is mixed in, so moving a value between weights and biases does too. Both output halves depend on all four
+ * lanes.
  */
 export function paramHash(params: Params): string {
-  let h1 = 0x811c9dc5 | 0;
-  let h2 = 0x27d4eb2f | 0;
+  let h0 = 0x811c9dc5 | 0;
+  let h1 = 0x27d4eb2f | 0;
+  let h2 = 0x165667b1 | 0;
+  let h3 = 0x9e3779b1 | 0;
   for (const array of [params.weights, params.biases]) {
-    const words = new Uint32Array(array.buffer, array.byteOffset, array.length * 2);
-    for (let i = 0; i < words.length; i++) {
-      const w = words[i];
-      h1 = Math.imul(h1 ^ w, 0x01000193);
-      h2 = Math.imul(h2 ^ w, 0x85ebca6b);
-      h2 ^= h2 >>> 13;
+    const words = new Int32Array(array.buffer, array.byteOffset, array.byteLength / 4);
+    const whole = words.length - (words.length % 4);
+    let i = 0;
+    for (; i < whole; i += 4) {
+      h0 = Math.imul(h0 ^ words[i], 0x85ebca6b);
+      h1 = Math.imul(h1 ^ words[i + 1], 0xc2b2ae35);
+      h2 = Math.imul(h2 ^ words[i + 2], 0x27d4eb2f);
+      h3 = Math.imul(h3 ^ words[i + 3], 0x165667b1);
+      h0 ^= h0 >>> 15;
+      h1 ^= h1 >>> 13;
+      h2 ^= h2 >>> 16;
+      h3 ^= h3 >>> 15;
     }
-    h1 = Math.imul(h1 ^ array.length, 0x01000193);
+    // The last two words, after an odd number of values, go to lane 0.
+    for (; i < words.length; i++) {
+      h0 = Math.imul(h0 ^ words[i], 0x85ebca6b);
+      h0 ^= h0 >>> 15;
+    }
+    h0 = Math.imul(h0 ^ array.length, 0x01000193);
   }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 0xc2b2ae35);
-  return (h1 >>> 0).toString(16).padStart(8, '0') + ((h2 ^ (h2 >>> 15)) >>> 0).toString(16).padStart(8, '0');
+  // A change confined to one lane changes both sums below (each adds that lane through a bijection: a rotation, or a
+  // multiplication by an odd number), and fmix32 is a bijection.
+  const high = fmix32(h0 ^ rotl(h1, 8) ^ rotl(h2, 16) ^ rotl(h3, 24));
+  const low = fmix32((h0 + Math.imul(h1, 3) + Math.imul(h2, 5) + Math.imul(h3, 7)) | 0);
+  return high.toString(16).padStart(8, '0') + low.toString(16).padStart(8, '0');
 }
+
+const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r));
