@@ -16,7 +16,8 @@ const job: JobIdentity = {
 function written(): string {
   const params = zeroParams(layout);
   params.weights.forEach((_, i) => { params.weights[i] = Math.sin(i) / 7; });
-  params.biases.forEach((_, i) => { params.biases[i] = -(i + 1) / 3; });
+  // biases[0] is −0, which plain JSON.stringify writes as 0.
+  params.biases.forEach((_, i) => { params.biases[i] = -i / 3; });
   return writeCheckpoint(mkdtempSync(join(tmpdir(), 'nabla-ckpt-')), { ...initialPosition(1, 3), step: 20 }, job, layout, params, 3);
 }
 
@@ -34,7 +35,8 @@ describe('checkpoints', () => {
     const checkpoint = readCheckpoint(path);
     expect(checkpoint.position.step).toBe(20);
     expect(checkpoint.params.weights[5]).toBe(Math.sin(5) / 7);
-    expect(checkpoint.params.biases[1]).toBe(-2 / 3);
+    expect(checkpoint.params.biases[1]).toBe(-1 / 3);
+    expect(Object.is(checkpoint.params.biases[0], -0)).toBe(true);
     expect(JSON.parse(JSON.parse(readFileSync(path, 'utf8')).body).format).toBe(CHECKPOINT_FORMAT);
   });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Dtype } from '../shared/kernel/dtype.js';
 import type { ParamLayout, Params } from '../shared/network/layout.js';
 import { writeFileAtomic } from '../shared/atomic-file.js';
-import { modelFromJson, modelToJson } from '../shared/network/model-file.js';
+import { modelFromJson, modelToJson, stringifyExact } from '../shared/network/model-file.js';
 import { paramHash } from '../shared/param-hash.js';
 import type { RngState } from '../shared/rng.js';
 import type { CostName } from '../shared/network/cost.js';
@@ -63,7 +63,7 @@ const digest = (text: string): string => createHash('sha256').update(text).diges
 export function writeCheckpoint(dir: string, position: TrainPosition, job: JobIdentity, layout: ParamLayout, params: Params, keep: number): string {
   mkdirSync(dir, { recursive: true });
   // paramHash lets a person match a checkpoint with the step events of the run that wrote it.
-  const body = JSON.stringify({ format: CHECKPOINT_FORMAT, position, job, paramHash: paramHash(params), model: modelToJson(layout, params) });
+  const body = stringifyExact({ format: CHECKPOINT_FORMAT, position, job, paramHash: paramHash(params), model: modelToJson(layout, params) });
   const path = join(dir, fileName(position.step));
   writeFileAtomic(path, JSON.stringify({ sha256: digest(body), body }) + '\n');
   fsyncDirectory(dir);

@@ -3,7 +3,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../shared/atomic-file.js';
 import { shapeOf } from '../shared/network/layout.js';
-import { readModelFile } from '../shared/network/model-file.js';
+import { readModelFile, stringifyExact } from '../shared/network/model-file.js';
 import { usage } from '../shared/usage-error.js';
 import { NETWORK2_FILE, network2Json } from './export-network2.js';
 import { loadTf } from '../coordinator/reference/backend.js';
@@ -51,7 +51,7 @@ export async function runExport(options: ExportOptions): Promise<ExportResult> {
     }
     case 'json': {
       const network = network2Json(layout, params, cost);
-      const file = writeOut(join(options.outDir, NETWORK2_FILE), `${JSON.stringify(network)}\n`);
+      const file = writeOut(join(options.outDir, NETWORK2_FILE), `${stringifyExact(network)}\n`);
       return {
         files: [file],
         description: `network2.py JSON ${shapeOf(layout.sizes)}, ${parameterCount} float64 parameters, cost ${network.cost}; ` +

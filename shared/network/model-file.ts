@@ -94,5 +94,16 @@ export function readModelFile(path: string): Model {
 }
 
 export function writeModelFile(path: string, layout: ParamLayout, params: Params, extra: Record<string, unknown> = {}): void {
-  writeFileAtomic(path, JSON.stringify(modelToJson(layout, params, extra)) + '\n');
+  writeFileAtomic(path, stringifyExact(modelToJson(layout, params, extra)) + '\n');
+}
+
+const NEGATIVE_ZERO = '\u0000-0';
+
+/**
+ * JSON.stringify, except that a parameter of −0 is written as -0.0 (JSON.stringify writes 0): every bit of the model
+ * comes back when read (JSON.parse, and Python's json, read -0.0 as −0). A −0 lasts once there is one: a weight from an
+ * always-blank pixel gets gradient ±0 every step, and −0 − (+0) is −0 (one comes, e.g., from a model file's -0.0).
+ */
+export function stringifyExact(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (Object.is(v, -0) ? NEGATIVE_ZERO : v)).replaceAll(JSON.stringify(NEGATIVE_ZERO), '-0.0');
 }
