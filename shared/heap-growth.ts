@@ -22,10 +22,10 @@ import { setFlagsFromString } from 'node:v8';
  * with either, both or neither). Memory: a large heap may grow to 5× its live size before a full collection, within
  * V8's heap maximum. A --heap-growing-percent on node's own command line wins (Node refuses it in NODE_OPTIONS).
  */
-export const HEAP_GROWTH_FLAG = '--heap-growing-percent=400';
+const HEAP_GROWTH_FLAG = '--heap-growing-percent=400';
 
 /** Sets HEAP_GROWTH_FLAG unless node was started with its own --heap-growing-percent. */
-export function tuneHeapGrowth(execArgv: readonly string[] = process.execArgv): void {
-  if (execArgv.some((arg) => /^--heap[-_]growing[-_]percent\b/.test(arg))) return;
+export function tuneHeapGrowth(): void {
+  if (process.execArgv.some((arg) => /^--heap[-_]growing[-_]percent\b/.test(arg))) return;
   setFlagsFromString(HEAP_GROWTH_FLAG);
 }
