@@ -1,14 +1,11 @@
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { CLI } from '../support/cluster.js';
-
-const run = promisify(execFile);
+import { runNabla } from '../support/cluster.js';
 
 /** V8's full collections in the coordinator of `nabla train` (its local workers are started without --trace-gc). */
 async function coordinatorMarkCompacts(nodeFlags: string[]): Promise<number> {
-  const { stdout } = await run(process.execPath, [...nodeFlags, '--trace-gc', CLI, 'train', '--epochs', '8', '--check-every', '0'], { maxBuffer: 64 << 20 });
+  const { code, stdout } = await runNabla(['train', '--epochs', '8', '--check-every', '0'], { nodeFlags: [...nodeFlags, '--trace-gc'] });
+  expect(code).toBe(0);
   expect(stdout).toMatch(/^done: 8 epochs/m);
   return stdout.split('\n').filter((line) => line.includes('Mark-Compact')).length;
 }

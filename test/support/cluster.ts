@@ -21,13 +21,19 @@ export interface RunningProcess {
   kill(signal?: NodeJS.Signals): void;
 }
 
-/**
- * Starts `nabla ARGS…` and collects its JSON events and stderr. `prefix` runs it through another command, e.g.
- * ['ip', 'netns', 'exec', NS] to start it inside a network namespace.
- */
-export function startNabla(args: string[], options: { stdin?: string; prefix?: string[] } = {}): RunningProcess {
+/** How to start `nabla`: `prefix` runs it through another command, `nodeFlags` go to node before the CLI. */
+interface StartOptions {
+  stdin?: string;
+  /** e.g. ['ip', 'netns', 'exec', NS] to start it inside a network namespace. */
+  prefix?: string[];
+  /** e.g. ['--trace-gc']. */
+  nodeFlags?: string[];
+}
+
+/** Starts `nabla ARGS…` and collects its JSON events and stderr. */
+export function startNabla(args: string[], options: StartOptions = {}): RunningProcess {
   const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath];
-  const child = spawn(command, [...prefixArgs, CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(command, [...prefixArgs, ...(options.nodeFlags ?? []), CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
   if (options.stdin !== undefined) child.stdin.end(options.stdin);
   else child.stdin.end();
   const events: Array<Record<string, unknown>> = [];
@@ -78,7 +84,7 @@ export function startNabla(args: string[], options: { stdin?: string; prefix?: s
 }
 
 /** Runs `nabla ARGS…` to completion; resolves with exit code, JSON events and stderr. */
-export async function runNabla(args: string[], options: { stdin?: string; timeoutMs?: number } = {}) {
+export async function runNabla(args: string[], options: StartOptions & { timeoutMs?: number } = {}) {
   const proc = startNabla(args, options);
   const timer = setTimeout(() => proc.kill('SIGKILL'), options.timeoutMs ?? 120_000);
   const { code, signal } = await proc.exited;
