@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createLayout, zeroParams } from '../shared/network/layout.js';
-import { CHECKPOINT_FORMAT, readCheckpoint, writeCheckpoint, type JobIdentity } from './checkpoint.js';
+import { CHECKPOINT_FORMAT, checkpointFileText, readCheckpoint, writeCheckpoint, type JobIdentity } from './checkpoint.js';
 import { initialPosition } from './trainer.js';
 
 const layout = createLayout([3, 4, 2]);
@@ -25,8 +24,7 @@ function written(): string {
 function rewrite(path: string, edit: (body: Record<string, unknown>) => void): void {
   const body = JSON.parse(JSON.parse(readFileSync(path, 'utf8')).body);
   edit(body);
-  const text = JSON.stringify(body);
-  writeFileSync(path, JSON.stringify({ sha256: createHash('sha256').update(text).digest('hex'), body: text }) + '\n');
+  writeFileSync(path, checkpointFileText(JSON.stringify(body)));
 }
 
 describe('checkpoints', () => {

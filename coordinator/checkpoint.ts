@@ -59,13 +59,16 @@ const FILE_PATTERN = /^step-(\d+)\.ckpt\.json$/;
 const fileName = (step: number): string => `step-${String(step).padStart(10, '0')}.ckpt.json`;
 const digest = (text: string): string => createHash('sha256').update(text).digest('hex');
 
+/** A checkpoint file's text: the body (JSON text) and the SHA-256 that guards it. */
+export const checkpointFileText = (body: string): string => JSON.stringify({ sha256: digest(body), body }) + '\n';
+
 /** Writes a checkpoint and keeps only the newest `keep`. Returns its path. */
 export function writeCheckpoint(dir: string, position: TrainPosition, job: JobIdentity, layout: ParamLayout, params: Params, keep: number): string {
   mkdirSync(dir, { recursive: true });
   // paramHash lets a person match a checkpoint with the step events of the run that wrote it.
   const body = stringifyExact({ format: CHECKPOINT_FORMAT, position, job, paramHash: paramHash(params), model: modelToJson(layout, params) });
   const path = join(dir, fileName(position.step));
-  writeFileAtomic(path, JSON.stringify({ sha256: digest(body), body }) + '\n');
+  writeFileAtomic(path, checkpointFileText(body));
   fsyncDirectory(dir);
   for (const old of listCheckpoints(dir).slice(keep)) rmSync(join(dir, old), { force: true });
   return path;
