@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
  * node_modules from the build context), then run docker-compose.yml the way docs/DOCKER.md says:
  * - `up --scale worker=3 --exit-code-from coordinator` trains the bundled digits to completion and exits 0;
  * - `up -d --scale worker=4` while that job runs adds a worker that joins mid-run and trains, and the final
- *   parameters are bit-identical to the 3-worker run.
+ *   parameters are bit-identical to the 3-worker run;
+ * - the workers share the coordinator's /dev/shm, so parameters and gradients go through shared memory.
  * Needs a docker daemon, or root to install and start one (scripts/docker/ensure-docker.sh, as CI does).
  * SKIP_DOCKER_E2E=1 skips it (it takes one to three minutes).
  */
@@ -212,10 +213,14 @@ describe.skipIf(skipReason !== null)('docker-compose: the image built offline, a
       expect(Number(accuracy)).toBeGreaterThan(85);
       const joined = new Set([...up.stdout.matchAll(/\+ worker (w\d+) joined/g)].map((match) => match[1]));
       expect([...joined].sort()).toEqual(['w1', 'w2', 'w3']);
+      // The workers share the coordinator's IPC namespace (ipc: service:coordinator), so its /dev/shm: the lane
+      // handshake, which checks both sides see the same tmpfs, succeeds for each.
+      expect(up.stdout.match(/\+ worker w\d+ joined \(.*, shared memory\)/g)?.length, 'every worker moves its arrays through shared memory').toBe(3);
+      expect(up.stdout, 'wire and shared-memory traffic of the epochs').toMatch(/epoch \d+: .*wire .*\/step \(\+ .*\/step in shared memory\)/);
       expect(up.stdout.match(/training finished: /g)?.length, 'each worker says training finished').toBe(3);
       if (hostHasBlas) {
         expect(up.stdout, 'the image keeps the fast kernel').toMatch(/training \[784,30,10\] on .*kernel openblas/);
-        expect(up.stdout.match(/\+ worker w\d+ joined \(.*kernel openblas\)/g)?.length, 'every worker runs OpenBLAS').toBe(3);
+        expect(up.stdout.match(/\+ worker w\d+ joined \(.*kernel openblas[,)]/g)?.length, 'every worker runs OpenBLAS').toBe(3);
       }
       threeWorkerParamHash = paramHash;
       console.log(`docker e2e: 3 workers, ${EPOCHS} epochs: up → exit 0 in ${seconds(up.ms)}, final accuracy ${accuracy}%, params ${paramHash}`);
@@ -253,6 +258,7 @@ describe.skipIf(skipReason !== null)('docker-compose: the image built offline, a
       expect(exit.stdout.trim(), 'the coordinator exit code').toBe('0');
 
       expect(fourth.workerId).toBe('w4');
+      expect(fourth.sharedMemory, 'a worker scaled in later joins the same /dev/shm').toBe(true);
       expect(Number(contributing.step)).toBeLessThan(Number(done.steps));
       expect(done.workersSeen).toBe(4);
       expect(done.epochs).toBe(EPOCHS);
