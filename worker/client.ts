@@ -183,6 +183,11 @@ function run(
         case 'samples':
           // Prefetched samples of a coming step; kept only until that step (the window is a few steps).
           prefetched.set(message.shardId, message);
+          // They may complete a run-ahead that found them missing (a large frame still arriving after the shard).
+          if (replica && message.step === lastStepComputed + 1) {
+            const state = replica;
+            setImmediate(() => runAhead(state, message.step));
+          }
           return;
         case 'shard':
           if (replica) computeAndReply(replica, message);
@@ -256,10 +261,13 @@ function run(
      * fingerprint; the coordinator keeps it until that step starts. Its shard then only brings the step's update.
      * Should the coordinator send parameters first (it did not take our last result), they discard it, and the shard
      * is computed again. Runs after pending frames are handled: a step's shard already here, or new parameters, come
-     * first.
+     * first. Asked for twice a step: after the update, and when samples of the next step arrive (with a large net
+     * they are often still on their way when the update is done; without the second call the run-ahead would never
+     * happen and the worker would wait a whole coordinator round trip each step).
      */
     function runAhead(state: Replica, step: number): void {
       if (ending || socket.readyState !== socket.OPEN || state.ownSum === null || lastStepComputed >= step) return;
+      if (ahead?.samples.step === step) return; // computed already (both the update and the samples asked)
       for (const samples of prefetched.values()) {
         if (samples.step !== step || samples.chunkStart !== 0 || samples.chunkEnd !== samples.chunks) continue;
         const started = performance.now();
