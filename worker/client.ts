@@ -261,9 +261,8 @@ function run(
      * fingerprint; the coordinator keeps it until that step starts. Its shard then only brings the step's update.
      * Should the coordinator send parameters first (it did not take our last result), they discard it, and the shard
      * is computed again. Runs after pending frames are handled: a step's shard already here, or new parameters, come
-     * first. Asked for twice a step: after the update, and when samples of the next step arrive (with a large net
-     * they are often still on their way when the update is done; without the second call the run-ahead would never
-     * happen and the worker would wait a whole coordinator round trip each step).
+     * first. Asked for twice a step: after the update, and when samples of the next step arrive (a large frame may
+     * still be on its way when the update is done; without the second call that step would wait for its shard).
      */
     function runAhead(state: Replica, step: number): void {
       if (ending || socket.readyState !== socket.OPEN || state.ownSum === null || lastStepComputed >= step) return;
