@@ -54,6 +54,8 @@ interface WorkerLink extends StepWorker {
   readonly address: string;
   name: string;
   kernel: string;
+  /** How its kernel rounds (rounding-probe.ts), when its hello said. */
+  rounding: string | null;
   role: 'worker' | 'monitor' | null;
   /** The role its token handshake proved (null without a token). */
   readonly provenRole: Role | null;
@@ -114,7 +116,9 @@ export class Cluster implements StepHost {
   private readonly stepChoice = new StepWorkerChoice<WorkerLink>();
   private current: { run: StepRun; samples: ShardSamples; countsDataWait: boolean; update: SelfUpdate | null } | null = null;
   private starvedNoticeShown = false;
-  private readonly kernelsSeen = new Set<string>();
+  /** The kernels whose results were used, by name, with the rounding fingerprints seen under each. */
+  private readonly kernelsSeen = new Map<string, Set<string>>();
+  private isKernelMixWarned = false;
   private isStopping = false;
   private readonly joinWaiters = new Set<() => void>();
   /** Shards of coming steps whose samples were sent ahead, by step. */
@@ -404,7 +408,7 @@ export class Cluster implements StepHost {
   private onConnection(socket: WebSocket, request: IncomingMessage, provenRole: Role | null): void {
     const address = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
     const link: WorkerLink = {
-      id: `w${++this.workerCounter}`, socket, address, name: '', kernel: '', role: null, provenRole, isReady: false, paramsVersion: -1,
+      id: `w${++this.workerCounter}`, socket, address, name: '', kernel: '', rounding: null, role: null, provenRole, isReady: false, paramsVersion: -1,
       appliesUpdates: false, masterVersion: -1, selfUpdate: null, selfUpdatedVersion: -1, shmIn: null, hasContributed: false,
       connectedAtMs: Date.now(), lastSeenMs: Date.now(), weight: 1,
       stats: { shards: 0, samples: 0, computeMs: 0, bytesIn: 0, bytesOut: 0 }, timing: newShardTiming(),
@@ -491,7 +495,7 @@ export class Cluster implements StepHost {
     this.areWeightsStale = true;
     if (!link.hasContributed) {
       link.hasContributed = true;
-      this.noteKernel(link.kernel);
+      this.noteKernel(link);
     }
   }
 
@@ -554,10 +558,11 @@ export class Cluster implements StepHost {
     }));
   }
 
-  private welcome(link: WorkerLink, { name, kernel, shm: offer, appliesUpdates }: Hello): void {
+  private welcome(link: WorkerLink, { name, kernel, rounding, shm: offer, appliesUpdates }: Hello): void {
     link.role = 'worker';
     link.name = name;
     link.kernel = kernel;
+    link.rounding = rounding ?? null;
     link.appliesUpdates = appliesUpdates === true;
     const shm = this.openLane(link, offer);
     this.send(link, encode({
@@ -571,7 +576,7 @@ export class Cluster implements StepHost {
     this.workersSeen++;
     this.starvedNoticeShown = false;
     this.options.reporter.emit({
-      event: 'worker-joined', workerId: link.id, name, address: link.address, kernel, sharedMemory: link.shmIn !== null, workers: this.workerCount(),
+      event: 'worker-joined', workerId: link.id, name, address: link.address, kernel, rounding: link.rounding, sharedMemory: link.shmIn !== null, workers: this.workerCount(),
     });
     for (const wake of this.joinWaiters) wake();
     this.joinWaiters.clear();
@@ -591,12 +596,23 @@ export class Cluster implements StepHost {
     return this.lane.offer;
   }
 
-  /** Warns once when workers whose results were used run different kernels (different rounding). */
-  private noteKernel(kernel: string): void {
-    this.kernelsSeen.add(kernel);
-    if (this.kernelsSeen.size === 2) {
-      this.options.reporter.emit({ event: 'warning', message: `workers run different kernels (${[...this.kernelsSeen].join(', ')}): results stay correct but are no longer bit-identical across runs` });
-    }
+  /**
+   * Warns once when workers whose results were used round differently: they run kernels of different names, or of one
+   * name with different rounding fingerprints (OpenBLAS tunes itself to the CPU: two machines of another family give
+   * other bits). A worker that sends no fingerprint is judged by its kernel's name alone.
+   */
+  private noteKernel(link: WorkerLink): void {
+    const roundings = this.kernelsSeen.get(link.kernel) ?? new Set<string>();
+    this.kernelsSeen.set(link.kernel, roundings);
+    if (link.rounding) roundings.add(link.rounding);
+    if (this.isKernelMixWarned || (this.kernelsSeen.size < 2 && roundings.size < 2)) return;
+    this.isKernelMixWarned = true;
+    const kinds = [...this.kernelsSeen].flatMap(([name, seen]) => seen.size === 0 ? [name] : [...seen].map((bits) => `${name} rounding ${bits}`));
+    this.options.reporter.emit({
+      event: 'warning',
+      message: `workers compute with kernels that round differently (${kinds.join(', ')}): results stay correct but are no longer ` +
+        'bit-identical across runs or worker counts; for exact results run every worker on one kind of machine, or all with --kernel js',
+    });
   }
 
   /** Refuses a frame: tells the peer why, closes only that connection, and re-issues its share of the step. */

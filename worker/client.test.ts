@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { describe, expect, it } from 'vitest';
 import { jsGemm } from '../shared/kernel/js-gemm.js';
+import { roundingFingerprint } from '../shared/kernel/rounding-probe.js';
 import { createLayout } from '../shared/network/layout.js';
 import { decodeToCoordinator, encode, encodeVia } from '../shared/protocol/codec.js';
 import { PROTOCOL_VERSION, type Hello } from '../shared/protocol/messages.js';
@@ -39,7 +40,7 @@ describe.skipIf(!existsSync(SHM_ROOT))('worker and shared memory', () => {
     const log: string[] = [];
     const code = await runWorker({
       url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, token: null, ca: null, insecureSkipVerify: false, name: 'test',
-      gemm: jsGemm, shm: true, initialRetryMs: 10, maxRetryMs: 50, giveUpMs: 10_000, log: (line) => log.push(line),
+      gemm: jsGemm, rounding: roundingFingerprint(jsGemm), shm: true, initialRetryMs: 10, maxRetryMs: 50, giveUpMs: 10_000, log: (line) => log.push(line),
     });
     server.close();
     expect(code).toBe(0);
@@ -47,6 +48,7 @@ describe.skipIf(!existsSync(SHM_ROOT))('worker and shared memory', () => {
     const offered = hellos[0].shm;
     expect(offered?.dir).toMatch(new RegExp(`^${SHM_ROOT}/nabla-\\d+-${process.pid}-[0-9a-f]{16}$`));
     expect(hellos[1].shm).toBeUndefined();
+    expect(hellos[0].rounding, 'how its kernel rounds, for the coordinator to compare').toBe(roundingFingerprint(jsGemm));
     expect(log.join('\n')).toMatch(/the coordinator's shared memory is not readable here: cannot read .*nabla-1-1-0+ \(ENOENT\); rejoining without it/);
     expect(existsSync(offered?.dir as string)).toBe(false);
   });
@@ -71,7 +73,7 @@ describe.skipIf(!existsSync(SHM_ROOT))('worker and shared memory', () => {
     const log: string[] = [];
     const code = await runWorker({
       url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, token: null, ca: null, insecureSkipVerify: false, name: 'test',
-      gemm: jsGemm, shm: true, initialRetryMs: 10, maxRetryMs: 50, giveUpMs: 10_000, log: (line) => log.push(line),
+      gemm: jsGemm, rounding: roundingFingerprint(jsGemm), shm: true, initialRetryMs: 10, maxRetryMs: 50, giveUpMs: 10_000, log: (line) => log.push(line),
     });
     server.close();
     lane.close();

@@ -16,6 +16,8 @@ export interface WorkerOptions {
   insecureSkipVerify: boolean;
   name: string;
   gemm: Gemm;
+  /** How `gemm` rounds (rounding-probe.ts), sent in the hello so the coordinator can tell kernels that differ. */
+  rounding: string;
   /** Offer coordinators on this host a shared-memory lane for parameters and gradients (shared/protocol/shm.ts). */
   shm: boolean;
   /** First retry delay; doubles up to maxRetryMs while the coordinator cannot be reached. */
@@ -127,7 +129,7 @@ function run(
 
     socket.on('open', () => {
       socket.send(encode({
-        type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: options.name, kernel: options.gemm.name, appliesUpdates: true, ...(lane ? { shm: lane.offer } : {}),
+        type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: options.name, kernel: options.gemm.name, rounding: options.rounding, appliesUpdates: true, ...(lane ? { shm: lane.offer } : {}),
       }));
     });
     socket.on('message', (bytes: RawData) => {

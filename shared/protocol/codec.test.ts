@@ -117,6 +117,13 @@ describe('codec', () => {
       expect(refusal(hello({ appliesUpdates: 'yes' })).message).toBe('appliesUpdates must be true or false, got string');
     });
 
+    it("a hello may carry its kernel's rounding fingerprint: 16 lower-case hex digits", () => {
+      expect(decodeToCoordinator(hello({ rounding: '0123456789abcdef' }), job)).toMatchObject({ type: 'hello', rounding: '0123456789abcdef' });
+      expect(decodeToCoordinator(hello({}), job)).not.toHaveProperty('rounding');
+      expect(refusal(hello({ rounding: '0123456789ABCDEF' })).message).toBe('rounding must be 16 lower-case hex digits, got "0123456789ABCDEF"');
+      expect(refusal(hello({ rounding: 7 })).message).toBe('rounding must be 16 lower-case hex digits, got number');
+    });
+
     it("a shard of the whole mini-batch may carry the step's update, for a later version", () => {
       expect(decodeToWorker(shard({}), job)).toMatchObject({ update: { eta: 3, lambda: 0, n: 1, version: 7 } });
       expect(decodeToWorker(shard({ update: undefined }), job)).not.toHaveProperty('update');

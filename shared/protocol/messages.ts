@@ -18,9 +18,13 @@ type Tag = { step: number; shardId: number; version: number };
 /**
  * First frame from a worker or a (read-only) monitor. A worker may offer its shared-memory lane (shm.ts): if the
  * coordinator can read it, both sides move large arrays through shared memory from the welcome on. A worker that
- * sets `appliesUpdates` can apply a step's update to its own replica (see Shard.update); both fields are optional.
+ * sets `appliesUpdates` can apply a step's update to its own replica (see Shard.update). `rounding`: the fingerprint
+ * of how its kernel rounds (shared/kernel/rounding-probe.ts), 16 hex digits; workers of one kernel name can differ
+ * in it (OpenBLAS on two CPU families). All three are optional.
  */
-export type Hello = Envelope<'hello'> & { role: 'worker' | 'monitor'; name: string; kernel: string; shm?: ShmOffer; appliesUpdates?: boolean };
+export type Hello = Envelope<'hello'> & {
+  role: 'worker' | 'monitor'; name: string; kernel: string; rounding?: string; shm?: ShmOffer; appliesUpdates?: boolean;
+};
 
 /** The coordinator's answer: the job and the current parameters. */
 export type Welcome = Envelope<'welcome'> & {

@@ -123,6 +123,15 @@ function shmOffer(raw: Raw): { shm?: ShmOffer } {
   return { shm: { dir: string(offer, 'dir', 200), nonce: string(offer, 'nonce', 64) } };
 }
 
+/** Optional: the fingerprint of how the worker's kernel rounds (rounding-probe.ts), 16 lower-case hex digits. */
+function rounding(raw: Raw): { rounding?: string } {
+  if (raw.rounding === undefined) return {};
+  if (typeof raw.rounding !== 'string' || !/^[0-9a-f]{16}$/.test(raw.rounding)) {
+    fail('bad-field', `rounding must be 16 lower-case hex digits, got ${typeof raw.rounding === 'string' ? `"${raw.rounding.slice(0, 40)}"` : kindOf(raw.rounding)}`);
+  }
+  return { rounding: raw.rounding };
+}
+
 /** Optional: the worker can apply a step's update itself (messages.ts, Shard.update). */
 function appliesUpdates(raw: Raw): { appliesUpdates?: boolean } {
   if (raw.appliesUpdates === undefined) return {};
@@ -182,8 +191,8 @@ export function parseToCoordinator(raw: unknown, job: WireJob): ToCoordinator {
         fail('bad-field', `hello.role must be "worker" or "monitor", got ${got}`);
       }
       return {
-        type: 'hello', v: PROTOCOL_VERSION, role: message.role, name: string(message, 'name'), kernel: string(message, 'kernel', 40), ...shmOffer(message),
-        ...appliesUpdates(message),
+        type: 'hello', v: PROTOCOL_VERSION, role: message.role, name: string(message, 'name'), kernel: string(message, 'kernel', 40), ...rounding(message),
+        ...shmOffer(message), ...appliesUpdates(message),
       };
     case 'gradients':
       return gradients(message, job.layout, job.dtype);

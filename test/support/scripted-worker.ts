@@ -29,11 +29,12 @@ export type ScriptedUpdates = { rule: 'honest' | 'skewed'; runsAhead: boolean } 
 
 /**
  * A real WebSocket client that speaks the protocol like a worker but lets the test decide what it answers:
- * `answer` gets the honest block sums of each shard and may alter them, or return null to stay silent.
+ * `answer` gets the honest block sums of each shard and may alter them, or return null to stay silent. `rounding`:
+ * the kernel fingerprint its hello claims (none by default).
  */
 export function startScriptedWorker(
   url: string, answer: (blocks: BlockSum[], shard: Shard, layout: ParamLayout) => BlockSum[] | null, shm: ScriptedShm = 'none',
-  updates: ScriptedUpdates = null,
+  updates: ScriptedUpdates = null, rounding: string | null = null,
 ): ScriptedWorker {
   const socket = new WebSocket(url);
   const lane = shm === 'none' ? null : ShmWriter.create();
@@ -52,7 +53,7 @@ export function startScriptedWorker(
     })),
   };
   socket.on('open', () => socket.send(encode({
-    type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: 'scripted', kernel: 'js', ...(lane ? { shm: lane.offer } : {}),
+    type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: 'scripted', kernel: 'js', ...(rounding ? { rounding } : {}), ...(lane ? { shm: lane.offer } : {}),
     ...(updates ? { appliesUpdates: true } : {}),
   })));
   socket.on('message', (bytes: Buffer) => {
