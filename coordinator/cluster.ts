@@ -21,6 +21,9 @@ import { StepRun, type PlannedShard, type ShardTag, type StepHost, type StepResu
 import { msPerSample, newShardTiming, StepTimer, type ShardTiming } from './step-timing.js';
 import type { WorkerStatus } from '../shared/protocol/status.js';
 
+export const MIXED_KERNELS = ['warn', 'refuse'] as const;
+export type MixedKernels = (typeof MIXED_KERNELS)[number];
+
 export interface ClusterOptions {
   layout: ParamLayout;
   cost: CostName;
@@ -28,6 +31,8 @@ export interface ClusterOptions {
   dtype: Dtype;
   /** auto: steps go to as many workers as measured fastest (fan-out.ts); all: every ready worker. */
   fanOut: FanOutMode;
+  /** A worker whose kernel rounds differently from the first one to join: used with a warning, or refused at its hello. */
+  mixedKernels: MixedKernels;
   /** The coordinator's kernel: its vector add sums the workers' block sums (any kernel gives the same bits). */
   kernel: VectorAdd;
   /** Offer workers on this host a shared-memory lane for parameters and gradients (shm.ts); false: sockets only. */
@@ -119,6 +124,8 @@ export class Cluster implements StepHost {
   /** The kernels whose results were used, by name, with the rounding fingerprints seen under each. */
   private readonly kernelsSeen = new Map<string, Set<string>>();
   private isKernelMixWarned = false;
+  /** With --mixed-kernels refuse: the kernel and rounding of the first worker that joined this run. */
+  private firstKernel: { kernel: string; rounding: string | null } | null = null;
   private isStopping = false;
   private readonly joinWaiters = new Set<() => void>();
   /** Shards of coming steps whose samples were sent ahead, by step. */
@@ -559,10 +566,16 @@ export class Cluster implements StepHost {
   }
 
   private welcome(link: WorkerLink, { name, kernel, rounding, shm: offer, appliesUpdates }: Hello): void {
-    link.role = 'worker';
     link.name = name;
     link.kernel = kernel;
     link.rounding = rounding ?? null;
+    const unlike = this.unlikeFirstKernel(link);
+    if (unlike) {
+      this.reject(link, 'bad-field', `${unlike}, and this coordinator runs with --mixed-kernels refuse so that every result keeps the same bits: ` +
+        'start the worker on a machine like the first one, or every worker with --kernel js (or the coordinator with --mixed-kernels warn)');
+      return;
+    }
+    link.role = 'worker';
     link.appliesUpdates = appliesUpdates === true;
     const shm = this.openLane(link, offer);
     this.send(link, encode({
@@ -594,6 +607,19 @@ export class Cluster implements StepHost {
     if (typeof reader === 'string') return null;
     link.shmIn = reader;
     return this.lane.offer;
+  }
+
+  /**
+   * With --mixed-kernels refuse, why a joining worker's kernel is not the one the first worker of the run joined with
+   * (another name or another rounding fingerprint; workers that send none are compared by name), else null. The first
+   * worker to join sets it.
+   */
+  private unlikeFirstKernel(link: WorkerLink): string | null {
+    if (this.options.mixedKernels !== 'refuse') return null;
+    const first = this.firstKernel ??= { kernel: link.kernel, rounding: link.rounding };
+    if (first.kernel === link.kernel && first.rounding === link.rounding) return null;
+    const describe = (k: { kernel: string; rounding: string | null }): string => `${k.kernel} (rounding ${k.rounding ?? 'not sent'})`;
+    return `its kernel ${describe(link)} is not the run's ${describe(first)}`;
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import { DEFAULT_MAX_CHUNKS } from './cluster.js';
+import { DEFAULT_MAX_CHUNKS, MIXED_KERNELS } from './cluster.js';
 import { toTrainingConfig, type TrainingArgs } from './config.js';
 import { runTraining } from './run.js';
 import { runVerify } from './verify.js';
@@ -40,6 +40,7 @@ function trainingOptions<T>(y: Argv<T>, listenDefault: string) {
     .option('dtype', { type: 'string', default: 'float64', choices: DTYPES, describe: 'What workers compute in and send: float64 (the seed\'s numbers) or float32 (half the bytes, about 1.5× the samples/s in npm run bench; agrees with float64 to float32 precision, still bit-identical for any worker count)' })
     .option('shm', { type: 'boolean', default: true, describe: 'Move parameters and gradients through shared memory (/dev/shm) with workers on this host instead of their sockets; --no-shm: sockets only. Same bits either way' })
     .option('fan-out', { type: 'string', default: 'auto', describe: 'Workers per step: auto measures which number finishes steps sooner (for small mini-batches, fewer workers may), all uses every worker, N uses the N quickest. The results are the same bits either way' })
+    .option('mixed-kernels', { type: 'string', default: 'warn', choices: MIXED_KERNELS, describe: 'Workers whose kernel rounds differently from the first one to join (another CPU family under OpenBLAS, say): warn once and use them, or refuse them so every result keeps the same bits' })
     .option('chunks', { type: 'number', default: DEFAULT_MAX_CHUNKS, describe: 'Fixed chunks per mini-batch, reduced in a fixed tree: results are bit-identical for any worker count (fewer: a faster kernel on small batches, other bits, at most that many workers per step)' })
     .option('listen', { type: 'string', default: listenDefault, describe: 'HOST:PORT to listen on for workers; port 0 picks a free port' })
     .option('heartbeat-timeout', { type: 'number', default: 30, describe: 'Seconds of silence after which a worker is presumed dead and its work re-issued' })

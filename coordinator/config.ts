@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isLoopbackHost } from '../shared/auth.js';
 import { DTYPES, type Dtype } from '../shared/kernel/dtype.js';
 import { KERNEL_CHOICES, type KernelChoice } from '../shared/kernel/select.js';
+import { MIXED_KERNELS, type MixedKernels } from './cluster.js';
 import { parseFanOut, type FanOutMode } from './fan-out.js';
 import { COST_NAMES, type CostName } from '../shared/network/cost.js';
 import { INIT_SCHEMES, type InitScheme } from '../shared/network/init.js';
@@ -33,6 +34,7 @@ export interface TrainingArgs {
   kernel: string;
   dtype: string;
   fanOut: string;
+  mixedKernels: string;
   shm: boolean;
   chunks: number;
   listen: string;
@@ -89,6 +91,8 @@ export interface TrainingConfig {
   dtype: Dtype;
   /** auto: each step goes to as many workers as measured fastest; all: to every ready worker. */
   fanOut: FanOutMode;
+  /** Workers whose kernel rounds differently from the first to join: used with a warning, or refused. */
+  mixedKernels: MixedKernels;
   /** Offer workers on this host a shared-memory lane for parameters and gradients (shared/protocol/shm.ts). */
   shm: boolean;
   maxChunks: number;
@@ -197,6 +201,7 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
   const kernel = oneOf('kernel', args.kernel, KERNEL_CHOICES);
   const dtype = oneOf('dtype', args.dtype, DTYPES);
   const fanOut = parseFanOut(args.fanOut) ?? usage(`--fan-out must be auto, all or a number of workers per step, got "${args.fanOut}"`);
+  const mixedKernels = oneOf('mixed-kernels', args.mixedKernels, MIXED_KERNELS);
   if (!(Number.isFinite(args.heartbeatTimeout) && args.heartbeatTimeout > 0)) usage(`--heartbeat-timeout must be a positive number of seconds, got ${args.heartbeatTimeout}`);
   if (!(Number.isFinite(args.shardTimeout) && args.shardTimeout > 0)) usage(`--shard-timeout must be a positive number of seconds, got ${args.shardTimeout}`);
   const { host, port } = parseListen(args.listen);
@@ -228,6 +233,7 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     kernel,
     dtype,
     fanOut,
+    mixedKernels,
     shm: args.shm,
     maxChunks: positiveInteger('chunks', args.chunks, 1024),
     host,

@@ -50,7 +50,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
   const resumeFrom = resumed?.position ?? null;
 
   const cluster = new Cluster({
-    layout, cost: config.cost, dtype: config.dtype, fanOut: config.fanOut, kernel: gemm, shm: config.shm, host: config.host, port: config.port, maxChunks: config.maxChunks,
+    layout, cost: config.cost, dtype: config.dtype, fanOut: config.fanOut, mixedKernels: config.mixedKernels, kernel: gemm, shm: config.shm, host: config.host, port: config.port, maxChunks: config.maxChunks,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs, shardTimeoutMs: config.shardTimeoutMs, maxConnections: config.maxConnections,
     token: config.token, tls: config.tls, reporter,
   });

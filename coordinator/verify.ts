@@ -43,7 +43,7 @@ export async function runVerify(options: VerifyOptions, print: (line: string) =>
   const quiet: Reporter = { emit: (event) => { if (event.event === 'rejected' || event.event === 'warning') print(`! ${JSON.stringify(event)}`); } };
   const cluster = new Cluster({
     layout, host: '127.0.0.1', port: 0, maxChunks: options.chunks, heartbeatTimeoutMs: 30_000, shardTimeoutMs: 60_000,
-    maxConnections: options.workers + 4, token: null, tls: null, reporter: quiet, cost: model.cost, dtype: 'float64', fanOut: 'all', kernel: jsGemm, shm: true,
+    maxConnections: options.workers + 4, token: null, tls: null, reporter: quiet, cost: model.cost, dtype: 'float64', fanOut: 'all', mixedKernels: 'warn', kernel: jsGemm, shm: true,
   });
   const port = await cluster.start(params, 0);
   const workers = spawnLocalWorkers(options.workers, `ws://127.0.0.1:${port}`);

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { jsGemm } from '../../shared/kernel/js-gemm.js';
 import { roundingFingerprint } from '../../shared/kernel/rounding-probe.js';
-import { spawnCluster, startNabla } from '../support/cluster.js';
+import { runNabla, spawnCluster, startNabla } from '../support/cluster.js';
 import { writeBlobsCsv } from '../support/csv-problem.js';
 import { ofType } from '../support/events.js';
 import { startScriptedWorker } from '../support/scripted-worker.js';
@@ -14,7 +14,9 @@ import { startScriptedWorker } from '../support/scripted-worker.js';
  * plays the other machine.
  */
 const train = writeBlobsCsv({ rows: 200, features: 5, classes: 3, seed: 4 });
-const job = ['--data', `csv:${train}`, '--sizes', '5,7,3', '--epochs', '1', '--batch', '20', '--eta', '3', '--fan-out', 'all', '--min-workers', '2', '--check-every', '0'];
+const oneJob = ['--data', `csv:${train}`, '--sizes', '5,7,3', '--epochs', '1', '--batch', '20', '--eta', '3', '--check-every', '0'];
+/** Every step split over both workers, so both workers' results are used. */
+const job = [...oneJob, '--fan-out', 'all', '--min-workers', '2'];
 const warningsOf = (events: Array<Record<string, unknown>>): string[] =>
   ofType(events, 'warning').map((e) => String(e.message)).filter((message) => message.includes('round differently'));
 const hasBlas = spawnSync(process.execPath, ['-e', "require('nblas')"], { stdio: 'ignore' }).status === 0;
@@ -56,6 +58,27 @@ describe('workers whose kernels round differently', () => {
       expect(joined.map((e) => e.kernel)).toEqual(['openblas', 'openblas']);
       expect(new Set(joined.map((e) => e.rounding)).size, 'one name, two roundings').toBe(2);
       expect(warningsOf(cluster.coordinator.events)).toEqual([expect.stringMatching(/openblas rounding [0-9a-f]{16}, openblas rounding [0-9a-f]{16}/)]);
+    } finally {
+      await cluster.stop();
+    }
+  });
+
+  it.skipIf(!hasBlas || process.arch !== 'x64')('with --mixed-kernels refuse, that worker is refused at its hello and the run keeps one rounding', async () => {
+    const reference = await runNabla(['train', ...oneJob, '--kernel', 'blas', '--workers', '1', '--json']);
+    const cluster = await spawnCluster({ workers: 0, args: [...job, '--mixed-kernels', 'refuse'] });
+    try {
+      cluster.addWorker(['--kernel', 'blas']);
+      await cluster.coordinator.waitFor((e) => e.event === 'worker-joined');
+      const older = startNabla(['worker', '--connect', cluster.url, '--kernel', 'blas'], { prefix: ['env', 'OPENBLAS_CORETYPE=Prescott'] });
+      cluster.workers.push(older);
+      expect((await older.exited).code, 'refused: the worker exits 1').toBe(1);
+      expect(older.stderr()).toMatch(/its kernel openblas \(rounding [0-9a-f]{16}\) is not the run's openblas \(rounding [0-9a-f]{16}\).*--mixed-kernels refuse.*--kernel js/);
+      cluster.addWorker(['--kernel', 'blas']); // a second one like the first: now the run has its two workers
+      const done = await cluster.coordinator.waitFor((e) => e.event === 'done', 60_000);
+      expect(ofType(cluster.coordinator.events, 'rejected')).toHaveLength(1);
+      expect(done.workersSeen).toBe(2);
+      expect(warningsOf(cluster.coordinator.events)).toEqual([]);
+      expect(done.paramHash, 'the bits of one worker of the first kind').toBe(ofType(reference.events, 'done')[0].paramHash);
     } finally {
       await cluster.stop();
     }
