@@ -572,7 +572,8 @@ export class Cluster implements StepHost {
     const unlike = this.unlikeFirstKernel(link);
     if (unlike) {
       this.reject(link, 'bad-field', `${unlike}, and this coordinator runs with --mixed-kernels refuse so that every result keeps the same bits: ` +
-        'start the worker on a machine like the first one, or every worker with --kernel js (or the coordinator with --mixed-kernels warn)');
+        'start it on a machine like the first worker\'s, or give every worker one OPENBLAS_CORETYPE that all machines support, or run ' +
+        'every worker with --kernel js (or the coordinator with --mixed-kernels warn)');
       return;
     }
     link.role = 'worker';
@@ -637,7 +638,8 @@ export class Cluster implements StepHost {
     this.options.reporter.emit({
       event: 'warning',
       message: `workers compute with kernels that round differently (${kinds.join(', ')}): results stay correct but are no longer ` +
-        'bit-identical across runs or worker counts; for exact results run every worker on one kind of machine, or all with --kernel js',
+        'bit-identical across runs or worker counts; for exact results run every worker on one kind of machine, with one OPENBLAS_CORETYPE ' +
+        'that all support (e.g. Haswell on AVX2 machines), or all with --kernel js',
     });
   }
 
