@@ -21,6 +21,7 @@ import { DEFAULT_MAX_CHUNKS } from '../coordinator/cluster.js';
 import { ShardComputer } from '../worker/compute.js';
 import { contentionBetween, fmtContention, measureQuietly, snapshot, type Contention } from './contention.js';
 import { exactFlopsPerSample, nominalFlopsPerSample, type NetCase } from './nets.js';
+import { measureSigmoid, type SigmoidResult } from './sigmoid.js';
 import { median, perSecond, runFor } from './timing.js';
 
 export interface KernelOptions {
@@ -76,6 +77,7 @@ export interface KernelSection {
   kernels: { name: string; available: boolean; note: string }[];
   dgemm: DgemmResult[];
   results: KernelResult[];
+  sigmoid: SigmoidResult;
 }
 
 interface KernelEntry {
@@ -123,7 +125,8 @@ export async function runKernelSection(
       }
     }
   }
-  return { kernels: kernels.map(({ name, available, note }) => ({ name, available, note })), dgemm, results };
+  const sigmoid = await measureQuietly(() => measureSigmoid(options.budgetMs, options.rounds * 2), gate, budget);
+  return { kernels: kernels.map(({ name, available, note }) => ({ name, available, note })), dgemm, results, sigmoid };
 }
 
 /** C = A·B for n×n matrices through the kernel's validated gemm (dgemm or sgemm), after one untimed warm-up call on a smaller size. */
