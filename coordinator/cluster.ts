@@ -121,8 +121,8 @@ export class Cluster implements StepHost {
   private readonly stepChoice = new StepWorkerChoice<WorkerLink>();
   private current: { run: StepRun; samples: ShardSamples; countsDataWait: boolean; update: SelfUpdate | null } | null = null;
   private starvedNoticeShown = false;
-  /** The kernels whose results were used, by name, with the rounding fingerprints seen under each. */
-  private readonly kernelsSeen = new Map<string, Set<string>>();
+  /** The workers whose results were used: by kernel name, then by rounding fingerprint ('' when not sent). */
+  private readonly kernelsSeen = new Map<string, Map<string, string[]>>();
   private isKernelMixWarned = false;
   /** With --mixed-kernels refuse: the kernel and rounding of the first worker that joined this run. */
   private firstKernel: { kernel: string; rounding: string | null } | null = null;
@@ -629,15 +629,18 @@ export class Cluster implements StepHost {
    * other bits). A worker that sends no fingerprint is judged by its kernel's name alone.
    */
   private noteKernel(link: WorkerLink): void {
-    const roundings = this.kernelsSeen.get(link.kernel) ?? new Set<string>();
-    this.kernelsSeen.set(link.kernel, roundings);
-    if (link.rounding) roundings.add(link.rounding);
-    if (this.isKernelMixWarned || (this.kernelsSeen.size < 2 && roundings.size < 2)) return;
+    const byRounding = this.kernelsSeen.get(link.kernel) ?? new Map<string, string[]>();
+    this.kernelsSeen.set(link.kernel, byRounding);
+    const rounding = link.rounding ?? '';
+    byRounding.set(rounding, [...(byRounding.get(rounding) ?? []), link.id]);
+    const fingerprints = [...byRounding.keys()].filter((bits) => bits !== '');
+    if (this.isKernelMixWarned || (this.kernelsSeen.size < 2 && fingerprints.length < 2)) return;
     this.isKernelMixWarned = true;
-    const kinds = [...this.kernelsSeen].flatMap(([name, seen]) => seen.size === 0 ? [name] : [...seen].map((bits) => `${name} rounding ${bits}`));
+    const kinds = [...this.kernelsSeen].flatMap(([name, groups]) =>
+      [...groups].map(([bits, ids]) => `${name}${bits ? ` rounding ${bits}` : ''} on ${ids.join(', ')}`));
     this.options.reporter.emit({
       event: 'warning',
-      message: `workers compute with kernels that round differently (${kinds.join(', ')}): results stay correct but are no longer ` +
+      message: `workers compute with kernels that round differently (${kinds.join('; ')}): results stay correct but are no longer ` +
         'bit-identical across runs or worker counts; for exact results run every worker on one kind of machine, with one OPENBLAS_CORETYPE ' +
         'that all support (e.g. Haswell on AVX2 machines), or all with --kernel js',
     });
