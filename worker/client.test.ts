@@ -40,7 +40,7 @@ describe.skipIf(!existsSync(SHM_ROOT))('worker and shared memory', () => {
     const log: string[] = [];
     const code = await runWorker({
       url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, token: null, ca: null, insecureSkipVerify: false, name: 'test',
-      gemm: jsGemm, rounding: roundingFingerprint(jsGemm), shm: true, initialRetryMs: 10, maxRetryMs: 50, giveUpMs: 10_000, log: (line) => log.push(line),
+      gemm: jsGemm, shm: true, initialRetryMs: 10, maxRetryMs: 50, giveUpMs: 10_000, log: (line) => log.push(line),
     });
     server.close();
     expect(code).toBe(0);
@@ -73,7 +73,7 @@ describe.skipIf(!existsSync(SHM_ROOT))('worker and shared memory', () => {
     const log: string[] = [];
     const code = await runWorker({
       url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}`, token: null, ca: null, insecureSkipVerify: false, name: 'test',
-      gemm: jsGemm, rounding: roundingFingerprint(jsGemm), shm: true, initialRetryMs: 10, maxRetryMs: 50, giveUpMs: 10_000, log: (line) => log.push(line),
+      gemm: jsGemm, shm: true, initialRetryMs: 10, maxRetryMs: 50, giveUpMs: 10_000, log: (line) => log.push(line),
     });
     server.close();
     lane.close();

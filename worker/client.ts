@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { RawData, WebSocket } from 'ws';
 import type { Gemm } from '../shared/kernel/gemm.js';
+import { roundingFingerprint } from '../shared/kernel/rounding-probe.js';
 import { shapeOf } from '../shared/network/layout.js';
 import { decodeToWorker, encode, encodeTransient, encodeVia } from '../shared/protocol/codec.js';
 import { ShmReader, ShmWriter } from '../shared/protocol/shm.js';
@@ -16,8 +17,6 @@ export interface WorkerOptions {
   insecureSkipVerify: boolean;
   name: string;
   gemm: Gemm;
-  /** How `gemm` rounds (rounding-probe.ts), sent in the hello so the coordinator can tell kernels that differ. */
-  rounding: string;
   /** Offer coordinators on this host a shared-memory lane for parameters and gradients (shared/protocol/shm.ts). */
   shm: boolean;
   /** First retry delay; doubles up to maxRetryMs while the coordinator cannot be reached. */
@@ -49,8 +48,10 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   const work: WorkCount = { shards: 0, ahead: 0 };
   // One lane for the process's life, offered to every coordinator it joins; dropped if a coordinator's is unusable.
   let lane = options.shm ? ShmWriter.create() : null;
+  // How our kernel rounds (rounding-probe.ts), probed once: every hello carries it, so the coordinator can tell kernels apart.
+  const sessionOptions: SessionOptions = { ...options, rounding: roundingFingerprint(options.gemm) };
   for (;;) {
-    const end = await session(options, lane, replica, work, (next) => { replica = next; });
+    const end = await session(sessionOptions, lane, replica, work, (next) => { replica = next; });
     if ((end.kind === 'lost' && end.withoutShm) || lane?.failure) {
       lane?.close();
       lane = null;
@@ -78,9 +79,12 @@ export async function runWorker(options: WorkerOptions): Promise<number> {
   }
 }
 
+/** The worker's options and what it learned of itself at start: its kernel's rounding fingerprint. */
+type SessionOptions = WorkerOptions & { rounding: string };
+
 /** One connection, from open to close. */
 async function session(
-  options: WorkerOptions, lane: ShmWriter | null, previous: Replica | null, work: WorkCount, keep: (replica: Replica) => void,
+  options: SessionOptions, lane: ShmWriter | null, previous: Replica | null, work: WorkCount, keep: (replica: Replica) => void,
 ): Promise<SessionEnd> {
   let socket: WebSocket;
   try {
@@ -93,7 +97,7 @@ async function session(
 }
 
 function run(
-  socket: WebSocket, options: WorkerOptions, lane: ShmWriter | null, previous: Replica | null, work: WorkCount,
+  socket: WebSocket, options: SessionOptions, lane: ShmWriter | null, previous: Replica | null, work: WorkCount,
   keep: (replica: Replica) => void,
 ): Promise<SessionEnd> {
   return new Promise((resolve) => {

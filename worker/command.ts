@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
-import { roundingFingerprint } from '../shared/kernel/rounding-probe.js';
 import { KERNEL_CHOICES, selectGemm, type KernelChoice } from '../shared/kernel/select.js';
 import { usage } from '../shared/usage-error.js';
 import { defaultWorkerName, runWorker } from './client.js';
@@ -45,7 +44,7 @@ export const workerCommand = {
     process.once('SIGTERM', () => process.exit(143));
     process.once('SIGINT', () => process.exit(130)); // exit handlers remove our shared-memory lane
     process.exitCode = await runWorker({
-      url: args.connect, token: args.token ?? null, ca: args.ca ? readCa(args.ca) : null, insecureSkipVerify: args.insecureSkipVerify, name: args.name ?? defaultWorkerName(), gemm, rounding: roundingFingerprint(gemm),
+      url: args.connect, token: args.token ?? null, ca: args.ca ? readCa(args.ca) : null, insecureSkipVerify: args.insecureSkipVerify, name: args.name ?? defaultWorkerName(), gemm,
       shm: args.shm, initialRetryMs: 200, maxRetryMs: 5000, giveUpMs: args.giveUpAfter * 1000,
       log: (line) => process.stderr.write(`${line}\n`),
     });
