@@ -90,7 +90,7 @@ async function main(): Promise<void> {
     say('  of gemm = GFLOPS 6W ÷ a 1024³ gemm (C = A·B, 2n³ flops; dgemm, or sgemm for f32) through the same validated binding, in this run.');
     say('  agree = max|Δ∇w| / max|∇w| between plain and deterministic on one mini-batch (same sums, other rounding order).');
     const { oursNs, mathExpNs, speedup, contention } = kernel.sigmoid;
-    say(`  sigmoid of a 128×256 layer (as feedforward computes it): e^x of shared/network/exp.ts ${oursNs.toFixed(2)} ns a value, ` +
+    say(`  sigmoid of a 128×256 layer (as feedforward computes it): forward.ts's sigmoid (exp.ts) ${oursNs.toFixed(2)} ns a value, ` +
       `Math.exp ${mathExpNs.toFixed(2)} ns: ${fmtRatio(speedup)} (interleaved rounds, medians; other CPU ${fmtContention(contention)})`);
   }
 

@@ -1,9 +1,9 @@
 /**
  * Part of section 1: the sigmoid loop of a layer (σ(z + b) over 128 rows × 256 units, as feedforward does), with the
- * network's e^x (shared/network/exp.ts) against the same loop on Math.exp. Rounds alternate between the two, so
+ * network's own sigmoid (forward.ts, on exp.ts) against the same loop on Math.exp. Rounds alternate between the two, so
  * background load hits both alike; each figure is the median of its rounds.
  */
-import { exp } from '../shared/network/exp.js';
+import { sigmoid } from '../shared/network/forward.js';
 import { contentionBetween, snapshot, type Contention } from './contention.js';
 import { median, runFor } from './timing.js';
 
@@ -19,9 +19,9 @@ export interface SigmoidResult {
 const ROWS = 128;
 const UNITS = 256;
 
-// Two copies of one loop, so each call site stays monomorphic (V8 inlines the exp it sees).
+// Two copies of one loop, so each call site stays monomorphic (V8 inlines the function it sees).
 function layerOurs(z: Float64Array, b: Float64Array, out: Float64Array): number {
-  for (let i = 0; i < ROWS; i++) for (let j = 0; j < UNITS; j++) out[i * UNITS + j] = 1 / (1 + exp(-(z[i * UNITS + j] + b[j])));
+  for (let i = 0; i < ROWS; i++) for (let j = 0; j < UNITS; j++) out[i * UNITS + j] = sigmoid(z[i * UNITS + j] + b[j]);
   return z.length;
 }
 
