@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { jsGemm } from '../../shared/kernel/js-gemm.js';
 import { roundingFingerprint } from '../../shared/kernel/rounding-probe.js';
-import { runNabla, spawnCluster, startNabla } from '../support/cluster.js';
+import { runNabla, spawnCluster } from '../support/cluster.js';
 import { writeBlobsCsv } from '../support/csv-problem.js';
 import { ofType } from '../support/events.js';
 import { startScriptedWorker } from '../support/scripted-worker.js';
@@ -19,6 +19,8 @@ const oneJob = ['--data', `csv:${train}`, '--sizes', '5,7,3', '--epochs', '1', '
 const job = [...oneJob, '--fan-out', 'all', '--min-workers', '2'];
 const warningsOf = (events: Array<Record<string, unknown>>): string[] =>
   ofType(events, 'warning').map((e) => String(e.message)).filter((message) => message.includes('round differently'));
+/** A worker as if on a CPU of another family: OpenBLAS's SSE3 kernels, which run on any x86-64. */
+const OLDER_CPU = { prefix: ['env', 'OPENBLAS_CORETYPE=Prescott'] };
 const hasBlas = spawnSync(process.execPath, ['-e', "require('nblas')"], { stdio: 'ignore' }).status === 0;
 
 describe('workers whose kernels round differently', () => {
@@ -53,8 +55,7 @@ describe('workers whose kernels round differently', () => {
     const cluster = await spawnCluster({ workers: 0, args: job });
     try {
       cluster.addWorker(['--kernel', 'blas']);
-      const older = startNabla(['worker', '--connect', cluster.url, '--kernel', 'blas'], { prefix: ['env', 'OPENBLAS_CORETYPE=Prescott'] });
-      cluster.workers.push(older);
+      cluster.addWorker(['--kernel', 'blas'], OLDER_CPU);
       await cluster.coordinator.waitFor((e) => e.event === 'done', 60_000);
       const joined = ofType(cluster.coordinator.events, 'worker-joined');
       expect(joined.map((e) => e.kernel)).toEqual(['openblas', 'openblas']);
@@ -71,8 +72,7 @@ describe('workers whose kernels round differently', () => {
     try {
       cluster.addWorker(['--kernel', 'blas']);
       await cluster.coordinator.waitFor((e) => e.event === 'worker-joined');
-      const older = startNabla(['worker', '--connect', cluster.url, '--kernel', 'blas'], { prefix: ['env', 'OPENBLAS_CORETYPE=Prescott'] });
-      cluster.workers.push(older);
+      const older = cluster.addWorker(['--kernel', 'blas'], OLDER_CPU);
       expect((await older.exited).code, 'refused: the worker exits 1').toBe(1);
       expect(older.stderr()).toMatch(/its kernel openblas \(rounding [0-9a-f]{16}\) is not the run's openblas \(rounding [0-9a-f]{16}\).*--mixed-kernels refuse.*--kernel js/);
       cluster.addWorker(['--kernel', 'blas']); // a second one like the first: now the run has its two workers

@@ -79,7 +79,7 @@ describe.skipIf(!existsSync(SHM_ROOT))('shared memory between processes on one h
   it.skipIf(ownTmpfsSkip !== null)('a worker with a /dev/shm of its own (as in another container) offers its lane, is not taken up, and trains over its socket', async () => {
     const reference = await runNabla(['train', ...job, ...net, '--workers', '2', '--fan-out', 'all', '--no-shm']);
     const cluster = await spawnCluster({ workers: 0, args: [...job, ...net, '--min-workers', '2', '--fan-out', 'all'] });
-    const elsewhere = startNabla(['worker', '--connect', cluster.url, '--give-up-after', '20', '--name', 'elsewhere'], { prefix: OWN_TMPFS });
+    const elsewhere = cluster.addWorker(['--name', 'elsewhere'], { prefix: OWN_TMPFS });
     try {
       cluster.addWorker();
       const done = await cluster.coordinator.waitFor((e) => e.event === 'done', 60_000);

@@ -97,7 +97,8 @@ export interface Cluster {
   readonly url: string;
   readonly port: number;
   readonly workers: RunningProcess[];
-  addWorker(extraArgs?: string[]): RunningProcess;
+  /** Starts one more `nabla worker` for this cluster (options as for startNabla, e.g. a `prefix`). */
+  addWorker(extraArgs?: string[], options?: StartOptions): RunningProcess;
   /** Kills everything still running. */
   stop(): Promise<void>;
 }
@@ -109,8 +110,8 @@ export async function spawnCluster(options: { workers: number; args: string[] })
   const port = listening.port as number;
   const url = `ws://127.0.0.1:${port}`;
   const workers: RunningProcess[] = [];
-  const addWorker = (extraArgs: string[] = []): RunningProcess => {
-    const worker = startNabla(['worker', '--connect', url, '--give-up-after', '20', ...extraArgs]);
+  const addWorker = (extraArgs: string[] = [], startOptions: StartOptions = {}): RunningProcess => {
+    const worker = startNabla(['worker', '--connect', url, '--give-up-after', '20', ...extraArgs], startOptions);
     workers.push(worker);
     return worker;
   };
