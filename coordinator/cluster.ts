@@ -23,6 +23,9 @@ import type { WorkerStatus } from '../shared/protocol/status.js';
 
 export const MIXED_KERNELS = ['warn', 'refuse'] as const;
 export type MixedKernels = (typeof MIXED_KERNELS)[number];
+/** What keeps every worker's rounding the same: said by the mixed-kernel warning and by the refusal. */
+const FOR_EXACT_RESULTS = 'run every worker on one kind of machine, or give every worker one OPENBLAS_CORETYPE that all the machines ' +
+  'support (e.g. Haswell on AVX2 machines), or run every worker with --kernel js';
 
 export interface ClusterOptions {
   layout: ParamLayout;
@@ -572,8 +575,7 @@ export class Cluster implements StepHost {
     const unlike = this.unlikeFirstKernel(link);
     if (unlike) {
       this.reject(link, 'bad-field', `${unlike}, and this coordinator runs with --mixed-kernels refuse so that every result keeps the same bits: ` +
-        'start it on a machine like the first worker\'s, or give every worker one OPENBLAS_CORETYPE that all machines support, or run ' +
-        'every worker with --kernel js (or the coordinator with --mixed-kernels warn)');
+        `${FOR_EXACT_RESULTS} (or start the coordinator with --mixed-kernels warn)`);
       return;
     }
     link.role = 'worker';
@@ -641,8 +643,7 @@ export class Cluster implements StepHost {
     this.options.reporter.emit({
       event: 'warning',
       message: `workers compute with kernels that round differently (${kinds.join('; ')}): results stay correct but are no longer ` +
-        'bit-identical across runs or worker counts; for exact results run every worker on one kind of machine, with one OPENBLAS_CORETYPE ' +
-        'that all support (e.g. Haswell on AVX2 machines), or all with --kernel js',
+        `bit-identical across runs or worker counts; for exact results ${FOR_EXACT_RESULTS}`,
     });
   }
 
