@@ -28,6 +28,21 @@ function ignoreForeignEnv(args: string[]): void {
   }
 }
 
+/**
+ * yargs turns the text of a number option that is not a number into NaN, so a check after it could only say "got
+ * NaN". This names the option and the text it was given (on the command line or in NABLA_<OPTION>).
+ */
+function rejectNonNumbers(argv: Record<string, unknown>, numberOptions: readonly string[], args: readonly string[]): void {
+  for (const option of numberOptions) {
+    const value = argv[option];
+    if (typeof value !== 'number' || !Number.isNaN(value)) continue;
+    let at = args.length - 1;
+    while (at >= 0 && args[at] !== `--${option}` && !args[at].startsWith(`--${option}=`)) at--;
+    const text = at < 0 ? process.env[`NABLA_${option.toUpperCase().replace(/-/g, '_')}`] : args[at].includes('=') ? args[at].slice(option.length + 3) : args[at + 1];
+    throw new UsageError(`--${option} must be a number, got ${JSON.stringify(text ?? '')}`);
+  }
+}
+
 /** Exit codes: 0 success, 1 runtime failure, 2 usage error (bad flag, bad input file). */
 async function main(): Promise<void> {
   const args = hideBin(process.argv);
@@ -39,6 +54,8 @@ async function main(): Promise<void> {
       .strict()
       .parserConfiguration({ 'duplicate-arguments-array': false })
       .help()
+      // yargs passes itself, with the running command's options, as the second argument (missing from its types).
+      .middleware(((argv: Record<string, unknown>, cli: { getOptions(): { number: string[] } }) => rejectNonNumbers(argv, cli.getOptions().number, args)) as never, true)
       .fail((message, error) => {
         if (error) throw error;
         throw new UsageError(message);

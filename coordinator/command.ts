@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import type { Argv } from 'yargs';
 import { DEFAULT_MAX_CHUNKS, MIXED_KERNELS } from './cluster.js';
 import { toTrainingConfig, type TrainingArgs } from './config.js';
@@ -66,6 +67,17 @@ function trainingOptions<T>(y: Argv<T>, listenDefault: string) {
     .option('resume', { type: 'boolean', default: false, describe: 'Continue from the newest valid checkpoint in --checkpoint-dir (bit-identical to an uninterrupted run)' });
 }
 
+/** Local workers are processes of this machine: plenty for trying a cluster of many, not so many that a typo exhausts it. */
+const MAX_LOCAL_WORKERS = Math.max(64, 4 * availableParallelism());
+
+function checkLocalWorkers(count: number, least: number): void {
+  if (!Number.isInteger(count) || count < least) usage(`--workers must be an integer ≥ ${least}, got ${count}`);
+  if (count > MAX_LOCAL_WORKERS) {
+    usage(`--workers ${count} would start ${count} worker processes on this machine (${availableParallelism()} cores); at most ${MAX_LOCAL_WORKERS} run locally. ` +
+      'More workers join from other machines: nabla worker --connect ws://HOST:PORT');
+  }
+}
+
 export const trainCommand = {
   command: 'train',
   describe: 'Train with a coordinator and local worker processes (the quick start)',
@@ -76,7 +88,7 @@ export const trainCommand = {
     .example('$0 train --data csv:rows.csv --sizes 4,8,3 --save model.json --json', 'train on a CSV file, save the model, print JSON events')
     .example('$0 train --cost cross-entropy --lambda 5 --init scaled --eta 0.5 --stop-after 10', "the book's improved network (network2), with early stopping"),
   handler: async (args: TrainingArgs & { workers: number }) => {
-    if (!Number.isInteger(args.workers) || args.workers < 0) usage(`--workers must be a non-negative integer, got ${args.workers}`);
+    checkLocalWorkers(args.workers, 0);
     // Local workers are started by us: wait for all of them, so the first steps already use every core.
     const minWorkers = Math.max(args.minWorkers, args.workers);
     process.exitCode = await runTraining(toTrainingConfig({ ...args, minWorkers }), args.workers);
@@ -105,9 +117,10 @@ export const verifyCommand = {
     .option('tolerance', { type: 'number', default: DEFAULT_CHECK_TOLERANCE, describe: 'Largest accepted relative error' })
     .example('$0 verify --model model.json --data mnist --batch 100 --workers 3', 'exit 0 when the cluster agrees with TF.js'),
   handler: async (args: { model: string; data: string; batch: number; workers: number; chunks: number; tolerance: number }) => {
-    for (const name of ['batch', 'workers', 'chunks'] as const) {
+    for (const name of ['batch', 'chunks'] as const) {
       if (!Number.isInteger(args[name]) || args[name] < 1) usage(`--${name} must be a positive integer, got ${args[name]}`);
     }
+    checkLocalWorkers(args.workers, 1);
     process.exitCode = await runVerify({
       modelPath: args.model, dataSpec: args.data, batch: args.batch, workers: args.workers, tolerance: args.tolerance, chunks: args.chunks,
     }, (line) => process.stdout.write(`${line}\n`));

@@ -113,6 +113,10 @@ describe('nabla usage errors (exit code 2, a message that says what to do)', () 
     [['train', '--init', '/no/such/model.json'], 'cannot read model file /no/such/model.json'],
     [['train', '--test', `idx:${dir}`], 'missing t10k-images-idx3-ubyte'],
     [['worker', '--connect', 'localhost:8080'], '--connect must be a ws:// or wss:// URL'],
+    [['train', '--eta', 'abc'], '--eta must be a number, got "abc"'],
+    [['train', '--batch=ten'], '--batch must be a number, got "ten"'],
+    [['train', '--workers', '100000'], 'would start 100000 worker processes on this machine'],
+    [['verify', '--model', 'm.json', '--workers', '0'], '--workers must be an integer ≥ 1, got 0'],
     [[], 'Choose a command'],
   ])('nabla %j', async (args, message) => {
     const result = await runNabla(args as string[]);
