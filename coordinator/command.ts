@@ -12,7 +12,6 @@ import { usage } from '../shared/usage-error.js';
 import { DEFAULT_CHECK_TOLERANCE } from './reference/compare.js';
 
 /** Reference-check interval: at 1–2 ms (small net) to ~50 ms (784-256-256-10) per check in a thread, < 5% of training. */
-export const DEFAULT_CHECK_EVERY = 100;
 
 /** Default epochs: the book's 30, about a minute for the bundled digits on a 2-core machine (test accuracy ≈ 0.93). */
 export const DEFAULT_EPOCHS = 30;
@@ -61,7 +60,7 @@ function trainingOptions<T>(y: Argv<T>, listenDefault: string) {
     .option('insecure', { type: 'boolean', default: false, describe: 'Listen beyond loopback without a token (trusted networks only)' })
     .option('tls-cert', { type: 'string', describe: 'PEM certificate: serve wss:// (with --tls-key)' })
     .option('tls-key', { type: 'string', describe: 'PEM private key for --tls-cert' })
-    .option('check-every', { type: 'number', default: DEFAULT_CHECK_EVERY, describe: 'Recompute the first step and every N-th step with TF.js autodiff and compare (0: off)' })
+    .option('check-every', { type: 'string', default: 'auto', describe: 'Recompute the first step and then every N-th step with TF.js autodiff and compare (0: off); auto: at most every 100th, as often as keeps the checks within 2% of the training time' })
     .option('check-tolerance', { type: 'number', default: DEFAULT_CHECK_TOLERANCE, describe: 'Largest relative error accepted by the reference check (TF.js is float32)' })
     .option('on-mismatch', { type: 'string', default: 'stop', choices: ['stop', 'warn'], describe: 'What a failed reference check does' })
     .option('resume', { type: 'boolean', default: false, describe: 'Continue from the newest valid checkpoint in --checkpoint-dir (bit-identical to an uninterrupted run)' });

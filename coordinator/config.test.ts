@@ -5,7 +5,7 @@ import { parseListen, toTrainingConfig, type TrainingArgs } from './config.js';
 const defaults: TrainingArgs = {
   data: 'mnist', sizes: '784,30,10', epochs: 30, batch: 10, eta: 3, seed: 1, shuffle: true, json: false, kernel: 'auto', dtype: 'float64', fanOut: 'auto', mixedKernels: 'warn', shm: true,
   chunks: 8, listen: '127.0.0.1:0', heartbeatTimeout: 30, shardTimeout: 60, maxConnections: 256, minWorkers: 1,
-  checkpointEvery: 100, keepCheckpoints: 3, resume: false, checkEvery: 100, checkTolerance: 2e-3, onMismatch: 'stop', insecure: false, prefetch: 'auto', shuffleBuffer: 0, memoryLimit: 1024, cache: false, skipBadRows: false,
+  checkpointEvery: 100, keepCheckpoints: 3, resume: false, checkEvery: 'auto', checkTolerance: 2e-3, onMismatch: 'stop', insecure: false, prefetch: 'auto', shuffleBuffer: 0, memoryLimit: 1024, cache: false, skipBadRows: false,
   cost: 'quadratic', lambda: 0, stopAfter: 0, etaSchedule: 'constant', plateau: 5,
 };
 
@@ -28,7 +28,8 @@ describe('toTrainingConfig', () => {
     [{ listen: '0.0.0.0:8080' }, 'a token is required: pass --token SECRET (or set NABLA_TOKEN'],
     [{ token: 'short' }, '--token must be at least 8 characters'],
     [{ tlsCert: 'cert.pem' }, '--tls-cert and --tls-key go together'],
-    [{ checkEvery: -1 }, '--check-every must be a whole number of steps'],
+    [{ checkEvery: '-1' }, '--check-every must be auto or a whole number of steps'],
+    [{ checkEvery: 'often' }, '--check-every must be auto or a whole number of steps'],
     [{ onMismatch: 'ignore' }, '--on-mismatch must be stop or warn'],
     [{ mixedKernels: 'allow' }, '--mixed-kernels must be one of warn, refuse, got "allow"'],
     [{ cost: 'hinge' }, '--cost must be one of quadratic, cross-entropy, got "hinge"'],

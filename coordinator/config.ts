@@ -8,7 +8,7 @@ import { COST_NAMES, type CostName } from '../shared/network/cost.js';
 import { INIT_SCHEMES, type InitScheme } from '../shared/network/init.js';
 import { parseSizes, type ParamLayout } from '../shared/network/layout.js';
 import { usage } from '../shared/usage-error.js';
-import type { OnMismatch } from './live-check.js';
+import type { CheckEvery, OnMismatch } from './live-check.js';
 import { checkReportPath } from '../monitor/write-report.js';
 import { ETA_SCHEDULES, type EtaSchedule } from './plateau.js';
 
@@ -46,7 +46,7 @@ export interface TrainingArgs {
   checkpointEvery: number;
   keepCheckpoints: number;
   resume: boolean;
-  checkEvery: number;
+  checkEvery: string;
   checkTolerance: number;
   onMismatch: string;
   prefetch: string;
@@ -108,8 +108,8 @@ export interface TrainingConfig {
   checkpointEvery: number;
   keepCheckpoints: number;
   resume: boolean;
-  /** TF.js reference check of the first step and every checkEvery-th step; 0 turns it off. */
-  checkEvery: number;
+  /** TF.js reference check of the first step, then of every checkEvery-th step or, with 'auto', within a time budget (live-check.ts); 0 turns it off. */
+  checkEvery: CheckEvery;
   checkTolerance: number;
   onMismatch: OnMismatch;
   /** Steps whose samples go to the workers ahead of time. */
@@ -140,6 +140,16 @@ function prefetchSteps(text: string): number {
   const steps = Number(text);
   if (text.trim() === '' || !Number.isInteger(steps)) usage(`--prefetch must be auto or a whole number of steps, got "${text}"`);
   return nonNegativeInteger('prefetch', steps, 64);
+}
+
+/** --check-every: auto, or a whole number of steps (0: no check). */
+function checkEvery(text: string): CheckEvery {
+  if (text === 'auto') return 'auto';
+  const steps = Number(text);
+  if (text.trim() === '' || !Number.isInteger(steps) || steps < 0) {
+    usage(`--check-every must be auto or a whole number of steps (0 turns the check off), got "${text}"`);
+  }
+  return steps;
 }
 
 function nonNegativeInteger(name: string, value: number, max: number): number {
@@ -205,7 +215,6 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
   if (!(Number.isFinite(args.heartbeatTimeout) && args.heartbeatTimeout > 0)) usage(`--heartbeat-timeout must be a positive number of seconds, got ${args.heartbeatTimeout}`);
   if (!(Number.isFinite(args.shardTimeout) && args.shardTimeout > 0)) usage(`--shard-timeout must be a positive number of seconds, got ${args.shardTimeout}`);
   const { host, port } = parseListen(args.listen);
-  if (!Number.isInteger(args.checkEvery) || args.checkEvery < 0) usage(`--check-every must be a whole number of steps (0 turns the check off), got ${args.checkEvery}`);
   if (!(Number.isFinite(args.checkTolerance) && args.checkTolerance > 0)) usage(`--check-tolerance must be a positive number, got ${args.checkTolerance}`);
   if (args.onMismatch !== 'stop' && args.onMismatch !== 'warn') usage(`--on-mismatch must be stop or warn, got "${args.onMismatch}"`);
   const cost = oneOf('cost', args.cost, COST_NAMES);
@@ -246,7 +255,7 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     checkpointEvery: positiveInteger('checkpoint-every', args.checkpointEvery, Number.MAX_SAFE_INTEGER),
     keepCheckpoints: positiveInteger('keep-checkpoints', args.keepCheckpoints, 1_000_000),
     resume: args.resume,
-    checkEvery: args.checkEvery,
+    checkEvery: checkEvery(args.checkEvery),
     checkTolerance: args.checkTolerance,
     onMismatch: args.onMismatch as OnMismatch,
     prefetch: prefetchSteps(args.prefetch),

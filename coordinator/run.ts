@@ -54,7 +54,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     heartbeatTimeoutMs: config.heartbeatTimeoutMs, shardTimeoutMs: config.shardTimeoutMs, maxConnections: config.maxConnections,
     token: config.token, tls: config.tls, reporter,
   });
-  const check = config.checkEvery > 0 ? await LiveReferenceCheck.start(config.checkEvery, config.checkTolerance, config.onMismatch, reporter, config.cost) : null;
+  const check = config.checkEvery !== 0 ? await LiveReferenceCheck.start(config.checkEvery, config.checkTolerance, config.onMismatch, reporter, config.cost) : null;
   const port = await cluster.start(params, resumeFrom?.step ?? 0);
   feed.attach(cluster);
   const shownHost = config.host.includes(':') ? `[${config.host}]` : config.host;

@@ -30,6 +30,12 @@ describe('nabla train (real coordinator and worker processes over loopback)', ()
     const epochs = three.events.filter((e) => e.event === 'epoch');
     expect(epochs).toHaveLength(3);
     expect(epochs[2]).toMatchObject({ epoch: 3, testAccuracy: expect.any(Number), trainCost: expect.any(Number), samplesPerSecond: expect.any(Number) });
+    // The default reference check (--check-every auto): step 0, then none sooner than 100 steps after the last.
+    expect(one.events.find((e) => e.event === 'start')?.checkEvery).toBe('auto');
+    const checked = one.events.filter((e) => e.event === 'reference').map((e) => e.step as number);
+    expect(checked[0]).toBe(0);
+    expect(checked.every((step, i) => i === 0 || step - checked[i - 1] >= 100)).toBe(true);
+    expect(one.events.filter((e) => e.event === 'reference').every((e) => e.ok === true)).toBe(true);
   });
 
   it('with --fan-out auto measures each fan-out, reports its choice, and computes the same bits as with every worker', async () => {
