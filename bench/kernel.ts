@@ -16,8 +16,7 @@ import { initParams } from '../shared/network/init.js';
 import { outputSize, paramsIn, zeroParams } from '../shared/network/layout.js';
 import { createWorkspace, layerViews } from '../shared/network/workspace.js';
 import { PROTOCOL_VERSION, type Shard, type ShardData } from '../shared/protocol/messages.js';
-import { chunkCount } from '../shared/reduction/tree.js';
-import { DEFAULT_MAX_CHUNKS } from '../coordinator/cluster.js';
+import { chunkCount, defaultMaxChunks } from '../shared/reduction/tree.js';
 import { ShardComputer } from '../worker/compute.js';
 import { contentionBetween, fmtContention, measureQuietly, snapshot, type Contention } from './contention.js';
 import { exactFlopsPerSample, nominalFlopsPerSample, type NetCase } from './nets.js';
@@ -147,7 +146,7 @@ export function measureDgemm(gemm: Gemm, n: number, budgetMs: number, dtype: Dty
 function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: KernelOptions, dtype: Dtype): KernelResult {
   const { layout, batch: m } = net;
   const nOut = outputSize(layout);
-  const chunks = chunkCount(m, DEFAULT_MAX_CHUNKS);
+  const chunks = chunkCount(m, defaultMaxChunks(m));
   const train = loadBundledMnist().train;
   const batches = Math.floor(train.count / m);
   const sets: SampleSet[] = [];

@@ -698,9 +698,6 @@ export class Cluster implements StepHost {
   }
 }
 
-/** The default for --chunks: fine enough to balance up to 8 workers, coarse enough to keep the tree cheap. */
-export const DEFAULT_MAX_CHUNKS = 8;
-
 /** Two sgdStep fingerprints agree: equal numbers (msgpack does not keep the sign of a zero), or both NaN. */
 function sameFingerprint(theirs: number | undefined, ours: number | null): boolean {
   return theirs !== undefined && ours !== null && (theirs === ours || (Number.isNaN(theirs) && Number.isNaN(ours)));

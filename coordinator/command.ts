@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import type { Argv } from 'yargs';
-import { DEFAULT_MAX_CHUNKS, MIXED_KERNELS } from './cluster.js';
-import { toTrainingConfig, type TrainingArgs } from './config.js';
+import { MIXED_KERNELS } from './cluster.js';
+import { parseChunks, toTrainingConfig, type TrainingArgs } from './config.js';
 import { runTraining } from './run.js';
 import { runVerify } from './verify.js';
 import { ETA_SCHEDULES } from './plateau.js';
@@ -41,7 +41,7 @@ function trainingOptions<T>(y: Argv<T>, listenDefault: string) {
     .option('shm', { type: 'boolean', default: true, describe: 'Move parameters and gradients through shared memory (/dev/shm) with workers on this host instead of their sockets; --no-shm: sockets only. Same bits either way' })
     .option('fan-out', { type: 'string', default: 'auto', describe: 'Workers per step: auto measures which number finishes steps sooner (for small mini-batches, fewer workers may), all uses every worker, N uses the N quickest. The results are the same bits either way' })
     .option('mixed-kernels', { type: 'string', default: 'warn', choices: MIXED_KERNELS, describe: 'Workers whose kernel rounds differently from the first one to join (another CPU family under OpenBLAS, say): warn once and use them, or refuse them so every result keeps the same bits' })
-    .option('chunks', { type: 'number', default: DEFAULT_MAX_CHUNKS, describe: 'Fixed chunks per mini-batch, reduced in a fixed tree: results are bit-identical for any worker count (fewer: a faster kernel on small batches, other bits, at most that many workers per step)' })
+    .option('chunks', { type: 'string', default: 'auto', describe: 'Fixed chunks per mini-batch, reduced in a fixed tree: results are bit-identical for any worker count; at most that many workers per step. Fewer: a faster kernel on small batches, other bits. auto: 1, 2, 4 or 8, chunks of at least 4 samples (--resume: the checkpoint\'s)' })
     .option('listen', { type: 'string', default: listenDefault, describe: 'HOST:PORT to listen on for workers; port 0 picks a free port' })
     .option('heartbeat-timeout', { type: 'number', default: 30, describe: 'Seconds of silence after which a worker is presumed dead and its work re-issued' })
     .option('shard-timeout', { type: 'number', default: 60, describe: 'Seconds a worker may hold a shard before it is dropped and the shard re-issued' })
@@ -112,16 +112,14 @@ export const verifyCommand = {
     .option('data', { type: 'string', default: 'mnist', describe: 'Data: mnist, idx:DIR, csv:FILE; the first --batch samples are used' })
     .option('batch', { type: 'number', default: 10, describe: 'Samples in the mini-batch' })
     .option('workers', { type: 'number', default: 2, describe: 'Local worker processes' })
-    .option('chunks', { type: 'number', default: DEFAULT_MAX_CHUNKS, describe: 'Fixed chunks per mini-batch' })
+    .option('chunks', { type: 'string', default: 'auto', describe: 'Fixed chunks per mini-batch (auto: as nabla train)' })
     .option('tolerance', { type: 'number', default: DEFAULT_CHECK_TOLERANCE, describe: 'Largest accepted relative error' })
     .example('$0 verify --model model.json --data mnist --batch 100 --workers 3', 'exit 0 when the cluster agrees with TF.js'),
-  handler: async (args: { model: string; data: string; batch: number; workers: number; chunks: number; tolerance: number }) => {
-    for (const name of ['batch', 'chunks'] as const) {
-      if (!Number.isInteger(args[name]) || args[name] < 1) usage(`--${name} must be a positive integer, got ${args[name]}`);
-    }
+  handler: async (args: { model: string; data: string; batch: number; workers: number; chunks: string; tolerance: number }) => {
+    if (!Number.isInteger(args.batch) || args.batch < 1) usage(`--batch must be a positive integer, got ${args.batch}`);
     checkLocalWorkers(args.workers, 1);
     process.exitCode = await runVerify({
-      modelPath: args.model, dataSpec: args.data, batch: args.batch, workers: args.workers, tolerance: args.tolerance, chunks: args.chunks,
+      modelPath: args.model, dataSpec: args.data, batch: args.batch, workers: args.workers, tolerance: args.tolerance, chunks: parseChunks(args.chunks, args.batch),
     }, (line) => process.stdout.write(`${line}\n`));
   },
 };

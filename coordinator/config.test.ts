@@ -4,7 +4,7 @@ import { parseListen, toTrainingConfig, type TrainingArgs } from './config.js';
 
 const defaults: TrainingArgs = {
   data: 'mnist', sizes: '784,30,10', epochs: 30, batch: 10, eta: 3, seed: 1, shuffle: true, json: false, kernel: 'auto', dtype: 'float64', fanOut: 'auto', mixedKernels: 'warn', shm: true,
-  chunks: 8, listen: '127.0.0.1:0', heartbeatTimeout: 30, shardTimeout: 60, maxConnections: 256, minWorkers: 1,
+  chunks: 'auto', listen: '127.0.0.1:0', heartbeatTimeout: 30, shardTimeout: 60, maxConnections: 256, minWorkers: 1,
   checkpointEvery: 100, keepCheckpoints: 3, resume: false, checkEvery: 'auto', checkTolerance: 2e-3, onMismatch: 'stop', insecure: false, prefetch: 'auto', shuffleBuffer: 0, memoryLimit: 1024, cache: false, skipBadRows: false,
   cost: 'quadratic', lambda: 0, stopAfter: 0, etaSchedule: 'constant', plateau: 5,
 };
@@ -13,7 +13,7 @@ describe('toTrainingConfig', () => {
   it('converts the defaults', () => {
     const config = toTrainingConfig(defaults);
     expect(config.layout.sizes).toEqual([784, 30, 10]);
-    expect(config).toMatchObject({ host: '127.0.0.1', port: 0, heartbeatTimeoutMs: 30_000, maxChunks: 8 });
+    expect(config).toMatchObject({ host: '127.0.0.1', port: 0, heartbeatTimeoutMs: 30_000, maxChunks: 2, chunksAuto: true });
   });
 
   it.each([
@@ -31,6 +31,8 @@ describe('toTrainingConfig', () => {
     [{ checkEvery: '-1' }, '--check-every must be auto or a whole number of steps'],
     [{ checkEvery: 'often' }, '--check-every must be auto or a whole number of steps'],
     [{ onMismatch: 'ignore' }, '--on-mismatch must be stop or warn'],
+    [{ chunks: '0' }, '--chunks must be auto or an integer from 1 to 1024, got "0"'],
+    [{ chunks: 'many' }, '--chunks must be auto or an integer from 1 to 1024, got "many"'],
     [{ mixedKernels: 'allow' }, '--mixed-kernels must be one of warn, refuse, got "allow"'],
     [{ cost: 'hinge' }, '--cost must be one of quadratic, cross-entropy, got "hinge"'],
     [{ cost: 'CrossEntropyCost' }, '--cost must be one of quadratic, cross-entropy'],
@@ -45,6 +47,11 @@ describe('toTrainingConfig', () => {
   ] as Array<[Partial<TrainingArgs>, string]>)('refuses %o with a message saying what to type', (override, message) => {
     expect(() => toTrainingConfig({ ...defaults, ...override })).toThrow(UsageError);
     expect(() => toTrainingConfig({ ...defaults, ...override })).toThrow(message);
+  });
+
+  it('derives --chunks auto from the batch size: 1, 2, 4 or 8 chunks of at least 4 samples', () => {
+    expect([1, 4, 7, 8, 10, 15, 16, 24, 31, 32, 128, 1000].map((batch) => toTrainingConfig({ ...defaults, batch }).maxChunks)).toEqual([1, 1, 1, 2, 2, 2, 4, 4, 4, 8, 8, 8]);
+    expect(toTrainingConfig({ ...defaults, chunks: '16', batch: 10 })).toMatchObject({ maxChunks: 16, chunksAuto: false });
   });
 
   it('reads --fan-out as auto, all or a number of workers', () => {

@@ -7,6 +7,7 @@ import { parseFanOut, type FanOutMode } from './fan-out.js';
 import { COST_NAMES, type CostName } from '../shared/network/cost.js';
 import { INIT_SCHEMES, type InitScheme } from '../shared/network/init.js';
 import { parseSizes, type ParamLayout } from '../shared/network/layout.js';
+import { defaultMaxChunks } from '../shared/reduction/tree.js';
 import { usage } from '../shared/usage-error.js';
 import type { CheckEvery, OnMismatch } from './live-check.js';
 import { checkReportPath } from '../monitor/write-report.js';
@@ -36,7 +37,7 @@ export interface TrainingArgs {
   fanOut: string;
   mixedKernels: string;
   shm: boolean;
-  chunks: number;
+  chunks: string;
   listen: string;
   heartbeatTimeout: number;
   shardTimeout: number;
@@ -96,6 +97,8 @@ export interface TrainingConfig {
   /** Offer workers on this host a shared-memory lane for parameters and gradients (shared/protocol/shm.ts). */
   shm: boolean;
   maxChunks: number;
+  /** --chunks auto: maxChunks was derived from --batch, and --resume takes the checkpoint's instead. */
+  chunksAuto: boolean;
   host: string;
   port: number;
   heartbeatTimeoutMs: number;
@@ -140,6 +143,14 @@ function prefetchSteps(text: string): number {
   const steps = Number(text);
   if (text.trim() === '' || !Number.isInteger(steps)) usage(`--prefetch must be auto or a whole number of steps, got "${text}"`);
   return nonNegativeInteger('prefetch', steps, 64);
+}
+
+/** --chunks: auto (defaultMaxChunks of the batch size) or a number of chunks. */
+export function parseChunks(text: string, batch: number): number {
+  if (text === 'auto') return defaultMaxChunks(batch);
+  const chunks = Number(text);
+  if (text.trim() === '' || !Number.isInteger(chunks) || chunks < 1 || chunks > 1024) usage(`--chunks must be auto or an integer from 1 to 1024, got "${text}"`);
+  return chunks;
 }
 
 /** --check-every: auto, or a whole number of steps (0: no check). */
@@ -244,7 +255,8 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     fanOut,
     mixedKernels,
     shm: args.shm,
-    maxChunks: positiveInteger('chunks', args.chunks, 1024),
+    maxChunks: parseChunks(args.chunks, args.batch),
+    chunksAuto: args.chunks === 'auto',
     host,
     port,
     heartbeatTimeoutMs: args.heartbeatTimeout * 1000,

@@ -50,7 +50,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
   const resumeFrom = resumed?.position ?? null;
 
   const cluster = new Cluster({
-    layout, cost: config.cost, dtype: config.dtype, fanOut: config.fanOut, mixedKernels: config.mixedKernels, kernel: gemm, shm: config.shm, host: config.host, port: config.port, maxChunks: config.maxChunks,
+    layout, cost: config.cost, dtype: config.dtype, fanOut: config.fanOut, mixedKernels: config.mixedKernels, kernel: gemm, shm: config.shm, host: config.host, port: config.port, maxChunks: job.maxChunks,
     heartbeatTimeoutMs: config.heartbeatTimeoutMs, shardTimeoutMs: config.shardTimeoutMs, maxConnections: config.maxConnections,
     token: config.token, tls: config.tls, reporter,
   });
@@ -64,7 +64,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     event: 'start', sizes: [...layout.sizes], batch: config.batch, eta: config.eta, epochs: config.epochs,
     cost: config.cost, lambda: config.lambda, init: config.initPath ?? config.initScheme,
     trainSamples: dataset.train.count, testSamples: dataset.test?.count ?? 0, data: dataset.description,
-    kernel: gemm.name, dtype: config.dtype, chunks: config.maxChunks, seed: config.seed, referenceBackend: check?.backend ?? null, checkEvery: config.checkEvery,
+    kernel: gemm.name, dtype: config.dtype, chunks: job.maxChunks, seed: config.seed, referenceBackend: check?.backend ?? null, checkEvery: config.checkEvery,
   });
 
   let workers: LocalWorkers | null = null;
@@ -160,6 +160,8 @@ function resumeCheckpoint(config: TrainingConfig, job: JobIdentity, reporter: Re
     warn(`--resume: no usable checkpoint in ${dir}; starting from the beginning`);
     return null;
   }
+  // --chunks auto chose for a fresh run; the checkpoint's run may have chosen otherwise (an older default), and only its choice reproduces it.
+  if (config.chunksAuto) job.maxChunks = checkpoint.job.maxChunks;
   const differences = jobDifferences(checkpoint.job, job);
   if (differences.length > 0) {
     usage(`--resume: ${checkpoint.path} belongs to a different job; resuming would not reproduce it:\n  ${differences.join('\n  ')}`);

@@ -112,4 +112,24 @@ describe('chaos', () => {
     expect(resumed.events.find((e) => e.event === 'resumed')?.path).toBe(join(dir, names[names.length - 2]));
     expect(resumed.events.find((e) => e.event === 'done')?.paramHash).toBe(full.events.find((e) => e.event === 'done')?.paramHash);
   });
+
+  it('resumes under --chunks auto with the chunks the checkpoint was written with, and refuses another explicit --chunks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nabla-ckpt-'));
+    // Batch 10: auto would cut 2 chunks; the checkpoints are written with 8 (as the default was before auto).
+    const job = ['--data', 'mnist', '--sizes', '784,10,10', '--batch', '10', '--json', '--check-every', '0', '--workers', '1'];
+    const [uninterrupted, firstEpoch] = await Promise.all([
+      runNabla(['train', ...job, '--epochs', '2', '--chunks', '8']),
+      runNabla(['train', ...job, '--epochs', '1', '--chunks', '8', '--checkpoint-dir', dir]),
+    ]);
+    expect(uninterrupted.code, uninterrupted.stderr).toBe(0);
+    expect(firstEpoch.code, firstEpoch.stderr).toBe(0);
+    const refused = await runNabla(['train', ...job, '--epochs', '2', '--chunks', '2', '--checkpoint-dir', dir, '--resume']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('maxChunks: checkpoint has 8, this run has 2');
+    const resumed = await runNabla(['train', ...job, '--epochs', '2', '--checkpoint-dir', dir, '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.events.find((e) => e.event === 'start')?.chunks).toBe(8);
+    expect(resumed.events.find((e) => e.event === 'resumed')?.step).toBe(800);
+    expect(resumed.events.find((e) => e.event === 'done')?.paramHash).toBe(uninterrupted.events.find((e) => e.event === 'done')?.paramHash);
+  });
 });

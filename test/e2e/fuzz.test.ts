@@ -30,7 +30,8 @@ const SEED = Number(process.env.FUZZ_SEED ?? Date.now() % 2 ** 31);
 /** 3000 rows × 100 epochs of batch 10 = 30,000 steps: ~4 s undisturbed; the fuzzing slows it several-fold, so it is still training when that ends. */
 const EPOCHS = 100;
 const csv = writeBlobsCsv({ rows: 3000, features: 4, classes: 3, seed: 41 });
-const job = ['--data', `csv:${csv}`, '--sizes', SIZES.join(','), '--epochs', String(EPOCHS), '--batch', '10', '--eta', '3', '--seed', '7', '--check-every', '0', '--fan-out', 'all'];
+// 8 chunks (not auto's 2 for a batch of 10): up to 8 connections share each step, so forged results find real shards.
+const job = ['--data', `csv:${csv}`, '--sizes', SIZES.join(','), '--epochs', String(EPOCHS), '--batch', '10', '--chunks', '8', '--eta', '3', '--seed', '7', '--check-every', '0', '--fan-out', 'all'];
 
 const HELLO = packr.pack({ type: 'hello', v: PROTOCOL_VERSION, role: 'worker', name: 'fuzz', kernel: 'js' });
 

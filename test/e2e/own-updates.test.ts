@@ -32,7 +32,7 @@ describe('workers that apply updates themselves', () => {
     expect(stepHashes(own.events)).toHaveLength(steps);
     expect(stepHashes(own.events)).toEqual(stepHashes(sent.events));
     expect(ofType(own.events, 'done')[0].paramHash).toBe(ofType(sent.events, 'done')[0].paramHash);
-    // Epoch 2 through shared memory: each step's gradient (one block: the 8 chunks' root) and no parameters.
+    // Epoch 2 through shared memory: each step's gradient (one block: the root of its 4 chunks) and no parameters.
     expect(ofType(own.events, 'epoch')[1].sharedMemoryBytesPerStep, own.stderr).toBe(WEIGHT_BYTES);
     expect(ofType(sent.events, 'epoch')[1].sharedMemoryBytesPerStep).toBeGreaterThanOrEqual(4 * WEIGHT_BYTES);
     // The worker says how many it computed before their shard arrived (how many depends on timing: at least one).

@@ -20,7 +20,8 @@ const WEIGHT_COUNT = 4 * 6 + 6 * 3;
 const BIAS_COUNT = 6 + 3;
 /** 3000 rows × 120 epochs of batch 10 = 36000 steps: long enough to attack during it, even on a fast machine. */
 const csv = writeBlobsCsv({ rows: 3000, features: 4, classes: 3, seed: 41 });
-const job = ['--data', `csv:${csv}`, '--sizes', SIZES.join(','), '--epochs', '120', '--batch', '10', '--eta', '3', '--seed', '7', '--min-workers', '2'];
+// 8 chunks (not auto's 2 for a batch of 10), so that misbehaving workers beside the honest ones are given shards.
+const job = ['--data', `csv:${csv}`, '--sizes', SIZES.join(','), '--epochs', '120', '--batch', '10', '--chunks', '8', '--eta', '3', '--seed', '7', '--min-workers', '2'];
 const STEPS = 120 * 300;
 
 type Message = Record<string, unknown> & { type: string };

@@ -39,7 +39,8 @@ describe('nabla train (real coordinator and worker processes over loopback)', ()
   });
 
   it('with --fan-out auto measures each fan-out, reports its choice, and computes the same bits as with every worker', async () => {
-    const small = [...job, '--epochs', '2', '--batch', '4', '--check-every', '0', '--json'];
+    // 4 chunks of one sample (auto would make one chunk of 4, which only one worker can take).
+    const small = [...job, '--epochs', '2', '--batch', '4', '--chunks', '4', '--check-every', '0', '--json'];
     const [auto, all] = await Promise.all([
       runNabla(['train', ...small, '--workers', '2', '--fan-out', 'auto']),
       runNabla(['train', ...small, '--workers', '2', '--fan-out', 'all']),
