@@ -41,15 +41,16 @@ export interface CheckSummary {
 
 /**
  * The TF.js reference check during training: the first step and every `every`-th step (or, with 'auto', as many as
- * AUTO_CHECK allows) are recomputed by automatic differentiation in a worker thread, off the step loop's critical path. Results arrive while training goes on;
- * a mismatch is raised at the next step boundary (or at the end) when `onMismatch` is 'stop'.
+ * AUTO_CHECK allows) are recomputed by automatic differentiation in a worker thread, off the step loop's critical
+ * path. Results arrive while training goes on; a mismatch is raised at the next step boundary (or at the end) when
+ * `onMismatch` is 'stop'.
  */
 export class LiveReferenceCheck {
   private readonly inFlight = new Set<Promise<void>>();
   private mismatch: string | null = null;
   private readonly summary: CheckSummary;
-  /** For 'auto': when step 0 was submitted, the last step submitted, the thread's time spent on checks so far. */
-  private startedMs = 0;
+  /** For 'auto': when the first check was submitted, the last step submitted, the thread's time spent on checks. */
+  private startedMs: number | null = null;
   private lastStep = 0;
   private referenceMs = 0;
 
@@ -76,12 +77,12 @@ export class LiveReferenceCheck {
     if (step === 0) return true;
     if (this.every !== 'auto') return step % this.every === 0;
     const { lastStep, referenceMs } = this;
-    return autoCheckDue(step, { lastStep, inFlight: this.inFlight.size, referenceMs, elapsedMs: performance.now() - this.startedMs });
+    return autoCheckDue(step, { lastStep, inFlight: this.inFlight.size, referenceMs, elapsedMs: performance.now() - (this.startedMs ?? 0) });
   }
 
   /** Queues the check of one step: the samples of its mini-batch, the parameters it used, the cluster's sum. */
   submit(step: number, layout: ParamLayout, params: Params, batch: SampleSet, clusterGradient: Params<Floats>): void {
-    if (this.inFlight.size === 0 && this.summary.checks === 0) this.startedMs = performance.now();
+    this.startedMs ??= performance.now();
     this.lastStep = step;
     const nOut = outputSize(layout);
     const x = new Float64Array(batch.count * layout.sizes[0]);
