@@ -29,17 +29,22 @@ function ignoreForeignEnv(args: string[]): void {
 }
 
 /**
- * yargs turns the text of a number option that is not a number into NaN, so a check after it could only say "got
- * NaN". This names the option and the text it was given (on the command line or in NABLA_<OPTION>).
+ * Number options, read from their text. yargs turns text that is not a number into NaN, so a check after it could
+ * only say "got NaN"; and it adds 1 to an option given twice whose last value is 1 (yargs-parser #506, open:
+ * `--epochs 30 --epochs 1` gave 31 epochs). So the last occurrence on the command line decides (or NABLA_<OPTION>
+ * when there is none, as yargs has it), and text that is not a number is refused naming the option and the text.
  */
-function rejectNonNumbers(argv: Record<string, unknown>, numberOptions: readonly string[], args: readonly string[]): void {
+function readNumberOptions(argv: Record<string, unknown>, numberOptions: readonly string[], args: readonly string[]): void {
   for (const option of numberOptions) {
-    const value = argv[option];
-    if (typeof value !== 'number' || !Number.isNaN(value)) continue;
     let at = args.length - 1;
     while (at >= 0 && args[at] !== `--${option}` && !args[at].startsWith(`--${option}=`)) at--;
     const text = at < 0 ? process.env[`NABLA_${option.toUpperCase().replace(/-/g, '_')}`] : args[at].includes('=') ? args[at].slice(option.length + 3) : args[at + 1];
-    throw new UsageError(`--${option} must be a number, got ${JSON.stringify(text ?? '')}`);
+    if (text === undefined && at >= 0) throw new UsageError(`--${option} needs a number after it`);
+    if (text === undefined) continue; // the default
+    const value = text.trim() === '' ? Number.NaN : Number(text);
+    if (Number.isNaN(value)) throw new UsageError(`--${option} must be a number, got ${JSON.stringify(text)}`);
+    argv[option] = value;
+    argv[option.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase())] = value;
   }
 }
 
@@ -55,7 +60,7 @@ async function main(): Promise<void> {
       .parserConfiguration({ 'duplicate-arguments-array': false })
       .help()
       // yargs passes itself, with the running command's options, as the second argument (missing from its types).
-      .middleware(((argv: Record<string, unknown>, cli: { getOptions(): { number: string[] } }) => rejectNonNumbers(argv, cli.getOptions().number, args)) as never, true)
+      .middleware(((argv: Record<string, unknown>, cli: { getOptions(): { number: string[] } }) => readNumberOptions(argv, cli.getOptions().number, args)) as never, true)
       .fail((message, error) => {
         if (error) throw error;
         throw new UsageError(message);

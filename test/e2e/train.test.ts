@@ -55,6 +55,14 @@ describe('nabla train (real coordinator and worker processes over loopback)', ()
     expect(stepHashes(auto.events)).toEqual(stepHashes(all.events));
   });
 
+  it('says in plain text what the numbers depend on: the chunks the mini-batch is cut into, and the check', async () => {
+    // job says --epochs 3: the last occurrence wins, also when it is 1 (yargs alone would make it 3 + 1).
+    const run = await runNabla(['train', ...job, '--epochs', '1', '--workers', '1']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('; 1 epoch, mini-batch 16 in 4 chunks, eta 4,');
+    expect(run.stdout).toContain('TF.js reference check (wasm) of the first step, then within 2% of the time');
+  });
+
   it('ends bit-identical after several epochs with 1, 2, 3, 5 and 8 workers', async () => {
     const finalHashes: string[] = [];
     for (const workers of [1, 2, 3, 5, 8]) {
@@ -122,6 +130,7 @@ describe('nabla usage errors (exit code 2, a message that says what to do)', () 
     [['worker', '--connect', 'localhost:8080'], '--connect must be a ws:// or wss:// URL'],
     [['train', '--eta', 'abc'], '--eta must be a number, got "abc"'],
     [['train', '--batch=ten'], '--batch must be a number, got "ten"'],
+    [['train', '--epochs'], '--epochs needs a number after it'],
     [['train', '--workers', '100000'], 'would start 100000 worker processes on this machine'],
     [['verify', '--model', 'm.json', '--workers', '0'], '--workers must be an integer ≥ 1, got 0'],
     [[], 'Choose a command'],
