@@ -139,28 +139,22 @@ function positiveInteger(name: string, value: number, max = Number.MAX_SAFE_INTE
  * 9.3–9.4 s with 2 against 10.5–11.2 s with 0 here; splitting every step over 2 workers, the two were even.
  */
 function prefetchSteps(text: string): number {
-  if (text === 'auto') return 2;
-  const steps = Number(text);
-  if (text.trim() === '' || !Number.isInteger(steps)) usage(`--prefetch must be auto or a whole number of steps, got "${text}"`);
-  return nonNegativeInteger('prefetch', steps, 64);
+  const steps = autoOrInteger('prefetch', text, 0, 64, 'a whole number of steps from 0 to 64');
+  return steps === 'auto' ? 2 : steps;
 }
 
 /** --chunks: auto (defaultMaxChunks of the batch size) or a number of chunks. */
 export function parseChunks(text: string, batch: number): number {
-  if (text === 'auto') return defaultMaxChunks(batch);
-  const chunks = Number(text);
-  if (text.trim() === '' || !Number.isInteger(chunks) || chunks < 1 || chunks > 1024) usage(`--chunks must be auto or an integer from 1 to 1024, got "${text}"`);
-  return chunks;
+  const chunks = autoOrInteger('chunks', text, 1, 1024, 'an integer from 1 to 1024');
+  return chunks === 'auto' ? defaultMaxChunks(batch) : chunks;
 }
 
-/** --check-every: auto, or a whole number of steps (0: no check). */
-function checkEvery(text: string): CheckEvery {
+/** An option given as 'auto' or as a whole number from min to max; `what` says which numbers, for the message. */
+function autoOrInteger(name: string, text: string, min: number, max: number, what: string): number | 'auto' {
   if (text === 'auto') return 'auto';
-  const steps = Number(text);
-  if (text.trim() === '' || !Number.isInteger(steps) || steps < 0) {
-    usage(`--check-every must be auto or a whole number of steps (0 turns the check off), got "${text}"`);
-  }
-  return steps;
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isInteger(value) || value < min || value > max) usage(`--${name} must be auto or ${what}, got "${text}"`);
+  return value;
 }
 
 function nonNegativeInteger(name: string, value: number, max: number): number {
@@ -267,7 +261,7 @@ export function toTrainingConfig(args: TrainingArgs): TrainingConfig {
     checkpointEvery: positiveInteger('checkpoint-every', args.checkpointEvery, Number.MAX_SAFE_INTEGER),
     keepCheckpoints: positiveInteger('keep-checkpoints', args.keepCheckpoints, 1_000_000),
     resume: args.resume,
-    checkEvery: checkEvery(args.checkEvery),
+    checkEvery: autoOrInteger('check-every', args.checkEvery, 0, Number.MAX_SAFE_INTEGER, 'a whole number of steps (0 turns the check off)'),
     checkTolerance: args.checkTolerance,
     onMismatch: args.onMismatch as OnMismatch,
     prefetch: prefetchSteps(args.prefetch),
