@@ -11,8 +11,6 @@ import { KERNEL_CHOICES } from '../shared/kernel/select.js';
 import { usage } from '../shared/usage-error.js';
 import { DEFAULT_CHECK_TOLERANCE } from './reference/compare.js';
 
-/** Reference-check interval: at 1–2 ms (small net) to ~50 ms (784-256-256-10) per check in a thread, < 5% of training. */
-
 /** Default epochs: the book's 30, about a minute for the bundled digits on a 2-core machine (test accuracy ≈ 0.93). */
 export const DEFAULT_EPOCHS = 30;
 

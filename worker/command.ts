@@ -29,7 +29,7 @@ export const workerCommand = {
   builder: (y: Argv) => y
     .option('connect', { type: 'string', demandOption: true, describe: 'Coordinator URL, ws://HOST:PORT' })
     .option('name', { type: 'string', describe: 'Name shown by the coordinator (default: host/pid)' })
-    .option('kernel', { type: 'string', default: 'auto', choices: ['auto', 'blas', 'js'], describe: 'Matrix kernel: OpenBLAS when available (auto), or plain JS (the same bits on every machine; OpenBLAS rounds per CPU family unless every worker sets one OPENBLAS_CORETYPE)' })
+    .option('kernel', { type: 'string', default: 'auto', choices: KERNEL_CHOICES, describe: 'Matrix kernel: OpenBLAS when available (auto), or plain JS (the same bits on every machine; OpenBLAS rounds per CPU family unless every worker sets one OPENBLAS_CORETYPE)' })
     .option('token', { type: 'string', describe: 'The coordinator\'s shared secret (env NABLA_TOKEN); proven by HMAC, never sent' })
     .option('ca', { type: 'string', describe: 'PEM CA certificate to trust for wss:// (e.g. the coordinator\'s self-signed certificate)' })
     .option('insecure-skip-verify', { type: 'boolean', default: false, describe: 'Do not verify the coordinator\'s TLS certificate (testing only)' })
