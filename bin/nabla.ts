@@ -20,13 +20,15 @@ const commands = [trainCommand, coordinatorCommand, workerCommand, monitorComman
 function ignoreForeignEnv(args: string[]): void {
   const command = commands.find((c) => c.command === args[0]);
   if (!command) return;
-  const options = new Set(Object.keys((command.builder(yargs([])) as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key));
+  const options = Object.keys((command.builder(yargs([])) as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key);
+  const known = new Set(options.filter((key) => key === key.toLowerCase()).map(envName)); // not yargs' camelCase copies
   for (const name of Object.keys(process.env)) {
-    if (!name.startsWith('NABLA_')) continue;
-    const option = name.slice('NABLA_'.length).toLowerCase().replace(/_/g, '-');
-    if (!options.has(option)) delete process.env[name];
+    if (name.startsWith('NABLA_') && !known.has(name)) delete process.env[name];
   }
 }
+
+/** The environment variable that sets an option: NABLA_ and the option in upper case, dashes as underscores. */
+const envName = (option: string): string => `NABLA_${option.toUpperCase().replace(/-/g, '_')}`;
 
 /**
  * Number options, read from their text. yargs turns text that is not a number into NaN, so a check after it could
@@ -38,7 +40,7 @@ function readNumberOptions(argv: Record<string, unknown>, numberOptions: readonl
   for (const option of numberOptions) {
     let at = args.length - 1;
     while (at >= 0 && args[at] !== `--${option}` && !args[at].startsWith(`--${option}=`)) at--;
-    const text = at < 0 ? process.env[`NABLA_${option.toUpperCase().replace(/-/g, '_')}`] : args[at].includes('=') ? args[at].slice(option.length + 3) : args[at + 1];
+    const text = at < 0 ? process.env[envName(option)] : args[at].includes('=') ? args[at].slice(option.length + 3) : args[at + 1];
     if (text === undefined && at >= 0) throw new UsageError(`--${option} needs a number after it`);
     if (text === undefined) continue; // the default
     const value = text.trim() === '' ? Number.NaN : Number(text);
