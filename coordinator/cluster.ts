@@ -103,8 +103,13 @@ export class Cluster implements StepHost {
   private heartbeat!: NodeJS.Timeout;
   private workerCounter = 0;
   private shardCounter = 0;
-  /** The parameters as workers get them: the float64 master itself, or its float32 rounding (buffers reused). */
+  /**
+   * The parameters as workers get them: the float64 master itself, or its float32 rounding (buffers reused), made
+   * when a worker first needs it (see wire()): workers that apply their own updates never do.
+   */
   private wireParams!: Params<Floats>;
+  /** The version wireParams holds. */
+  private wireVersion = -1;
   private version = 0;
   /** The float64 master parameters (the trainer's own arrays). */
   private masterParams!: Params;
@@ -300,7 +305,7 @@ export class Cluster implements StepHost {
   private bringUpToDate(link: WorkerLink, asMaster: boolean): void {
     if (link.paramsVersion === this.version && (!asMaster || link.masterVersion === this.version)) return;
     const sendsMaster = asMaster || this.options.dtype === 'float64';
-    const { weights, biases } = sendsMaster ? this.masterParams : this.wireParams;
+    const { weights, biases } = sendsMaster ? this.masterParams : this.wire();
     const lane = link.shmIn ? this.lane : null;
     const key = `${sendsMaster ? 'master' : 'wire'} ${lane ? 'lane' : 'inline'}`;
     let encoded = this.paramFrames.get(key);
@@ -337,16 +342,20 @@ export class Cluster implements StepHost {
     return { frame, sharedBytes: lane.bytesWritten - before };
   }
 
-  /** Records the current parameters in the job's wire type (float32: each value rounded to nearest). */
   private setParams(params: Params, version: number): void {
     this.version = version;
     this.masterParams = params;
-    if (this.options.dtype === 'float64') {
-      this.wireParams = params;
-    } else {
-      this.wireParams.weights.set(params.weights);
-      this.wireParams.biases.set(params.biases);
+  }
+
+  /** The current parameters in the job's wire type (float32: each value rounded to nearest, once per version). */
+  private wire(): Params<Floats> {
+    if (this.options.dtype === 'float64') return this.masterParams;
+    if (this.wireVersion !== this.version) {
+      this.wireParams.weights.set(this.masterParams.weights);
+      this.wireParams.biases.set(this.masterParams.biases);
+      this.wireVersion = this.version;
     }
+    return this.wireParams;
   }
 
   sendShard(worker: StepWorker, tag: ShardTag, isPrefetched: boolean): boolean {
@@ -376,9 +385,10 @@ export class Cluster implements StepHost {
   /**
    * Prefetch: decides now which ready worker will compute which chunks of step `step`, and sends each its samples
    * ahead, so when the step comes only a small `shard` message is on its critical path. A worker that leaves in
-   * between simply has its part re-issued with the samples inline.
+   * between simply has its part re-issued with the samples inline. `update`: the step's update (the caller's, as
+   * runStep will be given it), sent with the samples to a worker planned for the whole mini-batch.
    */
-  prefetch(step: number, batchSize: number, samples: ShardSamples): void {
+  prefetch(step: number, batchSize: number, samples: ShardSamples, update: SelfUpdate | null = null): void {
     const chunks = chunkCount(batchSize, this.options.maxChunks);
     const workers = this.stepWorkers();
     const plan: PlannedShard[] = [];
@@ -387,7 +397,9 @@ export class Cluster implements StepHost {
       const link = workers[i];
       const shardId = ++this.shardCounter;
       const where = { batchSize, chunks, chunkStart: range[0], chunkEnd: range[1] };
-      this.send(link, encode({ type: 'samples', v: PROTOCOL_VERSION, step, shardId, ...where, ...this.shardData(samples, where) }));
+      // The update its shard will bring (selfUpdateFor), told now so the worker may run further ahead.
+      const ahead = update && link.appliesUpdates && range[0] === 0 && range[1] === chunks ? { update } : {};
+      this.send(link, encode({ type: 'samples', v: PROTOCOL_VERSION, step, shardId, ...where, ...ahead, ...this.shardData(samples, where) }));
       plan.push({ shardId, workerId: link.id, start: range[0], end: range[1] });
     });
     this.planned.set(step, plan);
@@ -581,9 +593,10 @@ export class Cluster implements StepHost {
     link.role = 'worker';
     link.appliesUpdates = appliesUpdates === true;
     const shm = this.openLane(link, offer);
+    const { weights, biases } = this.wire();
     this.send(link, encode({
       type: 'welcome', v: PROTOCOL_VERSION, workerId: link.id, pingIntervalMs: this.pingIntervalMs(), sizes: [...this.options.layout.sizes],
-      cost: this.options.cost, dtype: this.options.dtype, version: this.version, weights: this.wireParams.weights, biases: this.wireParams.biases,
+      cost: this.options.cost, dtype: this.options.dtype, version: this.version, weights, biases,
       ...(shm ? { shm } : {}),
     }));
     link.paramsVersion = this.version;

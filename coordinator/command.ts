@@ -53,7 +53,7 @@ function trainingOptions<T>(y: Argv<T>, listenDefault: string) {
     .option('cache', { type: 'boolean', default: false, describe: 'Keep a one-pass source (csv:- on stdin) in memory so it can be trained for several epochs' })
     .option('skip-bad-rows', { type: 'boolean', default: false, describe: 'Skip malformed CSV/NDJSON rows (counted in the summary) instead of stopping' })
     .option('report', { type: 'string', describe: 'At the end, write an HTML report (cost and accuracy curves, throughput, step time, workers) to this file' })
-    .option('prefetch', { type: 'string', default: 'auto', describe: 'Steps whose samples are sent to workers ahead of time (0: with each step; auto: 2)' })
+    .option('prefetch', { type: 'string', default: 'auto', describe: 'Steps whose samples are sent to workers ahead of time (0: with each step; auto: 4)' })
     .option('token', { type: 'string', describe: 'Shared secret workers must prove (HMAC; never sent); env NABLA_TOKEN. Required unless --listen is loopback' })
     .option('insecure', { type: 'boolean', default: false, describe: 'Listen beyond loopback without a token (trusted networks only)' })
     .option('tls-cert', { type: 'string', describe: 'PEM certificate: serve wss:// (with --tls-key)' })

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../shared/usage-error.js';
+import { RESULTS_AHEAD } from '../shared/protocol/messages.js';
 import { parseListen, toTrainingConfig, type TrainingArgs } from './config.js';
 
 const defaults: TrainingArgs = {
@@ -63,8 +64,9 @@ describe('toTrainingConfig', () => {
     expect(toTrainingConfig({ ...defaults, listen: '0.0.0.0:8080', insecure: true }).token).toBeNull();
   });
 
-  it('prefetches 2 steps by default', () => {
-    expect(toTrainingConfig(defaults).prefetch).toBe(2);
+  it('prefetches 4 steps by default: as many as a worker may run ahead of its last shard, and one more', () => {
+    expect(toTrainingConfig(defaults).prefetch).toBe(RESULTS_AHEAD + 1);
+    expect(RESULTS_AHEAD + 1).toBe(4);
     expect(toTrainingConfig({ ...defaults, prefetch: '0' }).prefetch).toBe(0);
     expect(toTrainingConfig({ ...defaults, prefetch: '3' }).prefetch).toBe(3);
     expect(() => toTrainingConfig({ ...defaults, prefetch: 'lots' })).toThrow('--prefetch must be auto or a whole number of steps');

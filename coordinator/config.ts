@@ -8,6 +8,7 @@ import { COST_NAMES, type CostName } from '../shared/network/cost.js';
 import { INIT_SCHEMES, type InitScheme } from '../shared/network/init.js';
 import { parseSizes, type ParamLayout } from '../shared/network/layout.js';
 import { defaultMaxChunks } from '../shared/reduction/tree.js';
+import { RESULTS_AHEAD } from '../shared/protocol/messages.js';
 import { usage } from '../shared/usage-error.js';
 import type { CheckEvery, OnMismatch } from './live-check.js';
 import { checkReportPath } from '../monitor/write-report.js';
@@ -134,13 +135,15 @@ function positiveInteger(name: string, value: number, max = Number.MAX_SAFE_INTE
 }
 
 /**
- * --prefetch: a number of steps, or 'auto': 2. Samples sent ahead let a worker that applies updates itself compute
- * the next step before its shard arrives (worker/client.ts, runAhead): the default job ([784,30,10], batch 10) took
- * 9.3–9.4 s with 2 against 10.5–11.2 s with 0 here; splitting every step over 2 workers, the two were even.
+ * --prefetch: a number of steps, or 'auto': RESULTS_AHEAD + 1 (4). Samples sent ahead let a worker that applies
+ * updates itself compute steps before their shards arrive (worker/client.ts, runAhead), up to RESULTS_AHEAD beyond
+ * its last shard, so it needs the samples of that many steps and one more in flight. The default job ([784,30,10],
+ * batch 10) took 9.3–9.4 s with 2 against 10.5–11.2 s with 0 (when a worker ran one step ahead at most); with
+ * the deeper run-ahead, 4.4 s with 4 against 4.4–4.5 s with 2.
  */
 function prefetchSteps(text: string): number {
   const steps = autoOrInteger('prefetch', text, 0, 64, 'a whole number of steps from 0 to 64');
-  return steps === 'auto' ? 2 : steps;
+  return steps === 'auto' ? RESULTS_AHEAD + 1 : steps;
 }
 
 /** --chunks: auto (defaultMaxChunks of the batch size) or a number of chunks. */

@@ -7,6 +7,7 @@ import type { ParamLayout, Params } from '../shared/network/layout.js';
 import { sgdStep } from '../shared/network/sgd.js';
 import { paramHash } from '../shared/param-hash.js';
 import { Rng, type RngState } from '../shared/rng.js';
+import type { SelfUpdate } from '../shared/protocol/messages.js';
 import type { Cluster } from './cluster.js';
 import type { Reporter } from './events.js';
 import type { LiveReferenceCheck } from './live-check.js';
@@ -86,7 +87,7 @@ export interface TrainSummary {
  * own shards, so the transfer overlaps the step's compute and the next steps' critical paths carry only parameters,
  * small shard messages and gradients.
  */
-async function* withPrefetch(batches: AsyncIterable<SampleSet>, firstStep: number, ahead: number, cluster: Cluster) {
+async function* withPrefetch(batches: AsyncIterable<SampleSet>, firstStep: number, ahead: number, cluster: Cluster, rule: UpdateRule) {
   const iterator = batches[Symbol.asyncIterator]();
   const window: SampleSet[] = [];
   let step = firstStep;
@@ -106,12 +107,17 @@ async function* withPrefetch(batches: AsyncIterable<SampleSet>, firstStep: numbe
     const batch = window.shift();
     if (!batch) return;
     const sendAhead = (): void => {
-      for (const { step: later, batch: data } of fresh) cluster.prefetch(later, data.count, (offset, count) => gatherSamples(data, null, offset, count));
+      for (const { step: later, batch: data } of fresh) {
+        cluster.prefetch(later, data.count, (offset, count) => gatherSamples(data, null, offset, count), { ...rule, version: later + 1 });
+      }
     };
     yield { batch, sendAhead };
     step++;
   }
 }
+
+/** A step's update without its version: η, λ and n, fixed within an epoch. */
+type UpdateRule = Omit<SelfUpdate, 'version'>;
 
 /** Seed of the data-order stream, kept apart from the initialisation stream so --init does not change the order. */
 const dataOrderSeed = (seed: number): number => (seed ^ 0x5bd1e995) >>> 0;
@@ -160,7 +166,9 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
       finishStep?.();
       finishStep = null;
     };
-    for await (const { batch: miniBatch, sendAhead } of withPrefetch(epoch.batches, position.step, plan.prefetch, cluster)) {
+    // One rule for the whole epoch: η changes only between epochs (plateau.ts).
+    const rule: UpdateRule = { eta, lambda, n: data.count ?? 1 };
+    for await (const { batch: miniBatch, sendAhead } of withPrefetch(epoch.batches, position.step, plan.prefetch, cluster, rule)) {
       const m = miniBatch.count;
       const stepStart = performance.now();
       const afterDispatch = (): void => {
@@ -168,7 +176,7 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
         flushStep();
       };
       // A worker that computes the whole mini-batch applies this same update to its own replica (Shard.update).
-      const update = { eta, lambda, n: data.count ?? 1, version: position.step + 1 };
+      const update = { ...rule, version: position.step + 1 };
       const result = await cluster.runStep(position.step, m, (offset, count) => gatherSamples(miniBatch, null, offset, count), {
         afterDispatch, countsDataWait: !isFirstOfEpoch, update,
       });

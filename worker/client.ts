@@ -6,7 +6,9 @@ import { shapeOf } from '../shared/network/layout.js';
 import { decodeToWorker, encode, encodeTransient, encodeVia } from '../shared/protocol/codec.js';
 import { ShmReader, ShmWriter } from '../shared/protocol/shm.js';
 import { ProtocolError } from '../shared/protocol/errors.js';
-import { assertNever, CloseCode, PROTOCOL_VERSION, type BlockSum, type Gradients, type ParamsUpdate, type PrefetchedSamples, type Shard, type ToWorker } from '../shared/protocol/messages.js';
+import {
+  assertNever, CloseCode, PROTOCOL_VERSION, RESULTS_AHEAD, type BlockSum, type Gradients, type ParamsUpdate, type PrefetchedSamples, type SelfUpdate, type Shard, type ToWorker,
+} from '../shared/protocol/messages.js';
 import { Replica } from './replica.js';
 import { endBy, onUpgradeRefused, openSocket, UpgradeRefused, type CoordinatorEnd } from '../shared/connect.js';
 
@@ -105,9 +107,11 @@ function run(
     // When the worker last became able to compute: it held the newest parameters and had sent its last result.
     let readyAtMs = performance.now();
     const prefetched = new Map<number, PrefetchedSamples>();
-    // Run-ahead (see runAhead): a result computed (and sent) before its shard arrived, and the last step we computed.
-    let ahead: { samples: PrefetchedSamples; version: number; blocks: BlockSum[] } | null = null;
+    // Run-ahead (see runAhead): results computed (and sent) before their shard arrived, by step; the last step we
+    // computed; the last step whose shard arrived (results may run RESULTS_AHEAD steps beyond it).
+    const ahead = new Map<number, AheadResult>();
     let lastStepComputed = -1;
+    let lastShardStep = -1;
     let wasWelcomed = false;
     // The coordinator's lane, once its welcome offers one: its frames may refer to it and ours to our `lane`.
     let coordinatorLane: ShmReader | null = null;
@@ -211,39 +215,48 @@ function run(
     function takeParams(state: Replica, { version, weights, biases }: Pick<ParamsUpdate, 'version' | 'weights' | 'biases'>): void {
       state.receive(version, weights, biases);
       // Even under the same version number: a run ahead was computed on parameters of our own update.
-      ahead = null;
+      ahead.clear();
     }
 
     function computeAndReply(state: Replica, shard: Shard): void {
       const fail = (message: string): void => { socket.send(encode({ type: 'failure', v: PROTOCOL_VERSION, code: 'unexpected', message })); };
-      if (shard.version !== state.version) return fail(`shard for parameters v${shard.version}, but this replica holds v${state.version}`);
-      if (shard.update && state.masterVersion !== shard.version) {
-        return fail(`shard ${shard.shardId} asks us to apply its update, but our float64 parameters are v${state.masterVersion}, not v${shard.version}`);
-      }
+      lastShardStep = Math.max(lastShardStep, shard.step);
       // Its result already went out, computed ahead on these very parameters (see runAhead).
-      const early = ahead && isSameShard(ahead.samples, shard) && ahead.version === shard.version ? ahead : null;
-      ahead = null;
-      lastStepComputed = shard.step;
+      const candidate = ahead.get(shard.step);
+      const early = candidate && isSameShard(candidate.samples, shard) && candidate.version === shard.version ? candidate : null;
+      for (const step of ahead.keys()) if (step <= shard.step) ahead.delete(step);
       const data = shard.x === null ? prefetched.get(shard.shardId) : shard;
       for (const [shardId, samples] of prefetched) if (samples.step <= shard.step) prefetched.delete(shardId);
-      if (!data) return fail(`shard ${shard.shardId} of step ${shard.step} refers to samples that were never sent`);
-      let blocks: BlockSum[];
-      if (early) blocks = early.blocks;
-      else {
-        const started = performance.now();
-        // Samples that came inline were on this step's critical path: the time since we were ready is spent on them.
-        const dataWaitMs = shard.x === null ? 0 : Math.max(0, started - readyAtMs);
-        blocks = state.computer.compute(state.views, shard, data);
-        sendResult(state, shard, blocks, performance.now() - started, dataWaitMs);
+      if (early?.applied) {
+        // Its samples brought the update as well, and it is applied already: the shard must bring the same one.
+        if (!isSameUpdate(early.applied, shard.update)) {
+          return fail(`shard ${shard.shardId} of step ${shard.step} brings the update ${describeUpdate(shard.update)}, ` +
+            `but its samples brought ${describeUpdate(early.applied)}, which this worker has applied already`);
+        }
+      } else {
+        if (shard.version !== state.version) return fail(`shard for parameters v${shard.version}, but this replica holds v${state.version}`);
+        if (shard.update && state.masterVersion !== shard.version) {
+          return fail(`shard ${shard.shardId} asks us to apply its update, but our float64 parameters are v${state.masterVersion}, not v${shard.version}`);
+        }
+        let blocks: BlockSum[];
+        if (early) blocks = early.blocks;
+        else {
+          if (!data) return fail(`shard ${shard.shardId} of step ${shard.step} refers to samples that were never sent`);
+          lastStepComputed = Math.max(lastStepComputed, shard.step);
+          const started = performance.now();
+          // Samples that came inline were on this step's critical path: the time since we were ready is spent on them.
+          const dataWaitMs = shard.x === null ? 0 : Math.max(0, started - readyAtMs);
+          blocks = state.computer.compute(state.views, shard, data);
+          sendResult(state, shard, blocks, performance.now() - started, dataWaitMs);
+        }
+        // The frame holds copies of the block sums now, so the update may add into them.
+        if (shard.update) state.applyOwnUpdate(shard.update, shard.batchSize, shard.chunks, blocks, options.gemm);
       }
       work.shards++;
       if (early) work.ahead++;
-      // The frame holds copies of the block sums now, so the update may add into them.
-      if (shard.update) {
-        state.applyOwnUpdate(shard.update, shard.batchSize, shard.chunks, blocks, options.gemm);
-        setImmediate(() => runAhead(state, shard.step + 1));
-      }
       readyAtMs = performance.now();
+      // The shard moved the run-ahead window on (and its update may have made the next step computable).
+      setImmediate(() => runAhead(state, lastStepComputed + 1));
     }
 
     function sendResult(state: Replica, shard: Shard | PrefetchedSamples, blocks: BlockSum[], computeMs: number, dataWaitMs: number): void {
@@ -264,26 +277,46 @@ function run(
      * Run-ahead: having applied step t's update ourselves, we hold the parameters of step t + 1 before the coordinator
      * has applied its own copy of that update. If the samples of step t + 1 were sent to us ahead for the whole
      * mini-batch, its result depends on nothing else, so we compute it and send it at once, with our parameters'
-     * fingerprint; the coordinator keeps it until that step starts. Its shard then only brings the step's update.
-     * Should the coordinator send parameters first (it did not take our last result), they discard it, and the shard
-     * is computed again. Runs after pending frames are handled: a step's shard already here, or new parameters, come
-     * first. Asked for twice a step: after the update, and when samples of the next step arrive (a large frame may
-     * still be on its way when the update is done; without the second call that step would wait for its shard).
+     * fingerprint; the coordinator keeps it until that step starts. When those samples also brought the step's
+     * update (the one its shard will bring), we apply it right away and go on to step t + 2, and so on while samples
+     * are here, up to RESULTS_AHEAD steps beyond the last shard; a shard then only confirms its update. Should the
+     * coordinator send parameters first (it did not take one of our results), they discard every result run ahead,
+     * and the shard is computed again. Runs after pending frames are handled: a step's shard already here, or new
+     * parameters, come first. Asked after every shard and update, and when samples of the next step arrive (a large
+     * frame may still be on its way when the update is done; without that call the step would wait for its shard).
      */
     function runAhead(state: Replica, step: number): void {
       if (ending || socket.readyState !== socket.OPEN || state.ownSum === null || lastStepComputed >= step) return;
-      if (ahead?.samples.step === step) return; // computed already (both the update and the samples asked)
+      if (step > lastShardStep + RESULTS_AHEAD) return;
       for (const samples of prefetched.values()) {
         if (samples.step !== step || samples.chunkStart !== 0 || samples.chunkEnd !== samples.chunks) continue;
         const started = performance.now();
         const blocks = state.computer.compute(state.views, samples, samples);
         sendResult(state, samples, blocks, performance.now() - started, 0);
-        ahead = { samples, version: state.version, blocks };
+        const result: AheadResult = { samples, version: state.version, blocks, applied: null };
+        ahead.set(step, result);
+        lastStepComputed = step;
+        const { update } = samples;
+        if (update && update.version === state.version + 1 && state.masterVersion === state.version) {
+          // The frame holds copies of the block sums now, so the update may add into them.
+          state.applyOwnUpdate(update, samples.batchSize, samples.chunks, blocks, options.gemm);
+          result.applied = update;
+          setImmediate(() => runAhead(state, step + 1));
+        }
         return;
       }
     }
   });
 }
+
+/** A result computed before its shard arrived, and the update applied after it (from its samples), if any. */
+type AheadResult = { samples: PrefetchedSamples; version: number; blocks: BlockSum[]; applied: SelfUpdate | null };
+
+const isSameUpdate = (a: SelfUpdate, b: SelfUpdate | undefined): boolean =>
+  b !== undefined && a.eta === b.eta && a.lambda === b.lambda && a.n === b.n && a.version === b.version;
+
+const describeUpdate = (update: SelfUpdate | undefined): string =>
+  update ? `(η ${update.eta}, λ ${update.lambda}, n ${update.n}, to v${update.version})` : '(none)';
 
 /** Whether a shard is the one whose samples were sent ahead: same id, step and place in the mini-batch. */
 function isSameShard(samples: PrefetchedSamples, shard: Shard): boolean {

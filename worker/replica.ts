@@ -71,16 +71,14 @@ export class Replica {
     const master = this.master;
     if (!master || this.masterVersion !== this.version) throw new Error(`no float64 parameters of v${this.version} to update`);
     const sum = combineTree(rootNode(chunks), chunks, new Map(blocks.map((block) => [nodeKey(block), block])), gemm);
-    const fingerprint = sgdStep(master, { weights: sum.nablaW, biases: sum.nablaB }, update.eta, batchSize, update.lambda, update.n);
+    // A float32 replica takes the new parameters' rounding in the update's own pass.
+    const rounded = master === this.views.params ? undefined : this.views.params as Params<Float32Array>;
+    const fingerprint = sgdStep(master, { weights: sum.nablaW, biases: sum.nablaB }, update.eta, batchSize, update.lambda, update.n, rounded);
     if (fingerprint === null) {
       // Diverged: the coordinator's identical update diverges too and ends the job; hold nothing usable meanwhile.
       this.version = this.masterVersion = -1;
       this.ownSum = null;
       return;
-    }
-    if (master !== this.views.params) {
-      this.views.params.weights.set(master.weights);
-      this.views.params.biases.set(master.biases);
     }
     this.version = this.masterVersion = update.version;
     this.ownSum = fingerprint;

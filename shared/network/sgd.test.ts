@@ -66,10 +66,28 @@ describe('sgdStep', () => {
     const fingerprint = sgdStep(ours, nabla, eta, m, lambda, n);
     expect(Array.from(ours.weights)).toEqual(Array.from(params.weights, (w, i) => (1 - eta * (lambda / n)) * w - (eta / m) * nabla.weights[i]));
     expect(Array.from(ours.biases)).toEqual(Array.from(params.biases, (b, i) => b - (eta / m) * nabla.biases[i]));
-    // The fingerprint is the sum of the new parameters in index order, weights first.
-    let sum = 0;
-    for (const value of [...ours.weights, ...ours.biases]) sum += value;
-    expect(fingerprint).toBe(sum);
+    // The fingerprint: the weights in four interleaved sums (45 weights: the 45th goes to sum 0), the biases in a
+    // fifth, added as ((s0 + s1) + (s2 + s3)) + sb.
+    expect(ours.weights.length % 4).toBe(1);
+    const lanes = [0, 0, 0, 0];
+    const whole = ours.weights.length - 1;
+    ours.weights.forEach((w, i) => { lanes[i < whole ? i % 4 : 0] += w; });
+    let biasSum = 0;
+    for (const b of ours.biases) biasSum += b;
+    expect(fingerprint).toBe(((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + biasSum);
+  });
+
+  it('writes the float32 rounding of every new parameter into `rounded`, leaving the float64 update as it was', () => {
+    const { params } = randomProblem(7, [6, 5, 3], 1);
+    const nabla = { weights: params.weights.map((w) => w * 0.41 - 0.2), biases: params.biases.map((b) => b * 0.9) };
+    const plain = copy(params);
+    const withRounding = copy(params);
+    const rounded = { weights: new Float32Array(params.weights.length), biases: new Float32Array(params.biases.length) };
+    const fingerprint = sgdStep(withRounding, nabla, 0.5, 10, 5, 1000, rounded);
+    expect(fingerprint).toBe(sgdStep(plain, nabla, 0.5, 10, 5, 1000));
+    expect(withRounding).toEqual(plain);
+    expect(rounded.weights).toEqual(Float32Array.from(plain.weights));
+    expect(rounded.biases).toEqual(Float32Array.from(plain.biases));
   });
 
   it('gives a replica updated by another rule (another eta, or no decay) another fingerprint', () => {
@@ -89,5 +107,22 @@ describe('sgdStep', () => {
     const nan = { weights: nabla.weights.slice(), biases: nabla.biases.slice() };
     nan.biases[1] = Number.NaN;
     expect(sgdStep(copy(params), nan, 3, 10)).toBeNull();
+  });
+
+  it('reports one non-finite weight wherever it sits: in any of the four sums, in the tail, with the others finite', () => {
+    const { params } = randomProblem(8, [6, 5, 3], 1); // 45 weights: 11 groups of four, then one
+    const nabla = { weights: params.weights.map(() => 0.5), biases: params.biases.map(() => 0.5) };
+    for (const index of [0, 1, 2, 3, 22, 43, 44]) {
+      for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+        const broken = { weights: nabla.weights.slice(), biases: nabla.biases };
+        broken.weights[index] = bad;
+        expect(sgdStep(copy(params), broken, 3, 10), `weight ${index} = ${bad}`).toBeNull();
+      }
+    }
+    // +∞ and −∞ in two different sums: each sum is infinite, their total NaN.
+    const opposite = { weights: nabla.weights.slice(), biases: nabla.biases };
+    opposite.weights[0] = Number.NEGATIVE_INFINITY;
+    opposite.weights[1] = Number.POSITIVE_INFINITY;
+    expect(sgdStep(copy(params), opposite, 3, 10)).toBeNull();
   });
 });

@@ -124,10 +124,20 @@ describe('codec', () => {
       expect(refusal(hello({ rounding: 7 })).message).toBe('rounding must be 16 lower-case hex digits, got number');
     });
 
-    it("a shard of the whole mini-batch may carry the step's update, for a later version", () => {
-      expect(decodeToWorker(shard({}), job)).toMatchObject({ update: { eta: 3, lambda: 0, n: 1, version: 7 } });
-      expect(decodeToWorker(shard({ update: undefined }), job)).not.toHaveProperty('update');
-      const refused = (overrides: Record<string, unknown>): string => refusalOf(() => decodeToWorker(shard(overrides), job)).message;
+    // Samples sent ahead of step 6 may bring its update too (a worker may apply it before the shard comes).
+    const samples = (overrides: Record<string, unknown>) => {
+      const { chunkStart = 0, chunkEnd = 5 } = overrides as { chunkStart?: number; chunkEnd?: number };
+      const rows = 2 * ((chunkEnd as number) - (chunkStart as number));
+      return raw.pack({
+        type: 'samples', v: PROTOCOL_VERSION, step: 6, shardId: 9, batchSize: 10, chunks: 5, chunkStart: 0, chunkEnd: 5,
+        x: new Float64Array(rows * 4), xDivisor: 1, labels: new Uint16Array(rows), y: null, update: { eta: 3, lambda: 0, n: 1, version: 7 }, ...overrides,
+      });
+    };
+
+    it.each([['shard', shard], ['samples', samples]])("%s of the whole mini-batch may carry the step's update, for a later version", (_, message) => {
+      expect(decodeToWorker(message({}), job)).toMatchObject({ update: { eta: 3, lambda: 0, n: 1, version: 7 } });
+      expect(decodeToWorker(message({ update: undefined }), job)).not.toHaveProperty('update');
+      const refused = (overrides: Record<string, unknown>): string => refusalOf(() => decodeToWorker(message(overrides), job)).message;
       expect(refused({ chunkStart: 1 })).toBe('update came with chunks 1..5 of 5; only a shard of the whole mini-batch can apply its update');
       expect(refused({ chunkEnd: 4 })).toBe('update came with chunks 0..4 of 5; only a shard of the whole mini-batch can apply its update');
       expect(refused({ update: [3, 0, 1, 7] })).toBe('update must be a map, got array(4)');

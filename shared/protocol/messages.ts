@@ -8,8 +8,11 @@ import type { CostName } from '../network/cost.js';
 import type { ShmOffer } from './shm.js';
 import type { StatusSnapshot } from './status.js';
 
-/** v2: the welcome names the cost (it changes what a worker's gradients mean). */
-export const PROTOCOL_VERSION = 2;
+/**
+ * v2: the welcome names the cost (it changes what a worker's gradients mean). v3: `paramsSum`, the fingerprint of an
+ * update, is summed in four interleaved partial sums (sgd.ts), no longer in one running sum.
+ */
+export const PROTOCOL_VERSION = 3;
 
 type Envelope<T extends string> = { type: T; v: number };
 /** Every shard and result is traceable and deduplicable by (step, shardId, version). */
@@ -83,8 +86,20 @@ type ChunkRange = { batchSize: number; chunks: number; chunkStart: number; chunk
 export type Shard = Envelope<'shard'> & Tag & ChunkRange & { update?: SelfUpdate } &
   (ShardData | { x: null; xDivisor: null; labels: null; y: null });
 
-/** Prefetch: the samples of a shard of a later step, sent while the current step computes. */
-export type PrefetchedSamples = Envelope<'samples'> & { step: number; shardId: number } & ChunkRange & ShardData;
+/**
+ * Prefetch: the samples of a shard of a later step, sent while the current step computes. `update` (optional; only
+ * for the whole mini-batch, to a worker whose hello set appliesUpdates): the update that step's shard will bring,
+ * for version step + 1. A worker running ahead on its own updates may apply it as soon as it has sent that step's
+ * result, and so run further ahead (see RESULTS_AHEAD).
+ */
+export type PrefetchedSamples = Envelope<'samples'> & { step: number; shardId: number; update?: SelfUpdate } & ChunkRange & ShardData;
+
+/**
+ * How many steps beyond the last shard it received a worker may have sent results for (computed ahead on its own
+ * updates). Bounded because a worker's shared-memory lane reuses a slot RESULTS_AHEAD + 1 results later (shm.ts),
+ * and the coordinator has surely read a worker's results only up to the step before the last shard it sent.
+ */
+export const RESULTS_AHEAD = 3;
 
 /** The sum over one aligned tree node of the shard: Σ cost and Σ nabla (sums, not means). */
 export type BlockSum = { level: number; index: number; cost: number; nablaW: Floats; nablaB: Floats };

@@ -119,11 +119,12 @@ describe.skipIf(!hasShm)('shared-memory lane', () => {
   it('refuses a frame whose slot was written again before it was read', () => {
     const { writer, reader } = lane();
     const first = encodeVia(params(1), writer);
-    encodeVia(params(2), writer);
-    encodeVia(params(3), writer); // the first frame's slot again
+    for (const version of [2, 3, 4]) encodeVia(params(version), writer); // the other three slots: the first is still intact
+    expect(decodeToWorker(first, { layout, dtype: 'float64' }, reader)).toMatchObject({ version: 1 });
+    encodeVia(params(5), writer); // the first frame's slot again
     const error = refusalOf(() => decodeToWorker(first, { layout, dtype: 'float64' }, reader));
     expect(error.code).toBe('malformed');
-    expect(error.message).toMatch(/holds write 3\/3, not 1: it was reused before this frame was read/);
+    expect(error.message).toMatch(/holds write 5\/5, not 1: it was reused before this frame was read/);
   });
 
   it('refuses references without a lane, past the end of the file, or with bad fields, before allocating', () => {
@@ -146,7 +147,7 @@ describe.skipIf(!hasShm)('shared-memory lane', () => {
     };
     const forged: Array<[Buffer, RegExp]> = [
       [ref(0, 0, 1n, 8n, 10n, 24), /a shared-memory reference is 32 bytes, got 24/],
-      [ref(2, 0, 1n, 8n, 10n), /bad shared-memory reference \(slot 2,/],
+      [ref(4, 0, 1n, 8n, 10n), /bad shared-memory reference \(slot 4,/],
       [ref(1, 2, 1n, 8n, 10n), /isFloat32 2/],
       [ref(1, 0, 0n, 8n, 10n), /seq 0/],
       [ref(1, 0, 1n, 12n, 10n), /offset 12/],
@@ -227,7 +228,7 @@ describe.skipIf(!hasShm)('shared-memory lane', () => {
     expect(existsSync(stale)).toBe(false);
     expect(existsSync(foreign)).toBe(true);
     rmSync(foreign, { recursive: true });
-    expect(readdirSync(writer.offer.dir).sort()).toEqual(['probe', 'slot0', 'slot1']);
+    expect(readdirSync(writer.offer.dir).sort()).toEqual(['probe', 'slot0', 'slot1', 'slot2', 'slot3']);
     writer.close();
     expect(existsSync(writer.offer.dir)).toBe(false);
     writer.close(); // idempotent

@@ -9,13 +9,14 @@
  * - Each side writes only its own directory; it offers it in its hello or welcome together with a random nonce
  *   stored in the directory's `probe` file. The peer uses the lane only if it reads that same nonce back, which
  *   proves both ends see one tmpfs (a worker on another machine or in another container does not).
- * - A directory holds two slot files used alternately; each write has a sequence number, stamped before and after
+ * - A directory holds SLOTS slot files used in turn; each write has a sequence number, stamped before and after
  *   every array. A reference names slot, sequence, type, offset and length. A reader that finds other stamps (the
  *   slot was reused before it read it) or a short file refuses the frame as malformed, like any broken frame.
- * - A slot is reused two writes later. Frames are read as they arrive, the coordinator writes new parameters only
- *   after every shard of the step returned, and a worker writes at most one result beyond the shards it was sent
- *   (the one it runs ahead, worker/client.ts) while the coordinator reads its result for step t before it sends the
- *   shard of step t + 1: only a peer stalled long enough to be dropped meets a reused slot, and its frame is refused.
+ * - A slot is reused SLOTS writes later. Frames are read as they arrive, the coordinator writes new parameters only
+ *   after every shard of the step returned, and a worker writes results for at most RESULTS_AHEAD steps beyond the
+ *   last shard it was sent (those it runs ahead, worker/client.ts) while the coordinator reads its result for step t
+ *   before it sends the shard of step t + 1: only a peer stalled long enough to be dropped meets a reused slot, and
+ *   its frame is refused.
  * - Any array may still travel inline; a side whose lane cannot be written (a full tmpfs) closes it and sends inline.
  */
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync, statSync, writeFileSync, writevSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { Floats } from '../kernel/dtype.js';
 import { fail } from './errors.js';
+import { RESULTS_AHEAD } from './messages.js';
 
 /** Arrays smaller than this stay inline in the frame (a pread costs more than copying a few KB). */
 export const SHM_MIN_BYTES = 64 * 1024;
@@ -37,7 +39,8 @@ const DIR_PREFIX = 'nabla-';
 const DIR_PATTERN = /^\/dev\/shm\/nabla-(\d+)-(\d+)-[0-9a-f]{16}$/;
 /** This process's pid namespace (see pidNamespace; read once, it does not change). */
 const PID_NAMESPACE = pidNamespace();
-const SLOTS = 2;
+/** Slot files per lane: a worker's results may run RESULTS_AHEAD steps beyond its last shard (see the rules above). */
+export const SLOTS = RESULTS_AHEAD + 1;
 const STAMP_BYTES = 8;
 
 /** How a peer finds our lane: its directory and the nonce in its probe file. */

@@ -258,7 +258,7 @@ function shard(raw: Raw, layout: ParamLayout, rowsOf: RowsOf): Shard {
   return { ...tag, ...shardData(raw, layout, rowsOf(range.batchSize, range.chunks, range.chunkStart, range.chunkEnd)) };
 }
 
-/** A shard's optional update rule: only on a shard of the whole mini-batch, for a later parameter version. */
+/** A shard's (or prefetched samples') optional update rule: only for the whole mini-batch, for a later parameter version. */
 function selfUpdate(raw: Raw, range: { chunks: number; chunkStart: number; chunkEnd: number }, version: number): { update?: SelfUpdate } {
   const update = raw.update;
   if (update === undefined) return {};
@@ -290,11 +290,14 @@ function paramArrays(raw: Raw, layout: ParamLayout, dtype: Dtype): { weights: Fl
 
 function prefetchedSamples(raw: Raw, layout: ParamLayout, rowsOf: RowsOf): PrefetchedSamples {
   const range = chunkRange(raw);
+  const step = integer(raw, 'step', 0, Number.MAX_SAFE_INTEGER);
   return {
     type: 'samples', v: PROTOCOL_VERSION,
-    step: integer(raw, 'step', 0, Number.MAX_SAFE_INTEGER),
+    step,
     shardId: integer(raw, 'shardId', 0, Number.MAX_SAFE_INTEGER),
     ...range,
+    // The parameters of step s are version s: its update makes a later one.
+    ...selfUpdate(raw, range, step),
     ...shardData(raw, layout, rowsOf(range.batchSize, range.chunks, range.chunkStart, range.chunkEnd)),
   };
 }

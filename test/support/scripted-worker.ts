@@ -2,7 +2,7 @@ import { WebSocket } from 'ws';
 import { jsGemm } from '../../shared/kernel/js-gemm.js';
 import type { ParamLayout } from '../../shared/network/layout.js';
 import { decodeToWorker, encode, encodeVia } from '../../shared/protocol/codec.js';
-import { ShmReader, ShmWriter } from '../../shared/protocol/shm.js';
+import { ShmReader, ShmWriter, SLOTS } from '../../shared/protocol/shm.js';
 import { PROTOCOL_VERSION, type BlockSum, type PrefetchedSamples, type Shard } from '../../shared/protocol/messages.js';
 import { Replica } from '../../worker/replica.js';
 
@@ -15,7 +15,7 @@ export interface ScriptedWorker {
 
 /**
  * How the scripted worker uses a shared-memory lane: none (sockets only), honestly, or `reuse-slot`: each result
- * goes out after its slot was written twice more, so the frame refers to data that is no longer there.
+ * goes out after every slot was written once more (its own too), so the frame refers to data that is no longer there.
  */
 export type ScriptedShm = 'none' | 'honest' | 'reuse-slot';
 
@@ -95,7 +95,7 @@ export function startScriptedWorker(
       ...(state.ownSum === null ? {} : { paramsSum: state.ownSum }),
     } as const;
     const frame = encodeVia(result, coordinatorLane ? lane : null);
-    if (shm === 'reuse-slot' && lane) for (let i = 0; i < 2; i++) lane.externalize(result);
+    if (shm === 'reuse-slot' && lane) for (let i = 0; i < SLOTS; i++) lane.externalize(result);
     socket.send(frame);
   }
   socket.on('error', () => undefined);
