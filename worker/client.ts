@@ -214,8 +214,10 @@ function run(
     /** The coordinator's parameters replace the replica's, and so whatever was run ahead on it (see runAhead). */
     function takeParams(state: Replica, { version, weights, biases }: Pick<ParamsUpdate, 'version' | 'weights' | 'biases'>): void {
       state.receive(version, weights, biases);
-      // Even under the same version number: a run ahead was computed on parameters of our own update.
+      // Even under the same version number: a run ahead was computed on parameters of our own update. Whatever was
+      // computed ahead is void, so the next shard's step is computed (and run ahead from) again.
       ahead.clear();
+      lastStepComputed = -1;
     }
 
     function computeAndReply(state: Replica, shard: Shard): void {
@@ -242,7 +244,7 @@ function run(
         if (early) blocks = early.blocks;
         else {
           if (!data) return fail(`shard ${shard.shardId} of step ${shard.step} refers to samples that were never sent`);
-          lastStepComputed = Math.max(lastStepComputed, shard.step);
+          lastStepComputed = shard.step;
           const started = performance.now();
           // Samples that came inline were on this step's critical path: the time since we were ready is spent on them.
           const dataWaitMs = shard.x === null ? 0 : Math.max(0, started - readyAtMs);
@@ -286,7 +288,7 @@ function run(
      * frame may still be on its way when the update is done; without that call the step would wait for its shard).
      */
     function runAhead(state: Replica, step: number): void {
-      if (ending || socket.readyState !== socket.OPEN || state.ownSum === null || lastStepComputed >= step) return;
+      if (ending || socket.readyState !== socket.OPEN || state.ownSum === null || lastStepComputed !== step - 1) return;
       if (step > lastShardStep + RESULTS_AHEAD) return;
       for (const samples of prefetched.values()) {
         if (samples.step !== step || samples.chunkStart !== 0 || samples.chunkEnd !== samples.chunks) continue;

@@ -142,6 +142,32 @@ describe('running ahead', () => {
     expect(running.stderr()).toMatch(new RegExp(`computed 3 shards, 2 of them ahead`));
   });
 
+  it('discards what it ran ahead when parameters come instead, and runs ahead again from the shard it computes on them', async () => {
+    const { send, next, received, params, running } = await connectWorker();
+    for (let step = 1; step <= RESULTS_AHEAD + 1; step++) {
+      send({ type: 'samples', v: PROTOCOL_VERSION, step, shardId: step + 1, ...range, update: update(step + 1), ...samples(step + 1) });
+    }
+    send({ type: 'shard', v: PROTOCOL_VERSION, step: 0, shardId: 1, version: 0, ...range, ...samples(1), update: update(1) });
+    for (let step = 0; step <= RESULTS_AHEAD; step++) expect(await next(10_000)).toMatchObject({ type: 'gradients', step });
+
+    // The coordinator did not take the worker's update (say, its result came late): its own v1 replaces the
+    // worker's, and step 1 comes again. Other parameters than the worker's, so a result on the old ones shows.
+    const coordinators: Params = { weights: params.weights.map((w) => w * 0.5), biases: params.biases.map((b) => b + 0.25) };
+    send({ type: 'params', v: PROTOCOL_VERSION, version: 1, ...coordinators });
+    send(prefetchedShard(1, 2, 1));
+    const computer = new ShardComputer(layout, jsGemm, 'quadratic', 'float64');
+    for (let step = 1; step <= RESULTS_AHEAD + 1; step++) {
+      const result = await next(10_000) as Gradients;
+      expect(result, `result of step ${step} after the parameters\n${running.stderr()}`).toMatchObject({ type: 'gradients', step, version: step });
+      const [block] = computer.compute(layerViews(layout, coordinators), range, samples(step + 1));
+      expect(Array.from(result.blocks[0].nablaW), `step ${step} on the coordinator's parameters and the updates since`).toEqual(Array.from(block.nablaW));
+      sgdStep(coordinators, { weights: block.nablaW, biases: block.nablaB }, 1, BATCH);
+    }
+    expect(await next(300)).toBeNull();
+    expect(received).toHaveLength(2 * (RESULTS_AHEAD + 1));
+    running.kill();
+  });
+
   it('answers a shard whose update differs from the one its samples brought (and it applied) with a failure naming both', async () => {
     const { send, next, running } = await connectWorker();
     send({ type: 'samples', v: PROTOCOL_VERSION, step: 1, shardId: 2, ...range, update: update(2), ...samples(2) });
