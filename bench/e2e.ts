@@ -25,6 +25,8 @@ export interface E2eConfig {
   fanOut: FanOutMode;
   /** false: --no-shm (every array over the sockets, as with workers on other machines). */
   shm: boolean;
+  /** Value for --chunks; null: the default (auto). */
+  chunks: number | null;
   epochs: number;
 }
 
@@ -37,6 +39,8 @@ export interface E2eResult {
   dtype: Dtype;
   fanOut: FanOutMode;
   shm: boolean;
+  /** --chunks given, or null (auto). */
+  chunks: number | null;
   /** The fan-out --fan-out auto settled on (its last `fan-out` event), or null. */
   fanOutChosen: number | null;
   /** What the coordinator's `start` event reports (the kernel local workers were told to use). */
@@ -65,7 +69,7 @@ interface EpochEvent {
 }
 
 export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eResult> {
-  const { net, workers, kernel, dtype, fanOut, shm, epochs } = config;
+  const { net, workers, kernel, dtype, fanOut, shm, chunks, epochs } = config;
   const args = [
     cliPath, 'train', '--json', '--workers', String(workers), '--epochs', String(epochs), '--data', 'mnist',
     '--sizes', net.sizes.join(','), '--batch', String(net.batch), '--seed', '1',
@@ -74,6 +78,7 @@ export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eR
   if (dtype !== 'float64') args.push('--dtype', dtype);
   if (fanOut !== 'auto') args.push('--fan-out', String(fanOut));
   if (!shm) args.push('--no-shm');
+  if (chunks !== null) args.push('--chunks', String(chunks));
   const command = `node dist/bin/nabla.js ${args.slice(1).join(' ')}`;
   const started = performance.now();
   const before = snapshot();
@@ -109,7 +114,7 @@ export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eR
   const contention = contentionBetween(before, snapshot());
   const measured = epochRates.length > 1 ? epochRates.slice(1) : epochRates;
   const result: E2eResult = {
-    net: net.label, sizes: [...net.sizes], batch: net.batch, workers, kernelOption: kernel, dtype, fanOut, shm, fanOutChosen, kernel: startKernel, epochs,
+    net: net.label, sizes: [...net.sizes], batch: net.batch, workers, kernelOption: kernel, dtype, fanOut, shm, chunks, fanOutChosen, kernel: startKernel, epochs,
     epochRates, samplesPerSecond: median(measured), wallSeconds: (performance.now() - started) / 1000,
     testAccuracy: (last as EpochEvent | null)?.testAccuracy ?? null, paramHash: (last as EpochEvent | null)?.paramHash ?? null, command, contention,
     bytesPerStep: (last as EpochEvent | null)?.bytesPerStep ?? null, rounds: 1,

@@ -25,6 +25,7 @@ import {
 import { fmtRate, fmtRatio, table } from './timing.js';
 import { DTYPES, type Dtype } from '../shared/kernel/dtype.js';
 import type { FanOutMode } from '../coordinator/fan-out.js';
+import { defaultMaxChunks } from '../shared/reduction/tree.js';
 
 const resultsPath = fileURLToPath(new URL('../../bench/results/latest.json', import.meta.url));
 
@@ -105,13 +106,14 @@ async function main(): Promise<void> {
         continue;
       }
       // Rounds interleave the configurations (K=1, K=2…, K=1, K=2…) so slow drift hits all alike.
-      const runs = WORKER_SLOTS.map((): E2eResult[] => []);
+      const slots = workerSlots(group.net);
+      const runs = slots.map((): E2eResult[] => []);
       for (let round = 0; round < group.rounds; round++) {
-        for (const [i, { workers, fanOut, shm }] of WORKER_SLOTS.entries()) {
-          const config: E2eConfig = { net: group.net, workers, kernel: group.kernel, dtype: group.dtype, fanOut, shm, epochs: group.epochs };
+        for (const [i, { workers, fanOut, shm, chunks }] of slots.entries()) {
+          const config: E2eConfig = { net: group.net, workers, kernel: group.kernel, dtype: group.dtype, fanOut, shm, chunks, epochs: group.epochs };
           const r = await measureQuietly(() => runE2e(config, 180_000), gate, quietBudget);
           runs[i].push(r);
-          say(`  ${r.net} K=${r.workers} --fan-out ${r.fanOut}${r.shm ? '' : ' --no-shm'} --kernel ${r.kernelOption} --dtype ${r.dtype} (${r.kernel ?? '?'}) round ${round + 1}/${group.rounds}: epochs ${r.epochRates.map((x) => Math.round(x)).join(', ')} samples/s; ` +
+          say(`  ${r.net} K=${r.workers} --fan-out ${r.fanOut}${r.shm ? '' : ' --no-shm'}${r.chunks === null ? '' : ` --chunks ${r.chunks}`} --kernel ${r.kernelOption} --dtype ${r.dtype} (${r.kernel ?? '?'}) round ${round + 1}/${group.rounds}: epochs ${r.epochRates.map((x) => Math.round(x)).join(', ')} samples/s; ` +
             `${r.fanOutChosen === null ? '' : `auto chose ${r.fanOutChosen} of ${r.workers}; `}${r.wallSeconds.toFixed(1)} s wall; other CPU ${fmtContention(r.contention)}${r.retried ? ' (re-measured)' : ''}${r.error ? `; ERROR ${r.error}` : ''}`);
         }
       }
@@ -120,7 +122,7 @@ async function main(): Promise<void> {
     say();
     const rows: string[][] = [['net', 'kernel', 'workers', 'samples/s', 'K=2 ÷ K=1', 'epochs used', 'wire KiB/step', 'test acc.', 'paramHash', 'other CPU']];
     for (const r of e2e) {
-      const one = e2e.find((x) => x.net === r.net && x.kernelOption === r.kernelOption && x.dtype === r.dtype && x.workers === 1);
+      const one = e2e.find((x) => x.net === r.net && x.kernelOption === r.kernelOption && x.dtype === r.dtype && x.workers === 1 && x.chunks === null);
       rows.push([r.net, kernelLabel(r.kernel ?? r.kernelOption, r.dtype), `${r.workers} ${fanOutLabel(r)}`.trim(), fmtRate(r.samplesPerSecond),
         r.workers > 1 && one ? fmtRatio(r.samplesPerSecond / one.samplesPerSecond) : '',
         `${r.rounds > 1 ? `${r.rounds} runs × ` : ''}2..${r.epochs}`,
@@ -132,6 +134,8 @@ async function main(): Promise<void> {
     say('  wire KiB/step = WebSocket bytes per step, both directions, as the epoch event reports it.');
     say('  fan-out all: every step split over both workers; auto (the default): the coordinator measured both fan-outs and');
     say('  kept the faster ("→ 1": one worker per step, the other idle). Any fan-out gives the same bits.');
+    say('  --chunks 2: the mini-batch cut in two halves, as PyTorch DDP on 2 processes cuts it (other bits than the default');
+    say('  chunking, the same for any worker count); run where the default cuts it into more.');
   }
 
   // ── 3. Peers ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -206,19 +210,28 @@ async function main(): Promise<void> {
   say(`wrote ${resultsPath}; total ${seconds.toFixed(0)} s; load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 }
 
-/**
- * The cluster configurations every group runs: one worker, two with each fan-out, and two with every array on the
- * sockets (--no-shm: what workers on other machines get; the shared-memory lane's gain is the ratio to `all`).
- */
-const WORKER_SLOTS: ReadonlyArray<{ workers: number; fanOut: FanOutMode; shm: boolean }> = [
-  { workers: 1, fanOut: 'auto', shm: true }, { workers: 2, fanOut: 'all', shm: true }, { workers: 2, fanOut: 'auto', shm: true },
-  { workers: 2, fanOut: 'all', shm: false },
-];
+type WorkerSlot = { workers: number; fanOut: FanOutMode; shm: boolean; chunks: number | null };
 
-/** "" for one worker; "fan-out all", "fan-out auto → 1" (the fan-out auto chose) for more. */
+/**
+ * The cluster configurations a group runs: one worker, two with each fan-out, two with every array on the sockets
+ * (--no-shm: what workers on other machines get; the shared-memory lane's gain is the ratio to `all`), and, where
+ * the default cuts the mini-batch into more than two chunks, two with --chunks 2: the batch cut in halves, as
+ * PyTorch DDP on two processes cuts it.
+ */
+function workerSlots(net: NetCase): WorkerSlot[] {
+  const slots: WorkerSlot[] = [
+    { workers: 1, fanOut: 'auto', shm: true, chunks: null }, { workers: 2, fanOut: 'all', shm: true, chunks: null },
+    { workers: 2, fanOut: 'auto', shm: true, chunks: null }, { workers: 2, fanOut: 'all', shm: false, chunks: null },
+  ];
+  if (defaultMaxChunks(net.batch) > 2) slots.push({ workers: 2, fanOut: 'auto', shm: true, chunks: 2 });
+  return slots;
+}
+
+/** "" for one worker; "fan-out all", "fan-out auto → 1" (the fan-out auto chose) for more; ", --chunks 2" when given. */
 function fanOutLabel(r: E2eResult): string {
-  if (r.workers === 1) return '';
-  return `fan-out ${r.fanOut}${r.fanOut === 'auto' && r.fanOutChosen !== null ? ` → ${r.fanOutChosen}` : ''}${r.shm ? '' : ', sockets only'}`;
+  const chunks = r.chunks === null ? '' : `, --chunks ${r.chunks}`;
+  if (r.workers === 1) return chunks.slice(2);
+  return `fan-out ${r.fanOut}${r.fanOut === 'auto' && r.fanOutChosen !== null ? ` → ${r.fanOutChosen}` : ''}${r.shm ? '' : ', sockets only'}${chunks}`;
 }
 
 interface E2eGroup {
