@@ -6,7 +6,8 @@
  * a row says otherwise: numpy batched also runs with 2 BLAS threads on the big net, the same 2 cores Nabla's 2 workers use).
  * OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE: unset (both, in that child only) for the current numpy, so its bundled
  * OpenBLAS picks its own kernel; left as set for Debian's numpy and PyTorch, which load Debian's OpenBLAS 0.3.21, the
- * same library nblas uses for Node (older OpenBLAS builds can misbehave on this CPU without the override).
+ * same library nblas uses for Node (run.ts sets the core type as nabla does: 0.3.21 falls back to SSE3 kernels on CPUs
+ * newer than itself).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -24,6 +24,7 @@ import {
 } from './peers.js';
 import { fmtRate, fmtRatio, table } from './timing.js';
 import { DTYPES, type Dtype } from '../shared/kernel/dtype.js';
+import { chooseCoreType, describeCore } from '../shared/kernel/openblas-core.js';
 import type { FanOutMode } from '../coordinator/fan-out.js';
 import { defaultMaxChunks } from '../shared/reduction/tree.js';
 
@@ -60,8 +61,12 @@ async function main(): Promise<void> {
   const quietBudget = { leftMs: quick ? 15_000 : 45_000 };
   let waitedMs = 0;
   const gate = async (): Promise<void> => { waitedMs += await waitForQuiet(quick ? 4000 : 10_000, quietBudget); };
-  say(`OpenBLAS overrides in this environment: OPENBLAS_CORETYPE=${process.env.OPENBLAS_CORETYPE ?? '(unset)'}, ` +
-    `OPENBLAS_L2_SIZE=${process.env.OPENBLAS_L2_SIZE ?? '(unset)'}; left as they are for Node (and for Debian's numpy/PyTorch), unset for the current numpy only`);
+  // As nabla itself does when it loads OpenBLAS, and here before any child starts: Debian's numpy and PyTorch load the
+  // same OpenBLAS 0.3.21 as nblas, so they run the same kernels as Nabla (a CPU newer than that release otherwise
+  // gets its SSE3 fallback, 5× slower, in all three).
+  const core = chooseCoreType();
+  say(`OpenBLAS core type: ${core ? describeCore(core) : '(OpenBLAS detects)'}; OPENBLAS_L2_SIZE=${process.env.OPENBLAS_L2_SIZE ?? '(unset)'}; ` +
+    'the same for Node, Debian\'s numpy and PyTorch; both unset for the current numpy only (its newer OpenBLAS detects the CPU)');
 
   // ── 1. Kernel ───────────────────────────────────────────────────────────────────────────────────────────────
   let kernel: KernelSection | null = null;

@@ -32,7 +32,7 @@ export function humanReporter(stream: NodeJS.WriteStream = process.stdout): Repo
       switch (event.event) {
         case 'listening': return line(`coordinator listening on ${event.url}`);
         case 'start': return line(`training ${shapeOf(event.sizes)} on ${event.data}; ` +
-          `${event.epochs} epoch${event.epochs === 1 ? '' : 's'}, mini-batch ${event.batch} in ${event.chunks === 1 ? '1 chunk' : `${event.chunks} chunks`}, eta ${event.eta}, ${event.cost} cost${event.lambda > 0 ? `, λ ${event.lambda}` : ''}, init ${event.init}, seed ${event.seed}, kernel ${event.kernel}${event.dtype === 'float64' ? '' : ` (${event.dtype})`}, ` +
+          `${event.epochs} epoch${event.epochs === 1 ? '' : 's'}, mini-batch ${event.batch} in ${event.chunks === 1 ? '1 chunk' : `${event.chunks} chunks`}, eta ${event.eta}, ${event.cost} cost${event.lambda > 0 ? `, λ ${event.lambda}` : ''}, init ${event.init}, seed ${event.seed}, kernel ${event.kernelDescription}${event.dtype === 'float64' ? '' : ` (${event.dtype})`}, ` +
           (event.referenceBackend ? `TF.js reference check (${event.referenceBackend}) ${event.checkEvery === 'auto' ? `of the first step, then within ${AUTO_CHECK.shareOfTime * 100}% of the time` : `every ${event.checkEvery} steps`}` : 'no reference check'));
         case 'worker-joined': return line(`+ worker ${event.workerId} joined (${event.name}, ${event.address}, kernel ${event.kernel}${event.sharedMemory ? ', shared memory' : ''}); ${event.workers} connected`);
         case 'worker-left': return line(`- worker ${event.workerId} left: ${event.reason}; ${event.workers} connected`);

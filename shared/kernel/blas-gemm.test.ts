@@ -4,10 +4,14 @@ import {
   C_PADDING, describeCase, float32Operands, largestRelativeError, makeOperands, runKernel, type GemmCase,
 } from './gemm-test-support.js';
 import { jsGemm } from './js-gemm.js';
-import { selectGemm } from './select.js';
+import { describeKernel, selectGemm } from './select.js';
+import { chooseCoreType, describeCore } from './openblas-core.js';
+import { readFileSync } from 'node:fs';
+import { isMainThread } from 'node:worker_threads';
 import { thrownBy } from '../../test/support/thrown.js';
 
 const threadsBeforeLoad = process.env.OPENBLAS_NUM_THREADS;
+const coreBeforeLoad = process.env.OPENBLAS_CORETYPE;
 const blas = loadBlasGemm();
 const SKIP_REASON = 'nblas is not loadable (install libopenblas-dev and run `npm rebuild nblas`): OpenBLAS kernel tests skipped';
 if (blas === null) console.warn(SKIP_REASON);
@@ -38,6 +42,16 @@ describe.skipIf(blas === null)('the OpenBLAS kernel', () => {
     expect(kernel.name).toBe(expectedThreads === 1 ? 'openblas' : `openblas×${expectedThreads}`);
     expect(kernel.threads).toBe(expectedThreads);
     expect(process.env.OPENBLAS_NUM_THREADS).toBe(String(expectedThreads));
+  });
+
+  it('runs the core type OPENBLAS_CORETYPE names, or else the one the CPU flags call for (openblas-core.ts)', () => {
+    // (A worker thread cannot set what OpenBLAS reads: there the kernel knows nothing of its core type.)
+    const expected = !isMainThread ? null : coreBeforeLoad?.trim()
+      ? { core: coreBeforeLoad.trim(), source: 'OPENBLAS_CORETYPE' }
+      : chooseCoreType({}, () => readFileSync('/proc/cpuinfo', 'utf8'));
+    expect(kernel.core).toEqual(expected);
+    expect(process.env.OPENBLAS_CORETYPE).toBe(expected?.core);
+    expect(describeKernel(kernel)).toBe(expected ? `openblas (${describeCore(expected)})` : 'openblas');
   });
 
   describe.each(TRANSPOSES)('with transA=%s, transB=%s', (transA, transB) => {

@@ -3,6 +3,7 @@ import { types } from 'node:util';
 import { isMainThread } from 'node:worker_threads';
 import type { Floats } from './dtype.js';
 import { axpyLoop, checkAxpyArgs, checkGemmArgs, scaleC, type Gemm } from './gemm.js';
+import { chooseCoreType, type CoreChoice } from './openblas-core.js';
 
 /**
  * The OpenBLAS kernel: cblas_dgemm/sgemm through the optional npm package `nblas`, which links Debian's libblas.so.3
@@ -28,6 +29,8 @@ export interface BlasGemm extends Gemm {
    * when this module cannot know it: loaded in a worker thread, or nblas was loaded before this module loaded it.
    */
   readonly threads: number | undefined;
+  /** The OPENBLAS_CORETYPE in force when OpenBLAS loaded, and who chose it (openblas-core.ts); null: OpenBLAS's own detection, or unknown. */
+  readonly core: CoreChoice | null;
 }
 
 export interface BlasOptions {
@@ -122,6 +125,8 @@ function load(threads: number | undefined): LoadState {
     // Like `??= '1'`, but also replaces values OpenBLAS would read as "all cores" ('', '0', junk).
     else if (positiveInteger(process.env.OPENBLAS_NUM_THREADS) === undefined) process.env.OPENBLAS_NUM_THREADS = '1';
   }
+  // Read by OpenBLAS's constructor too, under the same rule.
+  const core = canSetThreads ? chooseCoreType() : null;
   try {
     const binding = require(modulePath) as Partial<NblasBinding>;
     if (binding.NoTrans !== CBLAS_NO_TRANS || binding.Trans !== CBLAS_TRANS) {
@@ -131,18 +136,19 @@ function load(threads: number | undefined): LoadState {
       if (typeof binding[routine] !== 'function') throw new Error(`nblas does not export ${routine}`);
     }
     const loadedThreads = canSetThreads ? positiveInteger(process.env.OPENBLAS_NUM_THREADS) : undefined;
-    return { kind: 'loaded', gemm: createBlasGemm(binding as NblasBinding, loadedThreads) };
+    return { kind: 'loaded', gemm: createBlasGemm(binding as NblasBinding, loadedThreads, core) };
   } catch (reason) {
     return { kind: 'failed', reason };
   }
 }
 
-function createBlasGemm(binding: NblasBinding, threads: number | undefined): BlasGemm {
+function createBlasGemm(binding: NblasBinding, threads: number | undefined, core: CoreChoice | null): BlasGemm {
   return {
     // Measured: OpenBLAS with 2 threads gives other bits than with 1 (every count is deterministic on its own), so
     // the count is part of the name workers report, and a cluster mixing counts is warned like one mixing kernels.
     name: threads !== undefined && threads > 1 ? `openblas×${threads}` : 'openblas',
     threads,
+    core,
     gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
       checkNativeArgs(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
       checkGemmArgs(transA, transB, m, n, k, a, lda, b, ldb, c, ldc);

@@ -1,6 +1,7 @@
-import { blasLoadFailure, loadBlasGemm } from './blas-gemm.js';
+import { blasLoadFailure, loadBlasGemm, type BlasGemm } from './blas-gemm.js';
 import type { Gemm } from './gemm.js';
 import { jsGemm } from './js-gemm.js';
+import { describeCore } from './openblas-core.js';
 import { UsageError } from '../usage-error.js';
 
 /** Which dgemm kernel to use: 'auto' takes OpenBLAS when it loads and plain TypeScript otherwise. */
@@ -29,6 +30,12 @@ export function selectGemm(choice: KernelChoice): Gemm {
     default:
       return assertNever(choice);
   }
+}
+
+/** The kernel as people read it: its name, and for OpenBLAS the core type it runs, e.g. "openblas (SkylakeX, from the CPU's flags)". */
+export function describeKernel(gemm: Gemm): string {
+  const { core } = gemm as Partial<BlasGemm>;
+  return core ? `${gemm.name} (${describeCore(core)})` : gemm.name;
 }
 
 function assertNever(value: never): never {
