@@ -5,7 +5,7 @@ import {
 } from './gemm-test-support.js';
 import { jsGemm } from './js-gemm.js';
 import { describeKernel, selectGemm } from './select.js';
-import { chooseCoreType, describeCore } from './openblas-core.js';
+import { chooseCoreType, describeCore, type CoreChoice } from './openblas-core.js';
 import { readFileSync } from 'node:fs';
 import { isMainThread } from 'node:worker_threads';
 import { thrownBy } from '../../test/support/thrown.js';
@@ -46,7 +46,7 @@ describe.skipIf(blas === null)('the OpenBLAS kernel', () => {
 
   it('runs the core type OPENBLAS_CORETYPE names, or else the one the CPU flags call for (openblas-core.ts)', () => {
     // (A worker thread cannot set what OpenBLAS reads: there the kernel knows nothing of its core type.)
-    const expected = !isMainThread ? null : coreBeforeLoad?.trim()
+    const expected: CoreChoice | null = !isMainThread ? null : coreBeforeLoad?.trim()
       ? { core: coreBeforeLoad.trim(), source: 'OPENBLAS_CORETYPE' }
       : chooseCoreType({}, () => readFileSync('/proc/cpuinfo', 'utf8'));
     expect(kernel.core).toEqual(expected);
