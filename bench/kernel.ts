@@ -2,8 +2,8 @@
  * Section 1: the worker's backprop kernel alone, in this process, on one thread.
  * - plain: one batched backprop over the whole mini-batch (loadRows + backpropSums, as the worker would do without
  *   fixed chunks);
- * - deterministic: the worker's real path, ShardComputer.compute over the full chunk range (each fixed chunk
- *   separately, then the chunk sums added along the fixed tree).
+ * - deterministic: the worker's real path, ShardComputer.compute over the full chunk range (the bits of each fixed
+ *   chunk computed separately, then the chunk sums added along the fixed tree, by the plan probed for the kernel).
  * The two are interleaved round by round so background load hits both alike; each rate is the median of its rounds.
  */
 import { DTYPES, newFloats, type Dtype, type Floats } from '../shared/kernel/dtype.js';
@@ -17,7 +17,7 @@ import { outputSize, paramsIn, zeroParams } from '../shared/network/layout.js';
 import { createWorkspace, layerViews } from '../shared/network/workspace.js';
 import { PROTOCOL_VERSION, type Shard, type ShardData } from '../shared/protocol/messages.js';
 import { chunkCount, defaultMaxChunks } from '../shared/reduction/tree.js';
-import { ShardComputer } from '../worker/compute.js';
+import { type ComputePlan, ShardComputer } from '../worker/compute.js';
 import { contentionBetween, fmtContention, measureQuietly, snapshot, type Contention } from './contention.js';
 import { exactFlopsPerSample, nominalFlopsPerSample, type NetCase } from './nets.js';
 import { measureSigmoid, type SigmoidResult } from './sigmoid.js';
@@ -40,6 +40,8 @@ export interface KernelResult {
   /** What the kernel computed in (float32: sgemm through the same binding). */
   dtype: Dtype;
   chunks: number;
+  /** How the worker's path computed the chunks on this kernel (ShardComputer.planFor). */
+  plan: ComputePlan;
   plainSamplesPerSecond: number;
   deterministicSamplesPerSecond: number;
   /** Time per sample, deterministic / plain (> 1: determinism costs that factor). */
@@ -211,7 +213,7 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
   const exact = exactFlopsPerSample(layout);
   const gflopsNominal = (detSps * nominal) / 1e9;
   return {
-    net: net.label, sizes: [...net.sizes], batch: m, kernel: gemm.name, dtype, chunks,
+    net: net.label, sizes: [...net.sizes], batch: m, kernel: gemm.name, dtype, chunks, plan: computer.planFor(m, chunks),
     plainSamplesPerSecond: plainSps, deterministicSamplesPerSecond: detSps, determinismCost: plainSps / detSps,
     plainRounds, deterministicRounds: detRounds,
     nominalFlopsPerSample: nominal, exactFlopsPerSample: exact,

@@ -23,6 +23,7 @@ import {
   exportTrainingData, NUMPY_2_THREADS_ID, peerSpecs, planPeers, probePythons, removeData, runPeer, type PeerPlan, type PeerResult,
 } from './peers.js';
 import { fmtRate, fmtRatio, table } from './timing.js';
+import type { ComputePlan } from '../worker/compute.js';
 import { DTYPES, type Dtype } from '../shared/kernel/dtype.js';
 import { chooseCoreType, describeCore } from '../shared/kernel/openblas-core.js';
 import type { FanOutMode } from '../coordinator/fan-out.js';
@@ -79,17 +80,19 @@ async function main(): Promise<void> {
     say(`  nblas loads: ${blasLibrariesInThisProcess().join(', ') || '(no BLAS library mapped)'}`);
     say();
     say(table([
-      ['net', 'kernel', 'chunks', 'plain/s', 'determ./s', 'det/plain time', 'GFLOPS 6W plain|det', 'det exact', 'gemm 1024³', 'of gemm plain|det', 'agree', 'other CPU'],
+      ['net', 'kernel', 'chunks', 'plan', 'plain/s', 'determ./s', 'det/plain time', 'GFLOPS 6W plain|det', 'det exact', 'gemm 1024³', 'of gemm plain|det', 'agree', 'other CPU'],
       ...kernel.results.map((r) => {
         const d = kernel?.dgemm.find((x) => x.kernel === r.kernel && x.dtype === r.dtype);
-        return [r.net, kernelLabel(r.kernel, r.dtype), String(r.chunks), fmtRate(r.plainSamplesPerSecond), fmtRate(r.deterministicSamplesPerSecond),
+        return [r.net, kernelLabel(r.kernel, r.dtype), String(r.chunks), fmtPlan(r.plan), fmtRate(r.plainSamplesPerSecond), fmtRate(r.deterministicSamplesPerSecond),
           fmtRatio(r.determinismCost), `${r.gflopsNominalPlain.toFixed(2)} | ${r.gflopsNominal.toFixed(2)}`, r.gflopsExact.toFixed(2),
           d ? d.gflops.toFixed(2) : '—', `${(r.fractionOfDgemmPlain * 100).toFixed(0)}% | ${(r.fractionOfDgemm * 100).toFixed(0)}%`, r.agreement.toExponential(0),
           fmtContention(r.contention)];
       }),
     ]));
     say('  plain = loadRows + one backpropSums over the whole mini-batch; determ. = ShardComputer.compute over chunks 0..K');
-    say('  (each fixed chunk its own batched pass, chunk sums added along the fixed tree): the worker\'s real path.');
+    say('  (the bits of each fixed chunk as its own batched pass, chunk sums added along the fixed tree): the worker\'s real path.');
+    say('  plan = how it gets those bits on this kernel, probed bit for bit at the first shard (worker/compute.ts): "G/pass"');
+    say('  = aligned blocks of G chunks share one forward pass and BP2; "+pairs" = an odd chunk\'s ∇w added by the GEMM (beta = 1).');
     say('  det/plain time = time per sample deterministic ÷ plain: the cost of bit-identical results in the kernel.');
     say(`  GFLOPS 6W: 6 × weightCount flops per sample (2 for w·a forward, 4 for δᵀ·a and δ·w backward); det exact: the`);
     say(`  deterministic path counted as 6W − 2W₁ (no δ·w for the first layer): ${NETS.map((n) => `${n.label} ${nominalFlopsPerSample(n.layout)} vs ${exactFlopsPerSample(n.layout)}`).join('; ')}.`);
@@ -362,3 +365,8 @@ main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });
+
+/** A probed plan in a table cell: "4/pass+pairs" (see the kernel table's footnote). */
+function fmtPlan(plan: ComputePlan): string {
+  return `${2 ** plan.groupLevel}/pass${plan.accumulatePairs ? '+pairs' : ''}`;
+}

@@ -1,15 +1,23 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
 import { gatherSamples } from '../shared/data/samples.js';
+import { loadBundledMnist } from '../shared/data/mnist.js';
+import { loadBlasGemm } from '../shared/kernel/blas-gemm.js';
 import { DTYPES } from '../shared/kernel/dtype.js';
-import { paramsIn } from '../shared/network/layout.js';
+import type { Gemm } from '../shared/kernel/gemm.js';
+import { initParams } from '../shared/network/init.js';
+import { createLayout, paramsIn } from '../shared/network/layout.js';
 import { jsGemm } from '../shared/kernel/js-gemm.js';
 import { layerViews } from '../shared/network/workspace.js';
 import { PROTOCOL_VERSION, type BlockSum, type Shard, type ShardData } from '../shared/protocol/messages.js';
 import { combineTree, type NodeSum } from '../shared/reduction/combine.js';
 import { chunkCount, chunkOffset, nodeKey, rootNode } from '../shared/reduction/tree.js';
 import { randomProblem } from '../test/support/random-problem.js';
-import { ShardComputer } from './compute.js';
+import { CANONICAL_PLAN, ShardComputer } from './compute.js';
+
+const blas = loadBlasGemm();
+/** The kernels a worker may run: the plain one always, OpenBLAS where nblas loads (CI installs it). */
+const KERNELS: Gemm[] = blas ? [jsGemm, blas] : [jsGemm];
 
 /** Cut points that split [0, chunks) into contiguous ranges, as any number of workers might get them. */
 const splits = fc.array(fc.integer({ min: 1, max: 64 }), { maxLength: 10 });
@@ -27,7 +35,15 @@ function copy(block: BlockSum): NodeSum {
   return { cost: block.cost, nablaW: block.nablaW.slice(), nablaB: block.nablaB.slice() };
 }
 
-describe.each(DTYPES)('ShardComputer with the fixed reduction tree, in %s', (dtype) => {
+function expectSameBits(actual: NodeSum, expected: NodeSum): void {
+  expect(Buffer.from(actual.nablaW.buffer, actual.nablaW.byteOffset, actual.nablaW.byteLength)
+    .equals(Buffer.from(expected.nablaW.buffer, expected.nablaW.byteOffset, expected.nablaW.byteLength))).toBe(true);
+  expect(Buffer.from(actual.nablaB.buffer, actual.nablaB.byteOffset, actual.nablaB.byteLength)
+    .equals(Buffer.from(expected.nablaB.buffer, expected.nablaB.byteOffset, expected.nablaB.byteLength))).toBe(true);
+  expect(actual.cost).toBe(expected.cost);
+}
+
+describe.each(KERNELS.flatMap((gemm) => DTYPES.map((dtype) => [gemm.name, gemm, dtype] as const)))('ShardComputer with the fixed reduction tree, %s kernel, in %s', (_name, gemm, dtype) => {
   test.prop([fc.integer({ min: 1, max: 1000 }), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 16 }), splits], { numRuns: 60 })(
     'gives bit-identical sums however the chunks are split among workers',
     (seed, m, maxChunks, cuts) => {
@@ -39,7 +55,7 @@ describe.each(DTYPES)('ShardComputer with the fixed reduction tree, in %s', (dty
         for (let i = 0; i + 1 < boundaries.length; i++) {
           // A fresh computer per range, as on a different worker.
           const shard = shardOf(samples, m, chunks, boundaries[i], boundaries[i + 1]);
-          const blocks = new ShardComputer(layout, jsGemm, 'quadratic', dtype).compute(replica, shard, shard);
+          const blocks = new ShardComputer(layout, gemm, 'quadratic', dtype).compute(replica, shard, shard);
           for (const block of blocks) sums.set(nodeKey(block), copy(block));
         }
         return combineTree(rootNode(chunks), chunks, sums);
@@ -47,10 +63,95 @@ describe.each(DTYPES)('ShardComputer with the fixed reduction tree, in %s', (dty
       const single = reduce([0, chunks]);
       const points = [...new Set(cuts.map((c) => c % chunks).filter((c) => c > 0))].sort((a, b) => a - b);
       const split = reduce([0, ...points, chunks]);
-      expect(Buffer.from(split.nablaW.buffer).equals(Buffer.from(single.nablaW.buffer))).toBe(true);
-      expect(Buffer.from(split.nablaB.buffer).equals(Buffer.from(single.nablaB.buffer))).toBe(true);
-      expect(split.cost).toBe(single.cost);
+      expectSameBits(split, single);
       expect(split.nablaW).toBeInstanceOf(dtype === 'float32' ? Float32Array : Float64Array);
+      // The definition: every chunk its own pass, whatever plan the computer probed for this kernel.
+      const whole = shardOf(samples, m, chunks, 0, chunks);
+      const canonical = new ShardComputer(layout, gemm, 'quadratic', dtype).computeWith(CANONICAL_PLAN, replica, whole, whole);
+      expectSameBits(single, combineTree(rootNode(chunks), chunks, new Map(canonical.map((block) => [nodeKey(block), copy(block)]))));
     },
   );
+});
+
+/**
+ * A test double, because no real kernel here misbehaves this way: jsGemm, except that a forward product (a·wᵀ) over
+ * more than `rows` rows sums each dot product backwards, as a BLAS may when it picks another inner kernel for larger
+ * calls. Results stay correct to rounding; only the bits change with the call's row count.
+ */
+function roundsByRowCount(rows: number): Gemm {
+  return {
+    name: 'js-rounds-by-rows',
+    axpy: jsGemm.axpy,
+    gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) {
+      if (transA || !transB || m <= rows) return jsGemm.gemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let sum = 0;
+          for (let p = k - 1; p >= 0; p--) sum += a[i * lda + p] * b[j * ldb + p];
+          c[i * ldc + j] = alpha * sum + (beta === 0 ? 0 : beta * c[i * ldc + j]);
+        }
+      }
+    },
+  };
+}
+
+describe('ShardComputer.planFor: the fastest way to the canonical bits on this kernel', () => {
+  const layout = createLayout([6, 5, 3]);
+
+  test('jsGemm: blocks of any size in one pass (its rows are independent loops), but no pair sum inside the GEMM (it adds each product into C as it goes)', () => {
+    expect(new ShardComputer(layout, jsGemm, 'quadratic', 'float64').planFor(16, 8)).toEqual({ groupLevel: 3, accumulatePairs: false });
+    expect(new ShardComputer(layout, jsGemm, 'quadratic', 'float64').planFor(16, 1)).toEqual({ groupLevel: 0, accumulatePairs: false });
+  });
+
+  test('a kernel whose rounding changes above 4 rows a call gets blocks of at most 4 rows, and the canonical bits for every range', () => {
+    const gemm = roundsByRowCount(4);
+    const computer = new ShardComputer(layout, gemm, 'quadratic', 'float64');
+    expect(computer.planFor(16, 8).groupLevel).toBe(1); // chunks of 2 rows: pairs have 4
+    expect(computer.planFor(32, 8).groupLevel).toBe(0); // chunks of 4 rows
+    const { params, samples } = randomProblem(7, [6, 5, 3], 16);
+    const replica = layerViews(layout, params);
+    for (let start = 0; start < 8; start++) {
+      for (let end = start + 1; end <= 8; end++) {
+        const shard = shardOf(samples, 16, 8, start, end);
+        const expected = new ShardComputer(layout, gemm, 'quadratic', 'float64').computeWith(CANONICAL_PLAN, replica, shard, shard).map(copy);
+        const actual = computer.compute(replica, shard, shard);
+        expect(actual.map((block) => nodeKey(block))).toEqual(new ShardComputer(layout, gemm, 'quadratic', 'float64')
+          .computeWith(CANONICAL_PLAN, replica, shard, shard).map((block) => nodeKey(block)));
+        actual.forEach((block, i) => expectSameBits(block, expected[i]));
+      }
+    }
+  });
+});
+
+/** The worker's real jobs: the default one (batch 10 in 2 chunks of 5) and the bench's big net (128 in 8 of 16). */
+const REAL_JOBS = [
+  { sizes: [784, 30, 10], m: 10, chunks: 2 },
+  { sizes: [784, 256, 256, 10], m: 128, chunks: 8 },
+].flatMap((job) => DTYPES.map((dtype) => ({ ...job, dtype, name: `[${job.sizes}], batch ${job.m} in ${job.chunks} chunks, ${dtype}` })));
+
+describe.skipIf(blas === null)('ShardComputer on OpenBLAS with MNIST digits', () => {
+  const train = loadBundledMnist().train;
+
+  test.each(REAL_JOBS)('$name: every chunk range a worker may get, in several mini-batches, gives the canonical bits with the probed plan', ({ sizes, m, chunks, dtype }) => {
+    const layout = createLayout(sizes);
+    const computer = new ShardComputer(layout, blas!, 'quadratic', dtype);
+    const canonical = new ShardComputer(layout, blas!, 'quadratic', dtype);
+    const plan = computer.planFor(m, chunks);
+    console.info(`OpenBLAS, [${sizes}] ${dtype}, ${m} in ${chunks} chunks: blocks of ${2 ** plan.groupLevel} chunk(s) a pass, pair sums ${plan.accumulatePairs ? 'inside' : 'outside'} the GEMM`);
+    for (const [seed, scheme] of [[1, 'standard'], [3, 'scaled']] as const) {
+      const replica = layerViews(layout, paramsIn(initParams(layout, seed, scheme), dtype));
+      for (let batch = 0; batch < 3; batch++) {
+        const samples = gatherSamples(train, null, batch * m, m);
+        for (let start = 0; start < chunks; start++) {
+          for (let end = start + 1; end <= chunks; end++) {
+            const shard = shardOf(samples, m, chunks, start, end);
+            const expected = canonical.computeWith(CANONICAL_PLAN, replica, shard, shard).map((block) => ({ ...block, ...copy(block) }));
+            const actual = computer.compute(replica, shard, shard);
+            expect(actual.map((block) => nodeKey(block))).toEqual(expected.map((block) => nodeKey(block)));
+            actual.forEach((block, i) => expectSameBits(block, expected[i]));
+          }
+        }
+      }
+    }
+  });
 });
