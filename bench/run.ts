@@ -91,7 +91,7 @@ async function main(): Promise<void> {
     ]));
     say('  plain = loadRows + one backpropSums over the whole mini-batch; determ. = ShardComputer.compute over chunks 0..K');
     say('  (the bits of each fixed chunk as its own batched pass, chunk sums added along the fixed tree): the worker\'s real path.');
-    say('  plan = how it gets those bits on this kernel, probed bit for bit at the first shard (worker/compute.ts): "G/pass"');
+    say('  plan = how it gets those bits on this kernel, probed bit for bit at the first shard (worker/plan-probe.ts): "G/pass"');
     say('  = aligned blocks of G chunks share one forward pass and BP2; "+pairs" = an odd chunk\'s ∇w added by the GEMM (beta = 1).');
     say('  det/plain time = time per sample deterministic ÷ plain: the cost of bit-identical results in the kernel.');
     say(`  GFLOPS 6W: 6 × weightCount flops per sample (2 for w·a forward, 4 for δᵀ·a and δ·w backward); det exact: the`);
