@@ -1,14 +1,14 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect } from 'vitest';
-import { gatherSamples } from '../shared/data/samples.js';
+import { gatherSamples, type SampleSet } from '../shared/data/samples.js';
 import { loadBundledMnist } from '../shared/data/mnist.js';
 import { loadBlasGemm } from '../shared/kernel/blas-gemm.js';
-import { DTYPES } from '../shared/kernel/dtype.js';
+import { DTYPES, sameBits, type Floats } from '../shared/kernel/dtype.js';
 import type { Gemm } from '../shared/kernel/gemm.js';
 import { initParams } from '../shared/network/init.js';
 import { createLayout, paramsIn } from '../shared/network/layout.js';
 import { jsGemm } from '../shared/kernel/js-gemm.js';
-import { layerViews } from '../shared/network/workspace.js';
+import { layerViews, type LayerViews } from '../shared/network/workspace.js';
 import { PROTOCOL_VERSION, type BlockSum, type Shard, type ShardData } from '../shared/protocol/messages.js';
 import { combineTree, type NodeSum } from '../shared/reduction/combine.js';
 import { chunkCount, chunkOffset, nodeKey, rootNode } from '../shared/reduction/tree.js';
@@ -36,11 +36,25 @@ function copy(block: BlockSum): NodeSum {
 }
 
 function expectSameBits(actual: NodeSum, expected: NodeSum): void {
-  expect(Buffer.from(actual.nablaW.buffer, actual.nablaW.byteOffset, actual.nablaW.byteLength)
-    .equals(Buffer.from(expected.nablaW.buffer, expected.nablaW.byteOffset, expected.nablaW.byteLength))).toBe(true);
-  expect(Buffer.from(actual.nablaB.buffer, actual.nablaB.byteOffset, actual.nablaB.byteLength)
-    .equals(Buffer.from(expected.nablaB.buffer, expected.nablaB.byteOffset, expected.nablaB.byteLength))).toBe(true);
+  expect(sameBits(actual.nablaW, expected.nablaW)).toBe(true);
+  expect(sameBits(actual.nablaB, expected.nablaB)).toBe(true);
   expect(actual.cost).toBe(expected.cost);
+}
+
+/** Every chunk range [start, end) of one mini-batch: `computer`, with its probed plan, gives the canonical blocks. */
+function expectCanonicalForEveryRange(
+  computer: ShardComputer, replica: LayerViews<Floats>, samples: SampleSet, m: number, chunks: number,
+): void {
+  const canonical = new ShardComputer(computer.layout, computer.gemm, computer.cost, computer.dtype);
+  for (let start = 0; start < chunks; start++) {
+    for (let end = start + 1; end <= chunks; end++) {
+      const shard = shardOf(samples, m, chunks, start, end);
+      const expected = canonical.computeWith(CANONICAL_PLAN, replica, shard, shard).map((block) => ({ ...block, ...copy(block) }));
+      const actual = computer.compute(replica, shard, shard);
+      expect(actual.map((block) => nodeKey(block))).toEqual(expected.map((block) => nodeKey(block)));
+      actual.forEach((block, i) => expectSameBits(block, expected[i]));
+    }
+  }
 }
 
 describe.each(KERNELS.flatMap((gemm) => DTYPES.map((dtype) => [gemm.name, gemm, dtype] as const)))('ShardComputer with the fixed reduction tree, %s kernel, in %s', (_name, gemm, dtype) => {
@@ -109,17 +123,7 @@ describe('ShardComputer.planFor: the fastest way to the canonical bits on this k
     expect(computer.planFor(16, 8).groupLevel).toBe(1); // chunks of 2 rows: pairs have 4
     expect(computer.planFor(32, 8).groupLevel).toBe(0); // chunks of 4 rows
     const { params, samples } = randomProblem(7, [6, 5, 3], 16);
-    const replica = layerViews(layout, params);
-    for (let start = 0; start < 8; start++) {
-      for (let end = start + 1; end <= 8; end++) {
-        const shard = shardOf(samples, 16, 8, start, end);
-        const expected = new ShardComputer(layout, gemm, 'quadratic', 'float64').computeWith(CANONICAL_PLAN, replica, shard, shard).map(copy);
-        const actual = computer.compute(replica, shard, shard);
-        expect(actual.map((block) => nodeKey(block))).toEqual(new ShardComputer(layout, gemm, 'quadratic', 'float64')
-          .computeWith(CANONICAL_PLAN, replica, shard, shard).map((block) => nodeKey(block)));
-        actual.forEach((block, i) => expectSameBits(block, expected[i]));
-      }
-    }
+    expectCanonicalForEveryRange(computer, layerViews(layout, params), samples, 16, 8);
   });
 });
 
@@ -135,23 +139,11 @@ describe.skipIf(blas === null)('ShardComputer on OpenBLAS with MNIST digits', ()
   test.each(REAL_JOBS)('$name: every chunk range a worker may get, in several mini-batches, gives the canonical bits with the probed plan', ({ sizes, m, chunks, dtype }) => {
     const layout = createLayout(sizes);
     const computer = new ShardComputer(layout, blas!, 'quadratic', dtype);
-    const canonical = new ShardComputer(layout, blas!, 'quadratic', dtype);
     const plan = computer.planFor(m, chunks);
     console.info(`OpenBLAS, [${sizes}] ${dtype}, ${m} in ${chunks} chunks: blocks of ${2 ** plan.groupLevel} chunk(s) a pass, pair sums ${plan.accumulatePairs ? 'inside' : 'outside'} the GEMM`);
     for (const [seed, scheme] of [[1, 'standard'], [3, 'scaled']] as const) {
       const replica = layerViews(layout, paramsIn(initParams(layout, seed, scheme), dtype));
-      for (let batch = 0; batch < 3; batch++) {
-        const samples = gatherSamples(train, null, batch * m, m);
-        for (let start = 0; start < chunks; start++) {
-          for (let end = start + 1; end <= chunks; end++) {
-            const shard = shardOf(samples, m, chunks, start, end);
-            const expected = canonical.computeWith(CANONICAL_PLAN, replica, shard, shard).map((block) => ({ ...block, ...copy(block) }));
-            const actual = computer.compute(replica, shard, shard);
-            expect(actual.map((block) => nodeKey(block))).toEqual(expected.map((block) => nodeKey(block)));
-            actual.forEach((block, i) => expectSameBits(block, expected[i]));
-          }
-        }
-      }
+      for (let batch = 0; batch < 3; batch++) expectCanonicalForEveryRange(computer, replica, gatherSamples(train, null, batch * m, m), m, chunks);
     }
   });
 });

@@ -49,7 +49,7 @@ export class ShardComputer {
   private readonly plans = new Map<string, ComputePlan>();
 
   /** `dtype` is the type the replica, the workspace and the sums are in (the job's --dtype). */
-  constructor(readonly layout: ParamLayout, private readonly gemm: Gemm, readonly cost: CostName, readonly dtype: Dtype) {
+  constructor(readonly layout: ParamLayout, readonly gemm: Gemm, readonly cost: CostName, readonly dtype: Dtype) {
     this.workspace = createWorkspace(layout, 16, dtype);
   }
 

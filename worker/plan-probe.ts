@@ -1,4 +1,4 @@
-import { newFloats, type Dtype, type Floats } from '../shared/kernel/dtype.js';
+import { newFloats, sameBits, type Dtype, type Floats } from '../shared/kernel/dtype.js';
 import type { Gemm } from '../shared/kernel/gemm.js';
 import type { ParamLayout } from '../shared/network/layout.js';
 import { chunkOffset } from '../shared/reduction/tree.js';
@@ -34,23 +34,25 @@ export function probePlan(gemm: Gemm, layout: ParamLayout, dtype: Dtype, batchSi
   };
 
   /** The block of chunks [first, first + count): one pass over its rows gives each chunk's own products. */
-  const blockAgrees = (first: number, count: number): boolean => layout.layers.every(({ nIn, nOut }) => {
+  const blockAgrees = (first: number, count: number): boolean => {
     const sizes = Array.from({ length: count }, (_, i) => rowsOf(first + i));
     const total = sizes.reduce((s, r) => s + r, 0);
-    const a = random(total * nIn), w = random(nOut * nIn), delta = random(total * nOut);
-    const forward = product(false, true, total, nOut, nIn, a, w);
-    const bp2 = product(false, false, total, nIn, nOut, delta, w);
-    let row = 0;
-    return sizes.every((r) => {
-      const aOwn = a.slice(row * nIn, (row + r) * nIn), deltaOwn = delta.slice(row * nOut, (row + r) * nOut);
-      const aInPlace = a.subarray(row * nIn, (row + r) * nIn), deltaInPlace = delta.subarray(row * nOut, (row + r) * nOut);
-      const agrees = sameBits(forward.subarray(row * nOut, (row + r) * nOut), product(false, true, r, nOut, nIn, aOwn, w)) &&
-        sameBits(bp2.subarray(row * nIn, (row + r) * nIn), product(false, false, r, nIn, nOut, deltaOwn, w)) &&
-        sameBits(product(true, false, nOut, nIn, r, deltaInPlace, aInPlace), product(true, false, nOut, nIn, r, deltaOwn, aOwn));
-      row += r;
-      return agrees;
+    return layout.layers.every(({ nIn, nOut }) => {
+      const a = random(total * nIn), w = random(nOut * nIn), delta = random(total * nOut);
+      const forward = product(false, true, total, nOut, nIn, a, w);
+      const bp2 = product(false, false, total, nIn, nOut, delta, w);
+      let row = 0;
+      return sizes.every((r) => {
+        const aOwn = a.slice(row * nIn, (row + r) * nIn), deltaOwn = delta.slice(row * nOut, (row + r) * nOut);
+        const aInPlace = a.subarray(row * nIn, (row + r) * nIn), deltaInPlace = delta.subarray(row * nOut, (row + r) * nOut);
+        const agrees = sameBits(forward.subarray(row * nOut, (row + r) * nOut), product(false, true, r, nOut, nIn, aOwn, w)) &&
+          sameBits(bp2.subarray(row * nIn, (row + r) * nIn), product(false, false, r, nIn, nOut, deltaOwn, w)) &&
+          sameBits(product(true, false, nOut, nIn, r, deltaInPlace, aInPlace), product(true, false, nOut, nIn, r, deltaOwn, aOwn));
+        row += r;
+        return agrees;
+      });
     });
-  });
+  };
 
   const pairAgrees = (left: number, right: number): boolean => layout.layers.every(({ nIn, nOut }) => {
     const d0 = random(left * nOut), a0 = random(left * nIn), d1 = random(right * nOut), a1 = random(right * nIn);
@@ -77,8 +79,4 @@ export function probePlan(gemm: Gemm, layout: ParamLayout, dtype: Dtype, batchSi
   let groupLevel = 0;
   while (2 ** (groupLevel + 1) <= chunks && levelAgrees(groupLevel + 1, blockAgrees)) groupLevel++;
   return { groupLevel, accumulatePairs };
-}
-
-function sameBits(x: Floats, y: Floats): boolean {
-  return Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength));
 }

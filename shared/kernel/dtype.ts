@@ -18,3 +18,8 @@ export function newFloats(dtype: Dtype, length: number): Floats {
 export function dtypeOf(values: Floats): Dtype {
   return values instanceof Float32Array ? 'float32' : 'float64';
 }
+
+/** Whether two arrays hold the same bytes: bit-identical values (−0 is not +0; a NaN matches only its own bits). */
+export function sameBits(x: Floats, y: Floats): boolean {
+  return Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(y.buffer, y.byteOffset, y.byteLength));
+}

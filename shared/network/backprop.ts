@@ -34,7 +34,7 @@ export interface ChunkSums<F extends Floats> {
 /**
  * backpropSums for several chunks of the rows at once: the forward pass and BP2 run over all rows in one GEMM each,
  * while every per-chunk sum (cost, BP3, BP4) covers its own rows only. Whether this gives the bits of one
- * backpropSums per chunk depends on the GEMM (worker/compute.ts probes it); the maths is the same.
+ * backpropSums per chunk depends on the GEMM (worker/plan-probe.ts probes it); the maths is the same.
  */
 export function backpropChunkSums<F extends Floats>(
   gemm: Gemm, params: LayerViews<F>, ws: Workspace<F>, chunks: ChunkSums<F>, cost: CostName,
@@ -50,9 +50,7 @@ export function backpropChunkSums<F extends Floats>(
   const nLast = layers[L - 1].nOut;
   for (let c = 0; c < count; c++) {
     const from = bounds[c] * nLast, to = bounds[c + 1] * nLast;
-    costs[c] = count === 1
-      ? outputErrorAndCost(cost, ws.activations[L], ws.targets, to, ws.deltas[L])
-      : outputErrorAndCost(cost, ws.activations[L].subarray(from, to), ws.targets.subarray(from, to), to - from, ws.deltas[L].subarray(from, to));
+    costs[c] = outputErrorAndCost(cost, ws.activations[L].subarray(from, to), ws.targets.subarray(from, to), to - from, ws.deltas[L].subarray(from, to));
   }
 
   for (let l = L - 1; l >= 0; l--) {
@@ -69,8 +67,7 @@ export function backpropChunkSums<F extends Floats>(
         for (let j = 0; j < nOut; j++) nablaB[j] += delta[row + j];
       }
       // BP4: ∂C/∂w^l_jk = a^(l−1)_k δ^l_j, summed over the chunk's samples: nabla_w = δᵀ · a^(l−1).
-      const deltaRows = count === 1 ? delta : delta.subarray(first * nOut, end * nOut);
-      const aRows = count === 1 ? aPrev : aPrev.subarray(first * nIn, end * nIn);
+      const deltaRows = delta.subarray(first * nOut, end * nOut), aRows = aPrev.subarray(first * nIn, end * nIn);
       gemm.gemm(true, false, nOut, nIn, end - first, 1, deltaRows, nOut, aRows, nIn, addWeights[c] ? 1 : 0, weightsTo[c].w[l], nIn);
     }
     if (l === 0) break;
