@@ -27,6 +27,8 @@ export interface E2eConfig {
   shm: boolean;
   /** Value for --chunks; null: the default (auto). */
   chunks: number | null;
+  /** true: NABLA_NATIVE=off, every process on the TypeScript elementwise loops (shared/kernel/elementwise.ts). */
+  tsLoops: boolean;
   epochs: number;
 }
 
@@ -41,6 +43,7 @@ export interface E2eResult {
   shm: boolean;
   /** --chunks given, or null (auto). */
   chunks: number | null;
+  tsLoops: boolean;
   /** The fan-out --fan-out auto settled on (its last `fan-out` event), or null. */
   fanOutChosen: number | null;
   /** What the coordinator's `start` event reports (the kernel local workers were told to use). */
@@ -69,7 +72,7 @@ interface EpochEvent {
 }
 
 export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eResult> {
-  const { net, workers, kernel, dtype, fanOut, shm, chunks, epochs } = config;
+  const { net, workers, kernel, dtype, fanOut, shm, chunks, tsLoops, epochs } = config;
   const args = [
     cliPath, 'train', '--json', '--workers', String(workers), '--epochs', String(epochs), '--data', 'mnist',
     '--sizes', net.sizes.join(','), '--batch', String(net.batch), '--seed', '1',
@@ -79,10 +82,11 @@ export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eR
   if (fanOut !== 'auto') args.push('--fan-out', String(fanOut));
   if (!shm) args.push('--no-shm');
   if (chunks !== null) args.push('--chunks', String(chunks));
-  const command = `node dist/bin/nabla.js ${args.slice(1).join(' ')}`;
+  const command = `${tsLoops ? 'NABLA_NATIVE=off ' : ''}node dist/bin/nabla.js ${args.slice(1).join(' ')}`;
   const started = performance.now();
   const before = snapshot();
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const env = tsLoops ? { ...process.env, NABLA_NATIVE: 'off' } : process.env;
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (text: string) => { stderr = (stderr + text).slice(-4000); });
@@ -114,7 +118,7 @@ export async function runE2e(config: E2eConfig, timeoutMs: number): Promise<E2eR
   const contention = contentionBetween(before, snapshot());
   const measured = epochRates.length > 1 ? epochRates.slice(1) : epochRates;
   const result: E2eResult = {
-    net: net.label, sizes: [...net.sizes], batch: net.batch, workers, kernelOption: kernel, dtype, fanOut, shm, chunks, fanOutChosen, kernel: startKernel, epochs,
+    net: net.label, sizes: [...net.sizes], batch: net.batch, workers, kernelOption: kernel, dtype, fanOut, shm, chunks, tsLoops, fanOutChosen, kernel: startKernel, epochs,
     epochRates, samplesPerSecond: median(measured), wallSeconds: (performance.now() - started) / 1000,
     testAccuracy: (last as EpochEvent | null)?.testAccuracy ?? null, paramHash: (last as EpochEvent | null)?.paramHash ?? null, command, contention,
     bytesPerStep: (last as EpochEvent | null)?.bytesPerStep ?? null, rounds: 1,

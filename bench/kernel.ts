@@ -4,11 +4,14 @@
  *   fixed chunks);
  * - deterministic: the worker's real path, ShardComputer.compute over the full chunk range (the bits of each fixed
  *   chunk computed separately, then the chunk sums added along the fixed tree, by the plan probed for the kernel).
- * The two are interleaved round by round so background load hits both alike; each rate is the median of its rounds.
+ * - deterministic with TypeScript loops: the same with the elementwise loops (σ, BP2's σ', BP3, input scaling) in
+ *   TypeScript instead of the C addon (shared/kernel/elementwise.ts), when the addon is loaded: what it is worth.
+ * The modes are interleaved round by round so background load hits them alike; each rate is the median of its rounds.
  */
 import { DTYPES, newFloats, type Dtype, type Floats } from '../shared/kernel/dtype.js';
 import { loadBundledMnist } from '../shared/data/mnist.js';
 import { gatherSamples, loadRows, type SampleSet } from '../shared/data/samples.js';
+import { elementwise, jsElementwise, nativeElementwise, useElementwise } from '../shared/kernel/elementwise.js';
 import type { Gemm } from '../shared/kernel/gemm.js';
 import { selectGemm } from '../shared/kernel/select.js';
 import { backpropSums } from '../shared/network/backprop.js';
@@ -44,6 +47,10 @@ export interface KernelResult {
   plan: ComputePlan;
   plainSamplesPerSecond: number;
   deterministicSamplesPerSecond: number;
+  /** The deterministic path with the TypeScript elementwise loops; null when the C addon is not loaded (they ran above). */
+  tsLoopsSamplesPerSecond: number | null;
+  /** Which elementwise loops the plain and deterministic rates ran with. */
+  loops: string;
   /** Time per sample, deterministic / plain (> 1: determinism costs that factor). */
   determinismCost: number;
   plainRounds: number[];
@@ -121,7 +128,8 @@ export async function runKernelSection(
       for (const net of nets) {
         const r = await measureQuietly(() => measureNet(net, gemm, d.gflops, options, dtype), gate, budget);
         results.push(r);
-        log(`  ${k.name} ${dtype} ${net.label}: plain ${Math.round(r.plainSamplesPerSecond)}/s, deterministic ${Math.round(r.deterministicSamplesPerSecond)}/s` +
+        const ts = r.tsLoopsSamplesPerSecond === null ? '' : `, with TypeScript loops ${Math.round(r.tsLoopsSamplesPerSecond)}/s`;
+        log(`  ${k.name} ${dtype} ${net.label}: plain ${Math.round(r.plainSamplesPerSecond)}/s, deterministic ${Math.round(r.deterministicSamplesPerSecond)}/s${ts}` +
           ` (other CPU ${fmtContention(r.contention)}${r.retried ? ', re-measured' : ''})`);
       }
     }
@@ -195,15 +203,24 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
   const before = snapshot();
   const plainRounds: number[] = [];
   const detRounds: number[] = [];
-  const perRound = options.budgetMs / options.rounds / 2;
+  const tsRounds: number[] = [];
+  const native = nativeElementwise !== null && elementwise === nativeElementwise ? nativeElementwise : null;
+  const withTsLoops = (): number => {
+    useElementwise(jsElementwise);
+    try {
+      return deterministic();
+    } finally {
+      useElementwise(native as typeof jsElementwise);
+    }
+  };
+  if (native) runFor(options.warmupMs, withTsLoops);
+  const modes: Array<[() => number, number[]]> = [[plain, plainRounds], [deterministic, detRounds], ...(native ? [[withTsLoops, tsRounds] as [() => number, number[]]] : [])];
+  const perRound = options.budgetMs / options.rounds / modes.length;
   for (let r = 0; r < options.rounds; r++) {
-    // Alternate which goes first, so a burst of background load is not always charged to the same mode.
-    if (r % 2 === 0) {
-      plainRounds.push(perSecond(runFor(perRound, plain)));
-      detRounds.push(perSecond(runFor(perRound, deterministic)));
-    } else {
-      detRounds.push(perSecond(runFor(perRound, deterministic)));
-      plainRounds.push(perSecond(runFor(perRound, plain)));
+    // Rotate which goes first, so a burst of background load is not always charged to the same mode.
+    for (let i = 0; i < modes.length; i++) {
+      const [run, rounds] = modes[(r + i) % modes.length];
+      rounds.push(perSecond(runFor(perRound, run)));
     }
   }
   const contention = contentionBetween(before, snapshot());
@@ -215,6 +232,7 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
   return {
     net: net.label, sizes: [...net.sizes], batch: m, kernel: gemm.name, dtype, chunks, plan: computer.planFor(m, chunks),
     plainSamplesPerSecond: plainSps, deterministicSamplesPerSecond: detSps, determinismCost: plainSps / detSps,
+    tsLoopsSamplesPerSecond: native ? median(tsRounds) : null, loops: elementwise.name,
     plainRounds, deterministicRounds: detRounds,
     nominalFlopsPerSample: nominal, exactFlopsPerSample: exact,
     gflopsNominal, gflopsExact: (detSps * exact) / 1e9, fractionOfDgemm: gflopsNominal / dgemmGflops,

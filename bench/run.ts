@@ -25,6 +25,7 @@ import {
 import { fmtRate, fmtRatio, table } from './timing.js';
 import type { ComputePlan } from '../worker/compute.js';
 import { DTYPES, type Dtype } from '../shared/kernel/dtype.js';
+import { nativeElementwise } from '../shared/kernel/elementwise.js';
 import { chooseCoreType, describeCore } from '../shared/kernel/openblas-core.js';
 import type { FanOutMode } from '../coordinator/fan-out.js';
 import { defaultMaxChunks } from '../shared/reduction/tree.js';
@@ -80,10 +81,12 @@ async function main(): Promise<void> {
     say(`  nblas loads: ${blasLibrariesInThisProcess().join(', ') || '(no BLAS library mapped)'}`);
     say();
     say(table([
-      ['net', 'kernel', 'chunks', 'plan', 'plain/s', 'determ./s', 'det/plain time', 'GFLOPS 6W plain|det', 'det exact', 'gemm 1024³', 'of gemm plain|det', 'agree', 'other CPU'],
+      ['net', 'kernel', 'chunks', 'plan', 'plain/s', 'determ./s', 'TS loops/s', 'C loops ×', 'det/plain time', 'GFLOPS 6W plain|det', 'det exact', 'gemm 1024³', 'of gemm plain|det', 'agree', 'other CPU'],
       ...kernel.results.map((r) => {
         const d = kernel?.dgemm.find((x) => x.kernel === r.kernel && x.dtype === r.dtype);
         return [r.net, kernelLabel(r.kernel, r.dtype), String(r.chunks), fmtPlan(r.plan), fmtRate(r.plainSamplesPerSecond), fmtRate(r.deterministicSamplesPerSecond),
+          r.tsLoopsSamplesPerSecond === null ? '—' : fmtRate(r.tsLoopsSamplesPerSecond),
+          r.tsLoopsSamplesPerSecond === null ? '—' : fmtRatio(r.deterministicSamplesPerSecond / r.tsLoopsSamplesPerSecond),
           fmtRatio(r.determinismCost), `${r.gflopsNominalPlain.toFixed(2)} | ${r.gflopsNominal.toFixed(2)}`, r.gflopsExact.toFixed(2),
           d ? d.gflops.toFixed(2) : '—', `${(r.fractionOfDgemmPlain * 100).toFixed(0)}% | ${(r.fractionOfDgemm * 100).toFixed(0)}%`, r.agreement.toExponential(0),
           fmtContention(r.contention)];
@@ -93,14 +96,17 @@ async function main(): Promise<void> {
     say('  (the bits of each fixed chunk as its own batched pass, chunk sums added along the fixed tree): the worker\'s real path.');
     say('  plan = how it gets those bits on this kernel, probed bit for bit at the first shard (worker/plan-probe.ts): "G/pass"');
     say('  = aligned blocks of G chunks share one forward pass and BP2; "+pairs" = an odd chunk\'s ∇w added by the GEMM (beta = 1).');
+    say(`  TS loops = determ. with the elementwise loops (σ, σ', bias sums, input scaling) in TypeScript instead of the C addon`);
+    say(`  (shared/kernel/elementwise.ts; same bits); C loops × = determ. ÷ TS loops. Rates above ran with the ${kernel.results[0]?.loops ?? '?'} loops.`);
     say('  det/plain time = time per sample deterministic ÷ plain: the cost of bit-identical results in the kernel.');
     say(`  GFLOPS 6W: 6 × weightCount flops per sample (2 for w·a forward, 4 for δᵀ·a and δ·w backward); det exact: the`);
     say(`  deterministic path counted as 6W − 2W₁ (no δ·w for the first layer): ${NETS.map((n) => `${n.label} ${nominalFlopsPerSample(n.layout)} vs ${exactFlopsPerSample(n.layout)}`).join('; ')}.`);
     say('  of gemm = GFLOPS 6W ÷ a 1024³ gemm (C = A·B, 2n³ flops; dgemm, or sgemm for f32) through the same validated binding, in this run.');
     say('  agree = max|Δ∇w| / max|∇w| between plain and deterministic on one mini-batch (same sums, other rounding order).');
-    const { oursNs, mathExpNs, speedup, contention } = kernel.sigmoid;
-    say(`  sigmoid of a 128×256 layer (as feedforward computes it): forward.ts's sigmoid (exp.ts) ${oursNs.toFixed(2)} ns a value, ` +
-      `Math.exp ${mathExpNs.toFixed(2)} ns: ${fmtRatio(speedup)} (interleaved rounds, medians; other CPU ${fmtContention(contention)})`);
+    const { oursNs, mathExpNs, speedup, nativeNs, contention } = kernel.sigmoid;
+    const inC = nativeNs === null ? '' : `; the C loop (same bits) ${nativeNs.toFixed(2)} ns: ${fmtRatio(oursNs / nativeNs)} the TypeScript one`;
+    say(`  sigmoid of a 128×256 layer (as feedforward computes it), in TypeScript: exp.ts ${oursNs.toFixed(2)} ns a value, ` +
+      `Math.exp ${mathExpNs.toFixed(2)} ns (${fmtRatio(speedup)})${inC} (interleaved rounds, medians; other CPU ${fmtContention(contention)})`);
   }
 
   // ── 2. End to end ────────────────────────────────────────────────────────────────────────────────────────────
@@ -114,14 +120,14 @@ async function main(): Promise<void> {
         continue;
       }
       // Rounds interleave the configurations (K=1, K=2…, K=1, K=2…) so slow drift hits all alike.
-      const slots = workerSlots(group.net);
+      const slots = workerSlots(group);
       const runs = slots.map((): E2eResult[] => []);
       for (let round = 0; round < group.rounds; round++) {
-        for (const [i, { workers, fanOut, shm, chunks }] of slots.entries()) {
-          const config: E2eConfig = { net: group.net, workers, kernel: group.kernel, dtype: group.dtype, fanOut, shm, chunks, epochs: group.epochs };
+        for (const [i, { workers, fanOut, shm, chunks, tsLoops }] of slots.entries()) {
+          const config: E2eConfig = { net: group.net, workers, kernel: group.kernel, dtype: group.dtype, fanOut, shm, chunks, tsLoops, epochs: group.epochs };
           const r = await measureQuietly(() => runE2e(config, 180_000), gate, quietBudget);
           runs[i].push(r);
-          say(`  ${r.net} K=${r.workers} --fan-out ${r.fanOut}${r.shm ? '' : ' --no-shm'}${r.chunks === null ? '' : ` --chunks ${r.chunks}`} --kernel ${r.kernelOption} --dtype ${r.dtype} (${r.kernel ?? '?'}) round ${round + 1}/${group.rounds}: epochs ${r.epochRates.map((x) => Math.round(x)).join(', ')} samples/s; ` +
+          say(`  ${r.tsLoops ? 'NABLA_NATIVE=off ' : ''}${r.net} K=${r.workers} --fan-out ${r.fanOut}${r.shm ? '' : ' --no-shm'}${r.chunks === null ? '' : ` --chunks ${r.chunks}`} --kernel ${r.kernelOption} --dtype ${r.dtype} (${r.kernel ?? '?'}) round ${round + 1}/${group.rounds}: epochs ${r.epochRates.map((x) => Math.round(x)).join(', ')} samples/s; ` +
             `${r.fanOutChosen === null ? '' : `auto chose ${r.fanOutChosen} of ${r.workers}; `}${r.wallSeconds.toFixed(1)} s wall; other CPU ${fmtContention(r.contention)}${r.retried ? ' (re-measured)' : ''}${r.error ? `; ERROR ${r.error}` : ''}`);
         }
       }
@@ -130,7 +136,7 @@ async function main(): Promise<void> {
     say();
     const rows: string[][] = [['net', 'kernel', 'workers', 'samples/s', 'K=2 ÷ K=1', 'epochs used', 'wire KiB/step', 'test acc.', 'paramHash', 'other CPU']];
     for (const r of e2e) {
-      const one = e2e.find((x) => x.net === r.net && x.kernelOption === r.kernelOption && x.dtype === r.dtype && x.workers === 1 && x.chunks === null);
+      const one = e2e.find((x) => x.net === r.net && x.kernelOption === r.kernelOption && x.dtype === r.dtype && x.workers === 1 && x.chunks === null && !x.tsLoops);
       rows.push([r.net, kernelLabel(r.kernel ?? r.kernelOption, r.dtype), `${r.workers} ${fanOutLabel(r)}`.trim(), fmtRate(r.samplesPerSecond),
         r.workers > 1 && one ? fmtRatio(r.samplesPerSecond / one.samplesPerSecond) : '',
         `${r.rounds > 1 ? `${r.rounds} runs × ` : ''}2..${r.epochs}`,
@@ -218,26 +224,27 @@ async function main(): Promise<void> {
   say(`wrote ${resultsPath}; total ${seconds.toFixed(0)} s; load average at end ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 }
 
-type WorkerSlot = { workers: number; fanOut: FanOutMode; shm: boolean; chunks: number | null };
+type WorkerSlot = { workers: number; fanOut: FanOutMode; shm: boolean; chunks: number | null; tsLoops: boolean };
 
 /**
  * The cluster configurations a group runs: one worker, two with each fan-out, two with every array on the sockets
  * (--no-shm: what workers on other machines get; the shared-memory lane's gain is the ratio to `all`), and, where
  * the default cuts the mini-batch into more than two chunks, two with --chunks 2: the batch cut in halves, as
- * PyTorch DDP on two processes cuts it.
+ * PyTorch DDP on two processes cuts it. With OpenBLAS and the C elementwise loops loaded, one worker again with the
+ * TypeScript loops (NABLA_NATIVE=off): what the addon is worth end to end.
  */
-function workerSlots(net: NetCase): WorkerSlot[] {
-  const slots: WorkerSlot[] = [
-    { workers: 1, fanOut: 'auto', shm: true, chunks: null }, { workers: 2, fanOut: 'all', shm: true, chunks: null },
-    { workers: 2, fanOut: 'auto', shm: true, chunks: null }, { workers: 2, fanOut: 'all', shm: false, chunks: null },
-  ];
-  if (defaultMaxChunks(net.batch) > 2) slots.push({ workers: 2, fanOut: 'auto', shm: true, chunks: 2 });
+function workerSlots({ net, kernel }: E2eGroup): WorkerSlot[] {
+  const slot = (workers: number, fanOut: FanOutMode, shm = true, chunks: number | null = null, tsLoops = false): WorkerSlot =>
+    ({ workers, fanOut, shm, chunks, tsLoops });
+  const slots = [slot(1, 'auto'), slot(2, 'all'), slot(2, 'auto'), slot(2, 'all', false)];
+  if (defaultMaxChunks(net.batch) > 2) slots.push(slot(2, 'auto', true, 2));
+  if (kernel === 'auto' && nativeElementwise !== null) slots.push(slot(1, 'auto', true, null, true));
   return slots;
 }
 
 /** "" for one worker; "fan-out all", "fan-out auto → 1" (the fan-out auto chose) for more; ", --chunks 2" when given. */
 function fanOutLabel(r: E2eResult): string {
-  const chunks = r.chunks === null ? '' : `, --chunks ${r.chunks}`;
+  const chunks = `${r.chunks === null ? '' : `, --chunks ${r.chunks}`}${r.tsLoops ? ', TypeScript loops' : ''}`;
   if (r.workers === 1) return chunks.slice(2);
   return `fan-out ${r.fanOut}${r.fanOut === 'auto' && r.fanOutChosen !== null ? ` → ${r.fanOutChosen}` : ''}${r.shm ? '' : ', sockets only'}${chunks}`;
 }
@@ -311,7 +318,7 @@ function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[],
       `${(r.fractionOfDgemm * 100).toFixed(0)}% of this kernel's 1024³ ${gemmRoutine(r.dtype)}`);
   }
   for (const r of e2e.filter((x) => x.net === net.label)) {
-    add(`nabla train, ${kernelLabel(r.kernel ?? r.kernelOption, r.dtype)}, ${r.workers} worker${r.workers > 1 ? `s, ${fanOutLabel(r)}` : ''}${r.error ? ' (FAILED)' : ''}`, `${r.workers}×1 +coord`, r.error ? null : r.samplesPerSecond, r.contention);
+    add(`nabla train, ${kernelLabel(r.kernel ?? r.kernelOption, r.dtype)}, ${r.workers} worker${r.workers > 1 ? 's' : ''}${fanOutLabel(r) ? `, ${fanOutLabel(r)}` : ''}${r.error ? ' (FAILED)' : ''}`, `${r.workers}×1 +coord`, r.error ? null : r.samplesPerSecond, r.contention);
   }
   for (const p of peers.filter((x) => x.net === net.label)) {
     add(`${p.label}${p.error ? ' (FAILED)' : ''}`, `${p.procs}×${p.threads}`, p.samplesPerSecond, p.contention);
@@ -334,9 +341,13 @@ function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[],
     const [viaShm, viaSockets] = [all.find((x) => x.shm), all.find((x) => !x.shm)];
     if (viaShm && viaSockets) notes.push(`shared memory (${dtype}, 2 workers, fan-out all): ${fmtRatio(viaShm.samplesPerSecond / viaSockets.samplesPerSecond)} the samples/s of sockets only`);
   }
-  const k1 = e2e.find((x) => x.net === net.label && x.workers === 1 && x.kernel === 'openblas' && x.dtype === 'float64' && !x.error);
-  const kd = kernel?.results.find((x) => x.net === net.label && x.kernel === 'openblas' && x.dtype === 'float64');
-  if (k1 && kd) notes.push(`nabla train K=1 (openblas) reaches ${(100 * k1.samplesPerSecond / kd.deterministicSamplesPerSecond).toFixed(0)}% of the deterministic kernel alone: the rest is coordinator, protocol and update`);
+  for (const dtype of DTYPES) {
+    const oneWorker = e2e.filter((x) => x.net === net.label && x.workers === 1 && x.kernel === 'openblas' && x.dtype === dtype && x.chunks === null && !x.error);
+    const [k1, withTs] = [oneWorker.find((x) => !x.tsLoops), oneWorker.find((x) => x.tsLoops)];
+    const kd = kernel?.results.find((x) => x.net === net.label && x.kernel === 'openblas' && x.dtype === dtype);
+    if (k1 && kd) notes.push(`nabla train K=1 (openblas ${dtype}) reaches ${(100 * k1.samplesPerSecond / kd.deterministicSamplesPerSecond).toFixed(0)}% of the deterministic kernel alone: the rest is coordinator, protocol and update`);
+    if (k1 && withTs) notes.push(`C elementwise loops, end to end (1 worker, openblas ${dtype}): ${fmtRatio(k1.samplesPerSecond / withTs.samplesPerSecond)} the samples/s with the TypeScript loops`);
+  }
   return {
     net: net.label,
     baselineA: { label: 'numpy batched float64, 1 thread (current numpy)', value: a },

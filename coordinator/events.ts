@@ -1,7 +1,7 @@
 /** Everything the coordinator reports, as one typed union; `--json` prints each as one line on stdout. */
 export type TrainEvent =
   | { event: 'listening'; url: string; host: string; port: number }
-  | { event: 'start'; sizes: number[]; batch: number; eta: number; epochs: number; cost: string; lambda: number; /** scheme name or model file */ init: string; trainSamples: number | null; testSamples: number; data: string; kernel: string; /** The kernel as people read it (select.ts, describeKernel). */ kernelDescription: string; dtype: string; chunks: number; seed: number; referenceBackend: string | null; checkEvery: number | 'auto' }
+  | { event: 'start'; sizes: number[]; batch: number; eta: number; epochs: number; cost: string; lambda: number; /** scheme name or model file */ init: string; trainSamples: number | null; testSamples: number; data: string; kernel: string; /** The kernel as people read it (select.ts, describeKernel), and the elementwise loops ("+ C loops"). */ kernelDescription: string; dtype: string; chunks: number; seed: number; referenceBackend: string | null; checkEvery: number | 'auto' }
   /** `sharedMemory`: parameters and gradients move through a shared-memory lane (same host), not the socket. */
   | { event: 'worker-joined'; workerId: string; name: string; address: string; kernel: string; /** Its rounding-probe fingerprint, if it sent one. */ rounding: string | null; sharedMemory: boolean; workers: number }
   | { event: 'worker-left'; workerId: string; reason: string; workers: number }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jsGemm } from '../shared/kernel/js-gemm.js';
 import { evaluate } from '../shared/network/evaluate.js';
-import { sigmoid } from '../shared/network/forward.js';
+import { sigmoid } from '../shared/network/exp.js';
 import { createLayout } from '../shared/network/layout.js';
 import { writeModelFile } from '../shared/network/model-file.js';
 import { UsageError } from '../shared/usage-error.js';

@@ -2,7 +2,7 @@
 // Lays out what the runtime image holds, inside the Dockerfile's build stage:
 //   node scripts/docker/prepare-app.mjs SOURCE_DIR OUT_DIR
 // OUT_DIR/app        package.json, dist/ (the CLI, compiled here), node_modules/ (production packages only),
-//                    healthcheck.mjs
+//                    native/build/Release/nabla_native.node (the C elementwise loops, when built), healthcheck.mjs
 // OUT_DIR/volumes    empty /data and /checkpoints, for the runtime user to own
 // Uses only Node (no npm, no shell tools), so it runs in the base image made by build-base-image.sh, offline.
 import { execFileSync } from 'node:child_process';
@@ -24,6 +24,7 @@ mkdirSync(appOut, { recursive: true });
 const compiledDir = compile();
 copyDist(compiledDir, path.join(appOut, 'dist'));
 copyProductionModules(path.join(source, 'node_modules'), path.join(appOut, 'node_modules'));
+copyNativeAddon();
 cpSync(path.join(source, 'package.json'), path.join(appOut, 'package.json'));
 cpSync(path.join(source, 'scripts/docker/healthcheck.mjs'), path.join(appOut, 'healthcheck.mjs'));
 for (const dir of ['data', 'checkpoints']) mkdirSync(path.join(outDir, 'volumes', dir), { recursive: true });
@@ -87,6 +88,18 @@ function copyProductionModules(from, to) {
     },
   });
   log(`node_modules: ${skippedPackages} dev-only packages left out`);
+}
+
+/** The C elementwise loops (native/, built by npm ci's install script) where shared/kernel/elementwise.ts looks for them. */
+function copyNativeAddon() {
+  const addon = 'native/build/Release/nabla_native.node';
+  if (!existsSync(path.join(source, addon))) {
+    log(`no ${addon} (no C compiler where npm ci ran?): the image computes with the TypeScript loops, same results, slower`);
+    return;
+  }
+  mkdirSync(path.dirname(path.join(appOut, addon)), { recursive: true });
+  cpSync(path.join(source, addon), path.join(appOut, addon));
+  log(`${addon}: the C elementwise loops`);
 }
 
 /** Paths ("node_modules/x", "node_modules/a/node_modules/b") that package-lock.json marks `"dev": true`. */

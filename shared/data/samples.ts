@@ -1,4 +1,5 @@
 import type { Floats } from '../kernel/dtype.js';
+import { elementwise } from '../kernel/elementwise.js';
 /**
  * A block of samples as it is stored and as it travels: inputs keep their stored type (uint8 pixels stay uint8)
  * and are divided by `xDivisor` only where they enter the maths; targets are class labels (one-hot of the output
@@ -59,7 +60,8 @@ export function loadRows(
     const sample = indices ? indices[from + r] : from + r;
     const src = sample * inputSize;
     const dst = r * inputSize;
-    if (xDivisor === 1) for (let k = 0; k < inputSize; k++) xOut[dst + k] = x[src + k];
+    if (xDivisor !== 1 && x instanceof Uint8Array) elementwise.divideRow(xOut, dst, x, src, inputSize, xDivisor);
+    else if (xDivisor === 1) for (let k = 0; k < inputSize; k++) xOut[dst + k] = x[src + k];
     else for (let k = 0; k < inputSize; k++) xOut[dst + k] = x[src + k] / xDivisor;
     const yRow = r * outputSize;
     if (labels) {

@@ -1,4 +1,5 @@
 import type { Floats } from '../kernel/dtype.js';
+import { elementwise } from '../kernel/elementwise.js';
 import type { Gemm } from '../kernel/gemm.js';
 import { type CostName, outputErrorAndCost } from './cost.js';
 import { feedforward } from './forward.js';
@@ -60,12 +61,7 @@ export function backpropChunkSums<F extends Floats>(
     for (let c = 0; c < count; c++) {
       const first = bounds[c], end = bounds[c + 1];
       // BP3: ∂C/∂b^l_j = δ^l_j, summed over the chunk's samples in order.
-      const nablaB = sums[c].b[l];
-      nablaB.fill(0);
-      for (let i = first; i < end; i++) {
-        const row = i * nOut;
-        for (let j = 0; j < nOut; j++) nablaB[j] += delta[row + j];
-      }
+      elementwise.sumRows(sums[c].b[l], delta, first, end, nOut);
       // BP4: ∂C/∂w^l_jk = a^(l−1)_k δ^l_j, summed over the chunk's samples: nabla_w = δᵀ · a^(l−1).
       const deltaRows = delta.subarray(first * nOut, end * nOut), aRows = aPrev.subarray(first * nIn, end * nIn);
       gemm.gemm(true, false, nOut, nIn, end - first, 1, deltaRows, nOut, aRows, nIn, addWeights[c] ? 1 : 0, weightsTo[c].w[l], nIn);
@@ -74,9 +70,6 @@ export function backpropChunkSums<F extends Floats>(
     // BP2: δ^(l−1) = (δ^l · w^l) ⊙ σ'(z^(l−1)), i.e. the seed's (wᵀ δ) * sigmoid_prime(z) for every row.
     const deltaPrev = ws.deltas[l];
     gemm.gemm(false, false, rows, nIn, nOut, 1, delta, nOut, params.w[l], nIn, 0, deltaPrev, nIn);
-    for (let i = 0, n = rows * nIn; i < n; i++) {
-      const a = aPrev[i];
-      deltaPrev[i] *= a * (1 - a);
-    }
+    elementwise.sigmoidPrimeTimes(deltaPrev, aPrev, rows * nIn);
   }
 }

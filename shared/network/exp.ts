@@ -1,11 +1,12 @@
 // The constants of exp below: its reduction x = k·ln2/64 + r, and the two tables it scales by.
-const LIMIT = 700;
-const SIXTY_FOUR_OVER_LN2 = 92.33248261689366;
-const LN2_OVER_64_HI = 0.010830424696223417;
-const LN2_OVER_64_LO = 2.572804622327669e-14;
+// The C twin of sigmoid (native/elementwise.c) is given these very values (shared/kernel/elementwise.ts).
+export const LIMIT = 700;
+export const SIXTY_FOUR_OVER_LN2 = 92.33248261689366;
+export const LN2_OVER_64_HI = 0.010830424696223417;
+export const LN2_OVER_64_LO = 2.572804622327669e-14;
 
 /** 2^(j/64), j = 0…63, each the double nearest the exact value (computed to 60 digits). */
-const TWO_TO_J_OVER_64 = new Float64Array([
+export const TWO_TO_J_OVER_64 = new Float64Array([
   1.0, 1.0108892860517005, 1.0218971486541166, 1.0330248790212284, 1.0442737824274138, 1.0556451783605572,
   1.0671404006768237, 1.0787607977571199, 1.0905077326652577, 1.102382583307841, 1.1143867425958924,
   1.1265216186082418, 1.1387886347566916, 1.1511892299529827, 1.1637248587775775, 1.1763969916502812,
@@ -23,7 +24,7 @@ const TWO_TO_J_OVER_64 = new Float64Array([
 
 /** 2^i for |i| ≤ 1011 (|x| ≤ 700 needs |k >> 6| ≤ 1010), built by exact doublings and halvings. */
 const POWER_BIAS = 1011;
-const POWERS_OF_TWO = new Float64Array(2 * POWER_BIAS + 1);
+export const POWERS_OF_TWO = new Float64Array(2 * POWER_BIAS + 1);
 POWERS_OF_TWO[POWER_BIAS] = 1;
 for (let i = 1; i <= POWER_BIAS; i++) {
   POWERS_OF_TWO[POWER_BIAS + i] = POWERS_OF_TWO[POWER_BIAS + i - 1] * 2;
@@ -51,4 +52,9 @@ export function exp(x: number): number {
   const expm1 = r + r2 * (1 / 2 + r * (1 / 6)) + r2 * r2 * (1 / 24 + r * (1 / 120));
   const fraction = TWO_TO_J_OVER_64[k & 63];
   return POWERS_OF_TWO[(k >> 6) + POWER_BIAS] * (fraction + fraction * expm1);
+}
+
+/** σ(z) = 1 / (1 + e^(−z)), as in the seed, with the e^x above. */
+export function sigmoid(z: number): number {
+  return 1 / (1 + exp(-z));
 }

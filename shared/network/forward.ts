@@ -1,16 +1,11 @@
 import type { Floats } from '../kernel/dtype.js';
+import { elementwise } from '../kernel/elementwise.js';
 import type { Gemm } from '../kernel/gemm.js';
-import { exp } from './exp.js';
 import type { LayerViews, Workspace } from './workspace.js';
-
-/** σ(z) = 1 / (1 + e^(−z)), as in the seed (e^x from exp.ts: the same bits everywhere, twice Math.exp's speed). */
-export function sigmoid(z: number): number {
-  return 1 / (1 + exp(-z));
-}
 
 /**
  * Feedforward for the first `rows` input rows of ws.activations[0]: for each layer, a^l = σ(a^(l−1) · wᵀ + b),
- * the seed's `z = np.dot(w, a) + b` for every sample at once.
+ * the seed's `z = np.dot(w, a) + b` for every sample at once (σ with exp.ts's e^x: the same bits on every engine and CPU).
  */
 export function feedforward<F extends Floats>(gemm: Gemm, params: LayerViews<F>, ws: Workspace<F>, rows: number): void {
   const { layers } = ws.layout;
@@ -19,11 +14,7 @@ export function feedforward<F extends Floats>(gemm: Gemm, params: LayerViews<F>,
     const input = ws.activations[l];
     const output = ws.activations[l + 1];
     gemm.gemm(false, true, rows, nOut, nIn, 1, input, nIn, params.w[l], nIn, 0, output, nOut);
-    const b = params.b[l];
-    for (let i = 0; i < rows; i++) {
-      const row = i * nOut;
-      for (let j = 0; j < nOut; j++) output[row + j] = sigmoid(output[row + j] + b[j]);
-    }
+    elementwise.sigmoidBias(output, params.b[l], rows, nOut);
   }
 }
 

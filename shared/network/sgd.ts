@@ -1,4 +1,5 @@
 import type { Floats } from '../kernel/dtype.js';
+import { elementwise } from '../kernel/elementwise.js';
 import type { Params } from './layout.js';
 
 /**
@@ -23,34 +24,7 @@ export function sgdStep(
   const rate = eta / m;
   const decay = 1 - eta * (lambda / n);
   const { weights, biases } = params;
-  const nablaW = nablaSums.weights, nablaB = nablaSums.biases;
-  // Without a float32 copy the new value is stored twice into the same place: cheaper than a second loop.
-  const outW = rounded?.weights ?? weights, outB = rounded?.biases ?? biases;
-  let s0 = 0, s1 = 0, s2 = 0, s3 = 0, sb = 0;
-  const whole = weights.length - (weights.length % 4);
-  let i = 0;
-  for (; i < whole; i += 4) {
-    const w0 = decay * weights[i] - rate * nablaW[i];
-    const w1 = decay * weights[i + 1] - rate * nablaW[i + 1];
-    const w2 = decay * weights[i + 2] - rate * nablaW[i + 2];
-    const w3 = decay * weights[i + 3] - rate * nablaW[i + 3];
-    weights[i] = w0; weights[i + 1] = w1; weights[i + 2] = w2; weights[i + 3] = w3;
-    outW[i] = w0; outW[i + 1] = w1; outW[i + 2] = w2; outW[i + 3] = w3;
-    s0 += w0; s1 += w1; s2 += w2; s3 += w3;
-  }
-  for (; i < weights.length; i++) {
-    const w = decay * weights[i] - rate * nablaW[i];
-    weights[i] = w;
-    outW[i] = w;
-    s0 += w;
-  }
-  for (let j = 0; j < biases.length; j++) {
-    const b = biases[j] - rate * nablaB[j];
-    biases[j] = b;
-    outB[j] = b;
-    sb += b;
-  }
+  const sum = elementwise.sgdStep(weights, biases, nablaSums.weights, nablaSums.biases, rounded?.weights ?? null, rounded?.biases ?? null, rate, decay);
   // A NaN or ±∞ parameter makes the sum NaN or ±∞ (∞ − ∞ is NaN), so a finite sum means finite parameters.
-  const sum = ((s0 + s1) + (s2 + s3)) + sb;
   return Number.isFinite(sum) ? sum : null;
 }

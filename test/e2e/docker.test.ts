@@ -219,7 +219,7 @@ describe.skipIf(skipReason !== null)('docker-compose: the image built offline, a
       expect(up.stdout, 'wire and shared-memory traffic of the epochs').toMatch(/epoch \d+: .*wire .*\/step \(\+ .*\/step in shared memory\)/);
       expect(up.stdout.match(/training finished: /g)?.length, 'each worker says training finished').toBe(3);
       if (hostHasBlas) {
-        expect(up.stdout, 'the image keeps the fast kernel').toMatch(/training \[784,30,10\] on .*kernel openblas/);
+        expect(up.stdout, 'the image keeps the fast kernel and the C loops').toMatch(/training \[784,30,10\] on .*kernel openblas.* \+ C loops/);
         expect(up.stdout.match(/\+ worker w\d+ joined \(.*kernel openblas[,)]/g)?.length, 'every worker runs OpenBLAS').toBe(3);
       }
       threeWorkerParamHash = paramHash;

@@ -28,12 +28,14 @@ interface StartOptions {
   prefix?: string[];
   /** e.g. ['--trace-gc']. */
   nodeFlags?: string[];
+  /** Environment variables added to this process's, e.g. { NABLA_NATIVE: 'off' }. */
+  env?: Record<string, string>;
 }
 
 /** Starts `nabla ARGS…` and collects its JSON events and stderr. */
 export function startNabla(args: string[], options: StartOptions = {}): RunningProcess {
   const [command, ...prefixArgs] = [...(options.prefix ?? []), process.execPath];
-  const child = spawn(command, [...prefixArgs, ...(options.nodeFlags ?? []), CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(command, [...prefixArgs, ...(options.nodeFlags ?? []), CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   if (options.stdin !== undefined) child.stdin.end(options.stdin);
   else child.stdin.end();
   const events: Array<Record<string, unknown>> = [];

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "nabla_native",
+      "sources": ["elementwise.c"],
+      "cflags": ["-std=c11", "-ffp-contract=off", "-fno-fast-math", "-fno-builtin-exp"]
+    }
+  ]
+}

@@ -1,0 +1,301 @@
+/*
+ * nabla_native: the worker's elementwise loops in C (shared/kernel/elementwise.ts loads it; the TypeScript loops
+ * there are the fallback and the oracle). Every function computes exactly what its TypeScript twin computes, operation
+ * for operation, in IEEE double arithmetic: the same bits, so workers with and without this addon agree.
+ *
+ * Rules that keep the bits (checked by shared/kernel/elementwise.test.ts on random and edge values):
+ * - binding.gyp compiles with -ffp-contract=off and without -ffast-math: no fused multiply-add, no reassociation;
+ * - every expression is written in double, as JavaScript evaluates it, and a float32 array's element is widened to
+ *   double when read and rounded to nearest when stored, as a Float32Array does;
+ * - e^x is exp.ts's algorithm with exp.ts's own tables and constants (passed in once by `init`); the arguments it
+ *   defers to Math.exp (|x| > 700, NaN) are left to the caller: sigmoidBias stops there and returns the index.
+ *
+ * Arguments are checked here, not trusted: a wrong type, a short array or an index out of range throws a TypeError
+ * or RangeError instead of reading or writing outside a buffer.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <node_api.h>
+
+/* exp.ts's constants and tables, set by init(). */
+static double LIMIT, SIXTY_FOUR_OVER_LN2, LN2_OVER_64_HI, LN2_OVER_64_LO;
+static double TWO_TO_J_OVER_64[64];
+static double POWERS_OF_TWO[2 * 1011 + 1];
+static const int POWER_BIAS = 1011;
+static int initialized = 0;
+
+/* exp.ts's exp for |x| <= LIMIT (the caller checks). */
+static inline double exp_in_range(double x) {
+  /* Math.floor(y), exactly, for |y| < 2^31 (|x| ≤ LIMIT makes |y| < 64,700): truncate, then step down below zero.
+   * Inline, where floor() is a library call on baseline x86-64. */
+  const double y = x * SIXTY_FOUR_OVER_LN2 + 0.5;
+  double k = (double)(int)y;
+  if (k > y) k -= 1;
+  const double r = (x - k * LN2_OVER_64_HI) - k * LN2_OVER_64_LO;
+  const double r2 = r * r;
+  const double expm1 = r + r2 * (1.0 / 2 + r * (1.0 / 6)) + r2 * r2 * (1.0 / 24 + r * (1.0 / 120));
+  const int ki = (int)k;
+  const double fraction = TWO_TO_J_OVER_64[ki & 63];
+  return POWERS_OF_TWO[(ki >> 6) + POWER_BIAS] * (fraction + fraction * expm1);
+}
+
+/* ── argument checking ─────────────────────────────────────────────────────────────────────────────────────── */
+
+typedef struct {
+  napi_typedarray_type type;
+  void *data;
+  size_t length;
+} Array;
+
+static napi_value throw_error(napi_env env, int range, const char *message) {
+  if (range) napi_throw_range_error(env, NULL, message);
+  else napi_throw_type_error(env, NULL, message);
+  return NULL;
+}
+
+static int get_array(napi_env env, napi_value value, Array *out) {
+  bool is_typed = false;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed) return 0;
+  napi_value buffer;
+  size_t offset;
+  return napi_get_typedarray_info(env, value, &out->type, &out->length, &out->data, &buffer, &offset) == napi_ok;
+}
+
+static int is_float(const Array *a) { return a->type == napi_float32_array || a->type == napi_float64_array; }
+
+static int get_index(napi_env env, napi_value value, int64_t *out) {
+  double number;
+  if (napi_get_value_double(env, value, &number) != napi_ok) return 0;
+  if (!(number >= 0 && number <= 4294967296.0) || number != floor(number)) return 0;
+  *out = (int64_t)number;
+  return 1;
+}
+
+static int get_number(napi_env env, napi_value value, double *out) {
+  return napi_get_value_double(env, value, out) == napi_ok;
+}
+
+#define ARGS(count)                                                                                           \
+  size_t argc = count;                                                                                        \
+  napi_value argv[count];                                                                                     \
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != count)                        \
+    return throw_error(env, 0, "nabla_native: expected " #count " arguments");
+
+static napi_value number_value(napi_env env, double value) {
+  napi_value result;
+  napi_create_double(env, value, &result);
+  return result;
+}
+
+/* ── init(twoToJOver64, powersOfTwo, limit, sixtyFourOverLn2, ln2Over64Hi, ln2Over64Lo) ─────────────────── */
+
+static napi_value init(napi_env env, napi_callback_info info) {
+  ARGS(6)
+  Array table, powers;
+  if (!get_array(env, argv[0], &table) || table.type != napi_float64_array || table.length != 64 ||
+      !get_array(env, argv[1], &powers) || powers.type != napi_float64_array || powers.length != 2 * 1011 + 1)
+    return throw_error(env, 0, "init: expected exp.ts's tables (Float64Array of 64 and of 2023 values)");
+  if (!get_number(env, argv[2], &LIMIT) || !get_number(env, argv[3], &SIXTY_FOUR_OVER_LN2) ||
+      !get_number(env, argv[4], &LN2_OVER_64_HI) || !get_number(env, argv[5], &LN2_OVER_64_LO) || !(LIMIT <= 708))
+    return throw_error(env, 0, "init: expected exp.ts's four constants (limit at most 708)");
+  for (int j = 0; j < 64; j++) TWO_TO_J_OVER_64[j] = ((const double *)table.data)[j];
+  for (int i = 0; i < 2 * 1011 + 1; i++) POWERS_OF_TWO[i] = ((const double *)powers.data)[i];
+  initialized = 1;
+  return NULL;
+}
+
+/* ── sigmoidBias(out, b, rows, nOut, start) ──────────────────────────────────────────────────────────────────
+ * Feedforward's σ: out[i·nOut + j] ← 1 / (1 + e^(−(out[i·nOut + j] + b[j]))) for flat indices start… rows·nOut.
+ * Returns the first index whose e^x argument is beyond ±LIMIT or NaN (left as it was: the caller computes it with
+ * Math.exp, as exp.ts does, and calls again from the next index), or rows·nOut when all are done. */
+
+#define SIGMOID_LOOP(T)                                                                                       \
+  {                                                                                                           \
+    T *o = (T *)out.data;                                                                                     \
+    const T *bias = (const T *)b.data;                                                                        \
+    int64_t j = start % n_out;                                                                                \
+    for (int64_t i = start; i < total; i++) {                                                                 \
+      const double x = -((double)o[i] + (double)bias[j]);                                                     \
+      if (!(x <= LIMIT && x >= -LIMIT)) return number_value(env, (double)i);                                 \
+      o[i] = (T)(1 / (1 + exp_in_range(x)));                                                                  \
+      if (++j == n_out) j = 0;                                                                                \
+    }                                                                                                         \
+  }
+
+static napi_value sigmoid_bias(napi_env env, napi_callback_info info) {
+  ARGS(5)
+  if (!initialized) return throw_error(env, 0, "sigmoidBias: init() was not called");
+  Array out, b;
+  int64_t rows, n_out, start;
+  if (!get_array(env, argv[0], &out) || !get_array(env, argv[1], &b) || !is_float(&out) || b.type != out.type)
+    return throw_error(env, 0, "sigmoidBias: out and b must be Float64Arrays or Float32Arrays of one type");
+  if (!get_index(env, argv[2], &rows) || !get_index(env, argv[3], &n_out) || !get_index(env, argv[4], &start) || n_out == 0)
+    return throw_error(env, 1, "sigmoidBias: rows, nOut (> 0) and start must be non-negative integers");
+  const int64_t total = rows * n_out;
+  if ((uint64_t)total > out.length || (uint64_t)n_out > b.length || start > total)
+    return throw_error(env, 1, "sigmoidBias: out needs rows·nOut values, b nOut, and start ≤ rows·nOut");
+  if (out.type == napi_float64_array) SIGMOID_LOOP(double) else SIGMOID_LOOP(float)
+  return number_value(env, (double)total);
+}
+
+/* ── sigmoidPrimeTimes(delta, a, n) ─────────────────────────────────────────────────────────────────────────
+ * BP2's Hadamard factor: delta[i] ← delta[i] · (a[i] · (1 − a[i])), σ'(z) = a(1 − a) with a = σ(z). */
+
+#define PRIME_LOOP(T)                                                                                         \
+  {                                                                                                           \
+    T *d = (T *)delta.data;                                                                                   \
+    const T *act = (const T *)a.data;                                                                         \
+    for (int64_t i = 0; i < n; i++) {                                                                         \
+      const double ai = act[i];                                                                               \
+      d[i] = (T)((double)d[i] * (ai * (1 - ai)));                                                             \
+    }                                                                                                         \
+  }
+
+static napi_value sigmoid_prime_times(napi_env env, napi_callback_info info) {
+  ARGS(3)
+  Array delta, a;
+  int64_t n;
+  if (!get_array(env, argv[0], &delta) || !get_array(env, argv[1], &a) || !is_float(&delta) || a.type != delta.type)
+    return throw_error(env, 0, "sigmoidPrimeTimes: delta and a must be Float64Arrays or Float32Arrays of one type");
+  if (!get_index(env, argv[2], &n) || (uint64_t)n > delta.length || (uint64_t)n > a.length)
+    return throw_error(env, 1, "sigmoidPrimeTimes: n must be an integer no larger than either array");
+  if (delta.type == napi_float64_array) PRIME_LOOP(double) else PRIME_LOOP(float)
+  return NULL;
+}
+
+/* ── sumRows(sum, m, first, end, width) ─────────────────────────────────────────────────────────────────────
+ * BP3's bias gradient: sum[j] ← Σ_{i = first}^{end−1} m[i·width + j], added in row order from 0. */
+
+#define SUM_ROWS_LOOP(T)                                                                                      \
+  {                                                                                                           \
+    T *s = (T *)sum.data;                                                                                     \
+    const T *rows = (const T *)m.data;                                                                        \
+    for (int64_t j = 0; j < width; j++) s[j] = 0;                                                             \
+    for (int64_t i = first; i < end; i++) {                                                                   \
+      const T *row = rows + i * width;                                                                        \
+      for (int64_t j = 0; j < width; j++) s[j] = (T)((double)s[j] + (double)row[j]);                          \
+    }                                                                                                         \
+  }
+
+static napi_value sum_rows(napi_env env, napi_callback_info info) {
+  ARGS(5)
+  Array sum, m;
+  int64_t first, end, width;
+  if (!get_array(env, argv[0], &sum) || !get_array(env, argv[1], &m) || !is_float(&sum) || m.type != sum.type)
+    return throw_error(env, 0, "sumRows: sum and m must be Float64Arrays or Float32Arrays of one type");
+  if (!get_index(env, argv[2], &first) || !get_index(env, argv[3], &end) || !get_index(env, argv[4], &width) ||
+      first > end || (uint64_t)width > sum.length || (uint64_t)(end * width) > m.length)
+    return throw_error(env, 1, "sumRows: need first ≤ end, width ≤ sum.length and end·width ≤ m.length");
+  if (sum.type == napi_float64_array) SUM_ROWS_LOOP(double) else SUM_ROWS_LOOP(float)
+  return NULL;
+}
+
+/* ── sgdStep(weights, biases, nablaW, nablaB, outW, outB, rate, decay) ──────────────────────────────────────
+ * sgd.ts's update and fingerprint, same order of operations: w ← decay·w − rate·∇w (four interleaved partial sums
+ * of the new weights), b ← b − rate·∇b (a fifth sum); the new values also go to outW/outB (float32, rounded) when
+ * those are arrays, not null. Returns ((s0 + s1) + (s2 + s3)) + sb. */
+
+#define SGD_LOOP(N, O)                                                                                        \
+  {                                                                                                           \
+    const N *nw = (const N *)nabla_w.data;                                                                    \
+    const N *nb = (const N *)nabla_b.data;                                                                    \
+    O *ow = (O *)out_w_data;                                                                                  \
+    O *ob = (O *)out_b_data;                                                                                  \
+    int64_t i = 0;                                                                                            \
+    for (; i < whole; i += 4) {                                                                               \
+      const double w0 = decay * w[i] - rate * (double)nw[i];                                                  \
+      const double w1 = decay * w[i + 1] - rate * (double)nw[i + 1];                                          \
+      const double w2 = decay * w[i + 2] - rate * (double)nw[i + 2];                                          \
+      const double w3 = decay * w[i + 3] - rate * (double)nw[i + 3];                                          \
+      w[i] = w0; w[i + 1] = w1; w[i + 2] = w2; w[i + 3] = w3;                                                 \
+      ow[i] = (O)w0; ow[i + 1] = (O)w1; ow[i + 2] = (O)w2; ow[i + 3] = (O)w3;                                 \
+      s0 += w0; s1 += w1; s2 += w2; s3 += w3;                                                                 \
+    }                                                                                                         \
+    for (; i < n_w; i++) {                                                                                    \
+      const double wi = decay * w[i] - rate * (double)nw[i];                                                  \
+      w[i] = wi;                                                                                              \
+      ow[i] = (O)wi;                                                                                          \
+      s0 += wi;                                                                                               \
+    }                                                                                                         \
+    for (int64_t j = 0; j < n_b; j++) {                                                                       \
+      const double bj = b[j] - rate * (double)nb[j];                                                          \
+      b[j] = bj;                                                                                              \
+      ob[j] = (O)bj;                                                                                          \
+      sb += bj;                                                                                               \
+    }                                                                                                         \
+  }
+
+static napi_value sgd_step(napi_env env, napi_callback_info info) {
+  ARGS(8)
+  Array weights, biases, nabla_w, nabla_b, out_w, out_b;
+  double rate, decay;
+  if (!get_array(env, argv[0], &weights) || !get_array(env, argv[1], &biases) ||
+      weights.type != napi_float64_array || biases.type != napi_float64_array)
+    return throw_error(env, 0, "sgdStep: weights and biases must be Float64Arrays");
+  if (!get_array(env, argv[2], &nabla_w) || !get_array(env, argv[3], &nabla_b) || !is_float(&nabla_w) || nabla_b.type != nabla_w.type)
+    return throw_error(env, 0, "sgdStep: nablaW and nablaB must be Float64Arrays or Float32Arrays of one type");
+  if (nabla_w.length != weights.length || nabla_b.length != biases.length)
+    return throw_error(env, 1, "sgdStep: the sums must have as many values as the parameters");
+  napi_valuetype out_kind;
+  napi_typeof(env, argv[4], &out_kind);
+  const int rounded = out_kind != napi_null;
+  if (rounded && (!get_array(env, argv[4], &out_w) || !get_array(env, argv[5], &out_b) ||
+                  out_w.type != napi_float32_array || out_b.type != napi_float32_array ||
+                  out_w.length != weights.length || out_b.length != biases.length))
+    return throw_error(env, 0, "sgdStep: outW and outB must be null or Float32Arrays as long as the parameters");
+  if (!get_number(env, argv[6], &rate) || !get_number(env, argv[7], &decay))
+    return throw_error(env, 0, "sgdStep: rate and decay must be numbers");
+  double *w = (double *)weights.data, *b = (double *)biases.data;
+  void *out_w_data = rounded ? out_w.data : weights.data, *out_b_data = rounded ? out_b.data : biases.data;
+  const int64_t n_w = (int64_t)weights.length, n_b = (int64_t)biases.length, whole = n_w - n_w % 4;
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0, sb = 0;
+  if (nabla_w.type == napi_float64_array) {
+    if (rounded) SGD_LOOP(double, float) else SGD_LOOP(double, double)
+  } else {
+    if (rounded) SGD_LOOP(float, float) else SGD_LOOP(float, double)
+  }
+  return number_value(env, ((s0 + s1) + (s2 + s3)) + sb);
+}
+
+/* ── divideRow(out, outOffset, x, xOffset, count, divisor) ──────────────────────────────────────────────────
+ * loadRows for uint8 inputs: out[outOffset + k] ← x[xOffset + k] / divisor, k < count. */
+
+#define DIVIDE_LOOP(T)                                                                                        \
+  {                                                                                                           \
+    T *o = (T *)out.data + out_offset;                                                                        \
+    const uint8_t *src = (const uint8_t *)x.data + x_offset;                                                  \
+    for (int64_t k = 0; k < count; k++) o[k] = (T)((double)src[k] / divisor);                                 \
+  }
+
+static napi_value divide_row(napi_env env, napi_callback_info info) {
+  ARGS(6)
+  Array out, x;
+  int64_t out_offset, x_offset, count;
+  double divisor;
+  if (!get_array(env, argv[0], &out) || !is_float(&out) || !get_array(env, argv[2], &x) || x.type != napi_uint8_array)
+    return throw_error(env, 0, "divideRow: out must be a Float64Array or Float32Array and x a Uint8Array");
+  if (!get_index(env, argv[1], &out_offset) || !get_index(env, argv[3], &x_offset) || !get_index(env, argv[4], &count) ||
+      (uint64_t)(out_offset + count) > out.length || (uint64_t)(x_offset + count) > x.length)
+    return throw_error(env, 1, "divideRow: offsets and count must be integers within both arrays");
+  if (!get_number(env, argv[5], &divisor)) return throw_error(env, 0, "divideRow: divisor must be a number");
+  if (out.type == napi_float64_array) DIVIDE_LOOP(double) else DIVIDE_LOOP(float)
+  return NULL;
+}
+
+/* ── module ─────────────────────────────────────────────────────────────────────────────────────────────── */
+
+static napi_value module_init(napi_env env, napi_value exports) {
+  const napi_property_descriptor functions[] = {
+    {"init", NULL, init, NULL, NULL, NULL, napi_default, NULL},
+    {"sigmoidBias", NULL, sigmoid_bias, NULL, NULL, NULL, napi_default, NULL},
+    {"sigmoidPrimeTimes", NULL, sigmoid_prime_times, NULL, NULL, NULL, napi_default, NULL},
+    {"sumRows", NULL, sum_rows, NULL, NULL, NULL, napi_default, NULL},
+    {"sgdStep", NULL, sgd_step, NULL, NULL, NULL, napi_default, NULL},
+    {"divideRow", NULL, divide_row, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, module_init)

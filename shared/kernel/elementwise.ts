@@ -1,0 +1,177 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Floats } from './dtype.js';
+import {
+  LIMIT, LN2_OVER_64_HI, LN2_OVER_64_LO, POWERS_OF_TWO, sigmoid, SIXTY_FOUR_OVER_LN2, TWO_TO_J_OVER_64,
+} from '../network/exp.js';
+
+/**
+ * The loops of training that are not matrix products: the σ of every layer, BP1's neighbours BP2 (⊙ σ') and BP3 (row
+ * sums), the update, the inputs' scaling. With OpenBLAS doing the products, these loops were half a worker's step
+ * (profile of [784,256,256,10], batch 128, float32, on a Xeon: GEMM 3.2 ms, these 3.6 ms). Two implementations with
+ * one result: the TypeScript loops below (the fallback, and the oracle in elementwise.test.ts) and their C twins in
+ * native/elementwise.c, built at `npm install` when a C compiler is there (scripts/build-native.mjs). The C code does
+ * the same IEEE double operations in the same order, and e^x with exp.ts's own tables, so either gives the same
+ * bits: workers with and without the addon agree exactly, and nothing about it needs configuring.
+ *
+ * All arrays are of one float type unless a signature says otherwise; a float32 element is widened to double when
+ * read and rounded to nearest when stored, as a Float32Array does.
+ */
+export interface Elementwise {
+  /** 'native' (the C addon) or 'js'. */
+  readonly name: 'native' | 'js';
+  /** Feedforward's activation: out[i·nOut + j] ← σ(out[i·nOut + j] + b[j]) for the first `rows` rows. */
+  sigmoidBias(out: Floats, b: Floats, rows: number, nOut: number): void;
+  /** BP2's factor σ'(z) = a(1 − a): delta[i] ← delta[i] · (a[i] · (1 − a[i])) for i < n. */
+  sigmoidPrimeTimes(delta: Floats, a: Floats, n: number): void;
+  /** BP3: sum[j] ← Σ m[i·width + j] over rows first ≤ i < end, added in row order from 0. */
+  sumRows(sum: Floats, m: Floats, first: number, end: number, width: number): void;
+  /**
+   * sgd.ts's update in place: w ← decay·w − rate·∇w, b ← b − rate·∇b; the new values also into outW/outB (a float32
+   * copy, rounded) unless those are null. Returns the fingerprint ((s0 + s1) + (s2 + s3)) + sb: new weight i added
+   * into partial sum i mod 4 (the last length mod 4 into s0), new biases into sb.
+   */
+  sgdStep(
+    weights: Float64Array, biases: Float64Array, nablaW: Floats, nablaB: Floats,
+    outW: Float32Array | null, outB: Float32Array | null, rate: number, decay: number,
+  ): number;
+  /** Inputs into network form: out[outOffset + k] ← x[xOffset + k] / divisor for k < count. */
+  divideRow(out: Floats, outOffset: number, x: Uint8Array, xOffset: number, count: number, divisor: number): void;
+}
+
+export const jsElementwise: Elementwise = {
+  name: 'js',
+  sigmoidBias(out, b, rows, nOut) {
+    for (let i = 0; i < rows; i++) {
+      const row = i * nOut;
+      for (let j = 0; j < nOut; j++) out[row + j] = sigmoid(out[row + j] + b[j]);
+    }
+  },
+  sigmoidPrimeTimes(delta, a, n) {
+    for (let i = 0; i < n; i++) {
+      const ai = a[i];
+      delta[i] *= ai * (1 - ai);
+    }
+  },
+  sumRows(sum, m, first, end, width) {
+    sum.fill(0, 0, width);
+    for (let i = first; i < end; i++) {
+      const row = i * width;
+      for (let j = 0; j < width; j++) sum[j] += m[row + j];
+    }
+  },
+  sgdStep(weights, biases, nablaW, nablaB, outW, outB, rate, decay) {
+    // Without a float32 copy the new value is stored twice into the same place: cheaper than a second loop.
+    const toW = outW ?? weights, toB = outB ?? biases;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0, sb = 0;
+    const whole = weights.length - (weights.length % 4);
+    let i = 0;
+    for (; i < whole; i += 4) {
+      const w0 = decay * weights[i] - rate * nablaW[i];
+      const w1 = decay * weights[i + 1] - rate * nablaW[i + 1];
+      const w2 = decay * weights[i + 2] - rate * nablaW[i + 2];
+      const w3 = decay * weights[i + 3] - rate * nablaW[i + 3];
+      weights[i] = w0; weights[i + 1] = w1; weights[i + 2] = w2; weights[i + 3] = w3;
+      toW[i] = w0; toW[i + 1] = w1; toW[i + 2] = w2; toW[i + 3] = w3;
+      s0 += w0; s1 += w1; s2 += w2; s3 += w3;
+    }
+    for (; i < weights.length; i++) {
+      const w = decay * weights[i] - rate * nablaW[i];
+      weights[i] = w;
+      toW[i] = w;
+      s0 += w;
+    }
+    for (let j = 0; j < biases.length; j++) {
+      const b = biases[j] - rate * nablaB[j];
+      biases[j] = b;
+      toB[j] = b;
+      sb += b;
+    }
+    return ((s0 + s1) + (s2 + s3)) + sb;
+  },
+  divideRow(out, outOffset, x, xOffset, count, divisor) {
+    for (let k = 0; k < count; k++) out[outOffset + k] = x[xOffset + k] / divisor;
+  },
+};
+
+/** The addon's functions, as native/elementwise.c exports them (it checks its arguments and throws on bad ones). */
+interface NativeAddon {
+  init(twoToJOver64: Float64Array, powersOfTwo: Float64Array, limit: number, sixtyFourOverLn2: number, hi: number, lo: number): void;
+  /** Stops at an index whose e^x argument is beyond ±LIMIT (or NaN) and returns it; rows·nOut when done. */
+  sigmoidBias(out: Floats, b: Floats, rows: number, nOut: number, start: number): number;
+  sigmoidPrimeTimes(delta: Floats, a: Floats, n: number): void;
+  sumRows(sum: Floats, m: Floats, first: number, end: number, width: number): void;
+  sgdStep(...args: Parameters<Elementwise['sgdStep']>): number;
+  divideRow(...args: Parameters<Elementwise['divideRow']>): void;
+}
+
+const ADDON_PATH = join('native', 'build', 'Release', 'nabla_native.node');
+
+/** Why the addon did not load (null when it did, or before the first try). */
+let loadFailure: string | null = null;
+
+/** The addon's file: native/build/Release under the package root, found upwards from this module (src or dist). */
+function findAddon(): string | null {
+  for (let dir = dirname(fileURLToPath(import.meta.url)), up = 0; up < 4; up++, dir = dirname(dir)) {
+    const candidate = join(dir, ADDON_PATH);
+    if (existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+function loadNative(): Elementwise | null {
+  if (process.env.NABLA_NATIVE === 'off') {
+    loadFailure = 'NABLA_NATIVE=off';
+    return null;
+  }
+  const path = findAddon();
+  if (path === null) {
+    loadFailure = `${ADDON_PATH} not built (npm install builds it when a C compiler is there; or run npm run build:native)`;
+    return null;
+  }
+  let addon: NativeAddon;
+  try {
+    addon = createRequire(import.meta.url)(path) as NativeAddon;
+    addon.init(TWO_TO_J_OVER_64, POWERS_OF_TWO, LIMIT, SIXTY_FOUR_OVER_LN2, LN2_OVER_64_HI, LN2_OVER_64_LO);
+  } catch (error) {
+    loadFailure = `${path}: ${(error as Error).message}`;
+    return null;
+  }
+  return {
+    name: 'native',
+    sigmoidBias(out, b, rows, nOut) {
+      // The addon leaves to us the rare value exp.ts hands to Math.exp (|x| > 700: σ is 0, 1 or nearly so).
+      const n = rows * nOut;
+      for (let i = addon.sigmoidBias(out, b, rows, nOut, 0); i < n; i = addon.sigmoidBias(out, b, rows, nOut, i + 1)) {
+        out[i] = sigmoid(out[i] + b[i % nOut]);
+      }
+    },
+    sigmoidPrimeTimes: addon.sigmoidPrimeTimes,
+    sumRows: addon.sumRows,
+    sgdStep: addon.sgdStep,
+    divideRow: addon.divideRow,
+  };
+}
+
+/** The C loops, or null when the addon did not load (see nativeLoadFailure). */
+export const nativeElementwise: Elementwise | null = loadNative();
+
+/** The loops training uses: the addon when it loads, else the TypeScript ones (same bits either way). */
+export let elementwise: Elementwise = nativeElementwise ?? jsElementwise;
+
+/** Why the addon did not load, or null when it did. */
+export function nativeLoadFailure(): string | null {
+  return nativeElementwise === null ? loadFailure : null;
+}
+
+/** The loops in use as people read them, for start-up lines: "C loops" or "TypeScript loops". */
+export function describeLoops(): string {
+  return elementwise.name === 'native' ? 'C loops' : 'TypeScript loops';
+}
+
+/** Makes training use these loops from now on (the bench times both; `elementwise` is a live binding). */
+export function useElementwise(loops: Elementwise): void {
+  elementwise = loops;
+}
