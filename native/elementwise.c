@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <node_api.h>
 
 /* exp.ts's constants and tables, set by init(). */
@@ -24,6 +25,13 @@ static double TWO_TO_J_OVER_64[64];
 static double POWERS_OF_TWO[2 * 1011 + 1];
 static const int POWER_BIAS = 1011;
 static int initialized = 0;
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAS_AVX2_PATH 1
+/* Whether sigmoidBias takes four values at a time (init: the CPU has AVX2, and NABLA_NATIVE_SCALAR is not set). */
+static int use_avx2 = 0;
+#endif
 
 /* exp.ts's exp for |x| <= LIMIT (the caller checks). */
 static inline double exp_in_range(double x) {
@@ -102,24 +110,84 @@ static napi_value init(napi_env env, napi_callback_info info) {
   for (int j = 0; j < 64; j++) TWO_TO_J_OVER_64[j] = ((const double *)table.data)[j];
   for (int i = 0; i < 2 * 1011 + 1; i++) POWERS_OF_TWO[i] = ((const double *)powers.data)[i];
   initialized = 1;
-  return NULL;
+#ifdef HAS_AVX2_PATH
+  __builtin_cpu_init();
+  use_avx2 = __builtin_cpu_supports("avx2") && getenv("NABLA_NATIVE_SCALAR") == NULL;
+  return number_value(env, use_avx2 ? 4 : 1);
+#else
+  return number_value(env, 1);
+#endif
 }
 
 /* ── sigmoidBias(out, b, rows, nOut, start) ──────────────────────────────────────────────────────────────────
  * Feedforward's σ: out[i·nOut + j] ← 1 / (1 + e^(−(out[i·nOut + j] + b[j]))) for flat indices start… rows·nOut.
  * Returns the first index whose e^x argument is beyond ±LIMIT or NaN (left as it was: the caller computes it with
- * Math.exp, as exp.ts does, and calls again from the next index), or rows·nOut when all are done. */
+ * Math.exp, as exp.ts does, and calls again from the next index), or rows·nOut when all are done.
+ * On x86-64 CPUs with AVX2, four values at a time: the same operations lane by lane (vroundpd's floor is exact,
+ * vdivpd and the others round each lane as the scalar instruction does, the table values are gathered), so the
+ * same bits; a block of four holding a value beyond ±LIMIT is left to the scalar loop. */
 
+#ifdef HAS_AVX2_PATH
+
+/* e^x and σ for four lanes known to be within ±LIMIT, as exp_in_range and the scalar loop compute them. */
+__attribute__((target("avx2"))) static inline __m256d sigmoid4(__m256d x) {
+  const __m256d k = _mm256_floor_pd(_mm256_add_pd(_mm256_mul_pd(x, _mm256_set1_pd(SIXTY_FOUR_OVER_LN2)), _mm256_set1_pd(0.5)));
+  const __m256d r = _mm256_sub_pd(_mm256_sub_pd(x, _mm256_mul_pd(k, _mm256_set1_pd(LN2_OVER_64_HI))), _mm256_mul_pd(k, _mm256_set1_pd(LN2_OVER_64_LO)));
+  const __m256d r2 = _mm256_mul_pd(r, r);
+  const __m256d low = _mm256_add_pd(r, _mm256_mul_pd(r2, _mm256_add_pd(_mm256_set1_pd(1.0 / 2), _mm256_mul_pd(r, _mm256_set1_pd(1.0 / 6)))));
+  const __m256d high = _mm256_mul_pd(_mm256_mul_pd(r2, r2), _mm256_add_pd(_mm256_set1_pd(1.0 / 24), _mm256_mul_pd(r, _mm256_set1_pd(1.0 / 120))));
+  const __m256d expm1 = _mm256_add_pd(low, high);
+  const __m128i ki = _mm256_cvtpd_epi32(k);
+  const __m256d fraction = _mm256_i32gather_pd(TWO_TO_J_OVER_64, _mm_and_si128(ki, _mm_set1_epi32(63)), 8);
+  const __m256d power = _mm256_i32gather_pd(POWERS_OF_TWO, _mm_add_epi32(_mm_srai_epi32(ki, 6), _mm_set1_epi32(POWER_BIAS)), 8);
+  const __m256d e = _mm256_mul_pd(power, _mm256_add_pd(fraction, _mm256_mul_pd(fraction, expm1)));
+  const __m256d one = _mm256_set1_pd(1.0);
+  return _mm256_div_pd(one, _mm256_add_pd(one, e));
+}
+
+/* −(z + b) for four lanes, and whether all four are within ±LIMIT (false for NaN). */
+__attribute__((target("avx2"))) static inline int argument4(__m256d z, __m256d b, __m256d *x) {
+  *x = _mm256_xor_pd(_mm256_add_pd(z, b), _mm256_set1_pd(-0.0));
+  const __m256d inside = _mm256_and_pd(_mm256_cmp_pd(*x, _mm256_set1_pd(LIMIT), _CMP_LE_OQ), _mm256_cmp_pd(*x, _mm256_set1_pd(-LIMIT), _CMP_GE_OQ));
+  return _mm256_movemask_pd(inside) == 0xF;
+}
+
+/* σ over o[0…count) with biases b[0…count): how many were done (a multiple of 4, stopping at a block beyond ±LIMIT). */
+__attribute__((target("avx2"))) static int64_t sigmoid_avx2_double(double *o, const double *b, int64_t count) {
+  int64_t k = 0;
+  for (__m256d x; k + 4 <= count && argument4(_mm256_loadu_pd(o + k), _mm256_loadu_pd(b + k), &x); k += 4) _mm256_storeu_pd(o + k, sigmoid4(x));
+  return k;
+}
+
+__attribute__((target("avx2"))) static int64_t sigmoid_avx2_float(float *o, const float *b, int64_t count) {
+  int64_t k = 0;
+  for (__m256d x; k + 4 <= count && argument4(_mm256_cvtps_pd(_mm_loadu_ps(o + k)), _mm256_cvtps_pd(_mm_loadu_ps(b + k)), &x); k += 4) {
+    _mm_storeu_ps(o + k, _mm256_cvtpd_ps(sigmoid4(x)));
+  }
+  return k;
+}
+#define VECTOR_PART(T) if (use_avx2) done = sigmoid_avx2_##T(o + i, bias + j, n_out - j);
+#else
+#define VECTOR_PART(T)
+#endif
+
+/* Row by row (the biases are contiguous within a row): the vector part, then the scalar loop for what is left. */
 #define SIGMOID_LOOP(T)                                                                                       \
   {                                                                                                           \
     T *o = (T *)out.data;                                                                                     \
     const T *bias = (const T *)b.data;                                                                        \
-    int64_t j = start % n_out;                                                                                \
-    for (int64_t i = start; i < total; i++) {                                                                 \
-      const double x = -((double)o[i] + (double)bias[j]);                                                     \
-      if (!(x <= LIMIT && x >= -LIMIT)) return number_value(env, (double)i);                                 \
-      o[i] = (T)(1 / (1 + exp_in_range(x)));                                                                  \
-      if (++j == n_out) j = 0;                                                                                \
+    int64_t i = start, j = start % n_out;                                                                     \
+    while (i < total) {                                                                                       \
+      int64_t done = 0;                                                                                       \
+      VECTOR_PART(T)                                                                                          \
+      i += done;                                                                                              \
+      j += done;                                                                                              \
+      for (; j < n_out; i++, j++) {                                                                           \
+        const double x = -((double)o[i] + (double)bias[j]);                                                   \
+        if (!(x <= LIMIT && x >= -LIMIT)) return number_value(env, (double)i);                               \
+        o[i] = (T)(1 / (1 + exp_in_range(x)));                                                                \
+      }                                                                                                       \
+      j = 0;                                                                                                  \
     }                                                                                                         \
   }
 
@@ -258,28 +326,80 @@ static napi_value sgd_step(napi_env env, napi_callback_info info) {
   return number_value(env, ((s0 + s1) + (s2 + s3)) + sb);
 }
 
-/* ── divideRow(out, outOffset, x, xOffset, count, divisor) ──────────────────────────────────────────────────
- * loadRows for uint8 inputs: out[outOffset + k] ← x[xOffset + k] / divisor, k < count. */
+/* ── lookupBytes(out, outOffset, bytes, bytesOffset, count, table) ──────────────────────────────────────────────
+ * Byte inputs into network form: out[outOffset + k] ← table[bytes[bytesOffset + k]] (table: 256 doubles, v / divisor). */
 
-#define DIVIDE_LOOP(T)                                                                                        \
+#define LOOKUP_LOOP(T)                                                                                        \
   {                                                                                                           \
     T *o = (T *)out.data + out_offset;                                                                        \
-    const uint8_t *src = (const uint8_t *)x.data + x_offset;                                                  \
-    for (int64_t k = 0; k < count; k++) o[k] = (T)((double)src[k] / divisor);                                 \
+    const uint8_t *src = (const uint8_t *)bytes.data + bytes_offset;                                          \
+    const double *t = (const double *)table.data;                                                             \
+    for (int64_t k = 0; k < count; k++) o[k] = (T)t[src[k]];                                                  \
   }
 
-static napi_value divide_row(napi_env env, napi_callback_info info) {
+static napi_value lookup_bytes(napi_env env, napi_callback_info info) {
   ARGS(6)
-  Array out, x;
-  int64_t out_offset, x_offset, count;
-  double divisor;
-  if (!get_array(env, argv[0], &out) || !is_float(&out) || !get_array(env, argv[2], &x) || x.type != napi_uint8_array)
-    return throw_error(env, 0, "divideRow: out must be a Float64Array or Float32Array and x a Uint8Array");
-  if (!get_index(env, argv[1], &out_offset) || !get_index(env, argv[3], &x_offset) || !get_index(env, argv[4], &count) ||
-      (uint64_t)(out_offset + count) > out.length || (uint64_t)(x_offset + count) > x.length)
-    return throw_error(env, 1, "divideRow: offsets and count must be integers within both arrays");
-  if (!get_number(env, argv[5], &divisor)) return throw_error(env, 0, "divideRow: divisor must be a number");
-  if (out.type == napi_float64_array) DIVIDE_LOOP(double) else DIVIDE_LOOP(float)
+  Array out, bytes, table;
+  int64_t out_offset, bytes_offset, count;
+  if (!get_array(env, argv[0], &out) || !is_float(&out) || !get_array(env, argv[2], &bytes) || bytes.type != napi_uint8_array ||
+      !get_array(env, argv[5], &table) || table.type != napi_float64_array || table.length != 256)
+    return throw_error(env, 0, "lookupBytes: out must be a Float64Array or Float32Array, bytes a Uint8Array, table a Float64Array of 256");
+  if (!get_index(env, argv[1], &out_offset) || !get_index(env, argv[3], &bytes_offset) || !get_index(env, argv[4], &count) ||
+      (uint64_t)(out_offset + count) > out.length || (uint64_t)(bytes_offset + count) > bytes.length)
+    return throw_error(env, 1, "lookupBytes: offsets and count must be integers within both arrays");
+  if (out.type == napi_float64_array) LOOKUP_LOOP(double) else LOOKUP_LOOP(float)
+  return NULL;
+}
+
+/* ── firstNonFinite(values) ─────────────────────────────────────────────────────────────────────────────────
+ * The index of the first infinite or NaN value, or -1: every received parameter and gradient is checked. */
+
+#define FINITE_LOOP(T)                                                                                        \
+  {                                                                                                           \
+    const T *v = (const T *)values.data;                                                                      \
+    for (size_t i = 0; i < values.length; i++)                                                                \
+      if (!isfinite(v[i])) return number_value(env, (double)i);                                               \
+  }
+
+static napi_value first_non_finite(napi_env env, napi_callback_info info) {
+  ARGS(1)
+  Array values;
+  if (!get_array(env, argv[0], &values) || !is_float(&values))
+    return throw_error(env, 0, "firstNonFinite: values must be a Float64Array or Float32Array");
+  if (values.type == napi_float64_array) FINITE_LOOP(double) else FINITE_LOOP(float)
+  return number_value(env, -1);
+}
+
+/* ── hashWords(words, lanes) ────────────────────────────────────────────────────────────────────────────────
+ * param-hash.ts's four lanes over 32-bit words: word i into lane i mod 4 (the last length mod 4 into lane 0), each
+ * lane h ← h ⊕ word, h ← h · odd (mod 2³²), h ← h ⊕ (h >> shift). lanes (an Int32Array of 4) is read and updated. */
+
+static napi_value hash_words(napi_env env, napi_callback_info info) {
+  ARGS(2)
+  Array words, lanes;
+  if (!get_array(env, argv[0], &words) || words.type != napi_int32_array || !get_array(env, argv[1], &lanes) ||
+      lanes.type != napi_int32_array || lanes.length != 4)
+    return throw_error(env, 0, "hashWords: words must be an Int32Array and lanes an Int32Array of 4");
+  const uint32_t *w = (const uint32_t *)words.data;
+  uint32_t *lane = (uint32_t *)lanes.data;
+  uint32_t h0 = lane[0], h1 = lane[1], h2 = lane[2], h3 = lane[3];
+  const size_t n = words.length, whole = n - n % 4;
+  size_t i = 0;
+  for (; i < whole; i += 4) {
+    h0 = (h0 ^ w[i]) * 0x85ebca6bu;
+    h1 = (h1 ^ w[i + 1]) * 0xc2b2ae35u;
+    h2 = (h2 ^ w[i + 2]) * 0x27d4eb2fu;
+    h3 = (h3 ^ w[i + 3]) * 0x165667b1u;
+    h0 ^= h0 >> 15;
+    h1 ^= h1 >> 13;
+    h2 ^= h2 >> 16;
+    h3 ^= h3 >> 15;
+  }
+  for (; i < n; i++) {
+    h0 = (h0 ^ w[i]) * 0x85ebca6bu;
+    h0 ^= h0 >> 15;
+  }
+  lane[0] = h0; lane[1] = h1; lane[2] = h2; lane[3] = h3;
   return NULL;
 }
 
@@ -292,7 +412,9 @@ static napi_value module_init(napi_env env, napi_value exports) {
     {"sigmoidPrimeTimes", NULL, sigmoid_prime_times, NULL, NULL, NULL, napi_default, NULL},
     {"sumRows", NULL, sum_rows, NULL, NULL, NULL, napi_default, NULL},
     {"sgdStep", NULL, sgd_step, NULL, NULL, NULL, napi_default, NULL},
-    {"divideRow", NULL, divide_row, NULL, NULL, NULL, napi_default, NULL},
+    {"lookupBytes", NULL, lookup_bytes, NULL, NULL, NULL, napi_default, NULL},
+    {"firstNonFinite", NULL, first_non_finite, NULL, NULL, NULL, napi_default, NULL},
+    {"hashWords", NULL, hash_words, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
   return exports;

@@ -1,3 +1,4 @@
+import { elementwise } from './kernel/elementwise.js';
 import type { Params } from './network/layout.js';
 
 /** murmur3's 32-bit finalizer: a bijection that spreads every input bit over the output. */
@@ -14,38 +15,20 @@ const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r));
  * print the same hash only if every parameter is bit-identical. Not cryptographic.
  *
  * Fast enough to run after every step (JSON mode): the 32-bit words go round-robin to four independent lanes, each
- * h ← xorshift(imul(h ⊕ word, odd)), so the CPU runs the four multiply chains side by side (one serial chain was
- * 0.80 ms for the [784,256,256,10] net's 269,322 float64 parameters, a fifth of a step; four lanes 0.29 ms). Every
+ * h ← xorshift(imul(h ⊕ word, odd)) (elementwise.ts's hashWords, in C where the addon is built), so the CPU runs the
+ * four multiply chains side by side (one serial chain was 0.80 ms for the [784,256,256,10] net's 269,322 float64
+ * parameters, a fifth of a step; four lanes 0.29 ms). Every
  * lane step is a bijection of the lane's state, so any change to a single word changes the hash; each array's
  * length is mixed in, so moving a value between weights and biases does too. Both output halves depend on all four
  * lanes.
  */
 export function paramHash(params: Params): string {
-  let h0 = 0x811c9dc5 | 0;
-  let h1 = 0x27d4eb2f | 0;
-  let h2 = 0x165667b1 | 0;
-  let h3 = 0x9e3779b1 | 0;
+  const lanes = Int32Array.of(0x811c9dc5, 0x27d4eb2f, 0x165667b1, 0x9e3779b1);
   for (const array of [params.weights, params.biases]) {
-    const words = new Int32Array(array.buffer, array.byteOffset, array.byteLength / 4);
-    const whole = words.length - (words.length % 4);
-    let i = 0;
-    for (; i < whole; i += 4) {
-      h0 = Math.imul(h0 ^ words[i], 0x85ebca6b);
-      h1 = Math.imul(h1 ^ words[i + 1], 0xc2b2ae35);
-      h2 = Math.imul(h2 ^ words[i + 2], 0x27d4eb2f);
-      h3 = Math.imul(h3 ^ words[i + 3], 0x165667b1);
-      h0 ^= h0 >>> 15;
-      h1 ^= h1 >>> 13;
-      h2 ^= h2 >>> 16;
-      h3 ^= h3 >>> 15;
-    }
-    // The last two words, after an odd number of values, go to lane 0.
-    for (; i < words.length; i++) {
-      h0 = Math.imul(h0 ^ words[i], 0x85ebca6b);
-      h0 ^= h0 >>> 15;
-    }
-    h0 = Math.imul(h0 ^ array.length, 0x01000193);
+    elementwise.hashWords(new Int32Array(array.buffer, array.byteOffset, array.byteLength / 4), lanes);
+    lanes[0] = Math.imul(lanes[0] ^ array.length, 0x01000193);
   }
+  const [h0, h1, h2, h3] = lanes;
   // A change confined to one lane changes both sums below (each adds that lane through a bijection: a rotation, or a
   // multiplication by an odd number), and fmix32 is a bijection.
   const high = fmix32(h0 ^ rotl(h1, 8) ^ rotl(h2, 16) ^ rotl(h3, 24));

@@ -56,11 +56,13 @@ export function loadRows(
   xOut: Floats, yOut: Floats, outputSize: number,
 ): void {
   const { inputSize, x, xDivisor, labels, y } = set;
+  // Bytes take 256 values: divide each once (the same quotients the division per value gives) and look them up.
+  const quotients = x instanceof Uint8Array && xDivisor !== 1 ? byteQuotients(xDivisor) : null;
   for (let r = 0; r < rows; r++) {
     const sample = indices ? indices[from + r] : from + r;
     const src = sample * inputSize;
     const dst = r * inputSize;
-    if (xDivisor !== 1 && x instanceof Uint8Array) elementwise.divideRow(xOut, dst, x, src, inputSize, xDivisor);
+    if (quotients) elementwise.lookupBytes(xOut, dst, x as Uint8Array, src, inputSize, quotients);
     else if (xDivisor === 1) for (let k = 0; k < inputSize; k++) xOut[dst + k] = x[src + k];
     else for (let k = 0; k < inputSize; k++) xOut[dst + k] = x[src + k] / xDivisor;
     const yRow = r * outputSize;
@@ -71,6 +73,13 @@ export function loadRows(
       for (let j = 0; j < outputSize; j++) yOut[yRow + j] = (y as Float64Array)[sample * outputSize + j];
     }
   }
+}
+
+/** v / divisor for every byte v, computed once per divisor (the last one asked for is kept). */
+let quotientCache: { divisor: number; table: Float64Array } | null = null;
+function byteQuotients(divisor: number): Float64Array {
+  if (quotientCache?.divisor !== divisor) quotientCache = { divisor, table: Float64Array.from({ length: 256 }, (_, v) => v / divisor) };
+  return quotientCache.table;
 }
 
 /** The class a sample belongs to: its label, or the argmax of its target vector. */

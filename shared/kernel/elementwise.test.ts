@@ -67,16 +67,34 @@ describe.skipIf(native === null).each(DTYPES)('the C elementwise loops give the 
       impl.sgdStep(pw as Float64Array, pb as Float64Array, gw, gb, rounded ? ow as Float32Array : null, rounded ? ob as Float32Array : null, rate, decay));
   });
 
-  test.prop([fc.uint8Array({ minLength: 2, maxLength: 900 }), fc.constantFrom(255, 1, 3, 0.1, 65535)], { numRuns: 100 })('divideRow', (x, divisor) => {
-    const count = x.length - 2;
-    expectSameEffect([newFloats(dtype, count + 5)], (impl, [out]) => impl.divideRow(out, 5, x, 2, count, divisor));
+  test.prop([fc.uint8Array({ minLength: 2, maxLength: 900 }), fc.constantFrom(255, 1, 3, 0.1, 65535)], { numRuns: 100 })('lookupBytes', (bytes, divisor) => {
+    const count = bytes.length - 2;
+    const table = Float64Array.from({ length: 256 }, (_, v) => v / divisor);
+    expectSameEffect([newFloats(dtype, count + 5)], (impl, [out]) => impl.lookupBytes(out, 5, bytes, 2, count, table));
   });
+
+  test.prop([fc.array(zValue, { maxLength: 300 })], { numRuns: 200 })('firstNonFinite', (values) => {
+    const array = floats(dtype, values);
+    expect(native!.firstNonFinite(array)).toBe(jsElementwise.firstNonFinite(array));
+    expect(jsElementwise.firstNonFinite(array)).toBe(values.findIndex((v) => !Number.isFinite(dtype === 'float32' ? Math.fround(v) : v)));
+  });
+});
+
+describe.skipIf(native === null)('the C hash lanes', () => {
+  const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
+  test.prop([fc.array(int32, { maxLength: 300 }), fc.array(int32, { minLength: 4, maxLength: 4 })], { numRuns: 300 })(
+    'give the TypeScript lanes\' words', (words, start) => {
+      const [js, c] = [Int32Array.from(start), Int32Array.from(start)];
+      jsElementwise.hashWords(Int32Array.from(words), js);
+      native!.hashWords(Int32Array.from(words), c);
+      expect([...c]).toEqual([...js]);
+    });
 });
 
 const messageOf = (call: () => unknown): string => String((thrownBy(call) as Error | undefined)?.message);
 
 describe.skipIf(native === null)('the C elementwise loops check their arguments', () => {
-  const f64 = new Float64Array(10), f32 = new Float32Array(10), u8 = new Uint8Array(10);
+  const f64 = new Float64Array(10), f32 = new Float32Array(10);
   it('refuses mixed float types, short arrays and bad indices with an error, instead of touching memory', () => {
     const c = native!;
     expect(messageOf(() => c.sigmoidBias(f64, f32, 1, 10))).toMatch(/one type/);
@@ -88,9 +106,10 @@ describe.skipIf(native === null)('the C elementwise loops check their arguments'
     expect(messageOf(() => c.sgdStep(f64, f64, f64, f32, null, null, 1, 1))).toMatch(/one type/);
     expect(messageOf(() => c.sgdStep(f64, f64, new Float64Array(9), f64, null, null, 1, 1))).toMatch(/as many values/);
     expect(messageOf(() => c.sgdStep(f64, f64, f64, f64, f64 as unknown as Float32Array, f32, 1, 1))).toMatch(/outW and outB/);
-    expect(messageOf(() => c.divideRow(f64, 0, f64 as unknown as Uint8Array, 0, 1, 255))).toMatch(/Uint8Array/);
-    expect(messageOf(() => c.divideRow(f64, 5, u8, 0, 6, 255))).toMatch(/within both arrays/);
-    expect(messageOf(() => c.divideRow(f64, 0.5, u8, 0, 1, 255))).toMatch(/integers/);
+    expect(messageOf(() => c.lookupBytes(f64, 0, new Uint8Array(4), 0, 1, new Float64Array(255)))).toMatch(/table a Float64Array of 256/);
+    expect(messageOf(() => c.lookupBytes(f64, 8, new Uint8Array(4), 0, 3, new Float64Array(256)))).toMatch(/within both arrays/);
+    expect(messageOf(() => c.firstNonFinite(new Uint8Array(3) as unknown as Float64Array))).toMatch(/Float64Array or Float32Array/);
+    expect(messageOf(() => c.hashWords(new Int32Array(8), new Int32Array(3)))).toMatch(/Int32Array of 4/);
   });
 });
 

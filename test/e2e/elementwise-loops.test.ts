@@ -1,7 +1,7 @@
 /**
  * The C elementwise loops (native/elementwise.c) and their TypeScript twins give the same bits end to end: a run with
- * every process on the TypeScript loops (NABLA_NATIVE=off, as where the addon could not be built), a run on the C
- * loops, and a cluster that mixes them (a worker applying updates itself on one, the coordinator checking them on the
+ * every process on the TypeScript loops (NABLA_NATIVE=off, as where the addon could not be built), runs on the C
+ * loops with and without their AVX2 path, and a cluster that mixes them (a worker applying updates itself on one, the coordinator checking them on the
  * other) produce the same parameters after every step. Real coordinator and worker processes over loopback.
  */
 import { describe, expect, it } from 'vitest';
@@ -23,14 +23,17 @@ describe('elementwise loops end to end', () => {
   describe.skipIf(nativeElementwise === null)('with the C addon built', () => {
     it.each(['float64', 'float32'])('gives the TypeScript loops\' parameters after every step (%s), in a mixed cluster too', async (dtype) => {
       const args = [...job, '--dtype', dtype];
-      const [c, ts] = await Promise.all([
+      // NABLA_NATIVE_SCALAR: the C loops without their AVX2 path, one value at a time.
+      const [c, scalar, ts] = await Promise.all([
         runNabla(['train', ...args, '--workers', '2', '--fan-out', 'all']),
+        runNabla(['train', ...args, '--workers', '2', '--fan-out', 'all'], { env: { NABLA_NATIVE_SCALAR: '1' } }),
         runNabla(['train', ...args, '--workers', '2', '--fan-out', 'all'], { env: TS_LOOPS }),
       ]);
-      expect(c.code, c.stderr).toBe(0);
-      expect(ts.code, ts.stderr).toBe(0);
-      expect(ofType(c.events, 'start')[0].kernelDescription).toMatch(/\+ C loops$/);
+      for (const run of [c, scalar, ts]) expect(run.code, run.stderr).toBe(0);
+      expect(ofType(c.events, 'start')[0].kernelDescription).toMatch(/\+ C loops( \(AVX2\))?$/);
+      expect(ofType(scalar.events, 'start')[0].kernelDescription).toMatch(/\+ C loops$/);
       expect(stepHashes(c.events)).toHaveLength(400);
+      expect(stepHashes(scalar.events)).toEqual(stepHashes(c.events));
       expect(stepHashes(ts.events)).toEqual(stepHashes(c.events));
 
       // One worker on the TypeScript loops computes every step and applies its updates itself; the coordinator, on
