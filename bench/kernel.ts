@@ -49,7 +49,7 @@ export interface KernelResult {
   deterministicSamplesPerSecond: number;
   /** The deterministic path with the TypeScript elementwise loops; null when the C addon is not loaded (they ran above). */
   tsLoopsSamplesPerSecond: number | null;
-  /** Which elementwise loops the plain and deterministic rates ran with. */
+  /** Which elementwise loops the plain and deterministic rates ran with (Elementwise.description). */
   loops: string;
   /** Time per sample, deterministic / plain (> 1: determinism costs that factor). */
   determinismCost: number;
@@ -204,13 +204,16 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
   const plainRounds: number[] = [];
   const detRounds: number[] = [];
   const tsRounds: number[] = [];
-  const native = nativeElementwise !== null && elementwise === nativeElementwise ? nativeElementwise : null;
+  // In this process, as in a worker, the loops see both float types (and here both kernels): the TypeScript ones run
+  // as V8 compiles such polymorphic code, the C ones are unaffected.
+  const loops = elementwise;
+  const native = nativeElementwise !== null && loops === nativeElementwise;
   const withTsLoops = (): number => {
     useElementwise(jsElementwise);
     try {
       return deterministic();
     } finally {
-      useElementwise(native as typeof jsElementwise);
+      useElementwise(loops);
     }
   };
   if (native) runFor(options.warmupMs, withTsLoops);
@@ -232,7 +235,7 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
   return {
     net: net.label, sizes: [...net.sizes], batch: m, kernel: gemm.name, dtype, chunks, plan: computer.planFor(m, chunks),
     plainSamplesPerSecond: plainSps, deterministicSamplesPerSecond: detSps, determinismCost: plainSps / detSps,
-    tsLoopsSamplesPerSecond: native ? median(tsRounds) : null, loops: elementwise.name,
+    tsLoopsSamplesPerSecond: native ? median(tsRounds) : null, loops: loops.description,
     plainRounds, deterministicRounds: detRounds,
     nominalFlopsPerSample: nominal, exactFlopsPerSample: exact,
     gflopsNominal, gflopsExact: (detSps * exact) / 1e9, fractionOfDgemm: gflopsNominal / dgemmGflops,

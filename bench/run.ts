@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     say('  plan = how it gets those bits on this kernel, probed bit for bit at the first shard (worker/plan-probe.ts): "G/pass"');
     say('  = aligned blocks of G chunks share one forward pass and BP2; "+pairs" = an odd chunk\'s ∇w added by the GEMM (beta = 1).');
     say(`  TS loops = determ. with the elementwise loops (σ, σ', bias sums, input scaling) in TypeScript instead of the C addon`);
-    say(`  (shared/kernel/elementwise.ts; same bits); C loops × = determ. ÷ TS loops. Rates above ran with the ${kernel.results[0]?.loops ?? '?'} loops.`);
+    say(`  (shared/kernel/elementwise.ts; same bits); C loops × = determ. ÷ TS loops. Rates above ran with the ${kernel.results[0]?.loops ?? '?'}.`);
     say('  det/plain time = time per sample deterministic ÷ plain: the cost of bit-identical results in the kernel.');
     say(`  GFLOPS 6W: 6 × weightCount flops per sample (2 for w·a forward, 4 for δᵀ·a and δ·w backward); det exact: the`);
     say(`  deterministic path counted as 6W − 2W₁ (no δ·w for the first layer): ${NETS.map((n) => `${n.label} ${nominalFlopsPerSample(n.layout)} vs ${exactFlopsPerSample(n.layout)}`).join('; ')}.`);
