@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import type { RawData, WebSocket } from 'ws';
 import type { Gemm } from '../shared/kernel/gemm.js';
-import { describeLoops } from '../shared/kernel/elementwise.js';
+import { elementwise } from '../shared/kernel/elementwise.js';
 import { describeKernel } from '../shared/kernel/select.js';
 import { roundingFingerprint } from '../shared/kernel/rounding-probe.js';
 import { shapeOf } from '../shared/network/layout.js';
@@ -183,7 +183,7 @@ function run(
             coordinatorLane = opened;
           }
           const via = coordinatorLane ? ', shared memory' : '';
-          options.log(`joined as ${message.workerId}: sizes ${shapeOf(message.sizes)}, ${cost} cost, ${dtype}, parameters v${message.version}, kernel ${describeKernel(options.gemm)} + ${describeLoops()}${via}`);
+          options.log(`joined as ${message.workerId}: sizes ${shapeOf(message.sizes)}, ${cost} cost, ${dtype}, parameters v${message.version}, kernel ${describeKernel(options.gemm)} + ${elementwise.description}${via}`);
           return;
         }
         case 'params':

@@ -9,8 +9,9 @@ import {
 
 /**
  * The loops of training that are not matrix products: the σ of every layer, BP2's ⊙ σ' and BP3's row sums, the
- * update, the inputs' scaling, and the scans of every received array (finite?) and of the parameters (their hash). With OpenBLAS doing the products, these loops were half a worker's step
- * (profile of [784,256,256,10], batch 128, float32, on a Xeon: GEMM 3.2 ms, these 3.6 ms). Two implementations with
+ * update, the inputs' scaling, and the scans of every received array (finite?) and of the parameters (their hash).
+ * With OpenBLAS doing the products, these loops in TypeScript were half a worker's step (profile of [784,256,256,10],
+ * batch 128, float32, on a Xeon: GEMM 3.2 ms, these 3.6 ms). Two implementations with
  * one result: the TypeScript loops below (the fallback, and the oracle in elementwise.test.ts) and their C twins in
  * native/elementwise.c, built at `npm install` when a C compiler is there (scripts/build-native.mjs). The C code does
  * the same IEEE double operations in the same order, and e^x with exp.ts's own tables, so either gives the same
@@ -180,17 +181,17 @@ function loadNative(): Elementwise | null {
     return null;
   }
   let addon: NativeAddon;
-  let lanes: number;
+  let vectorWidth: number;
   try {
     addon = createRequire(import.meta.url)(path) as NativeAddon;
-    lanes = addon.init(TWO_TO_J_OVER_64, POWERS_OF_TWO, LIMIT, SIXTY_FOUR_OVER_LN2, LN2_OVER_64_HI, LN2_OVER_64_LO);
+    vectorWidth = addon.init(TWO_TO_J_OVER_64, POWERS_OF_TWO, LIMIT, SIXTY_FOUR_OVER_LN2, LN2_OVER_64_HI, LN2_OVER_64_LO);
   } catch (error) {
     loadFailure = `${path}: ${(error as Error).message}`;
     return null;
   }
   return {
     name: 'native',
-    description: lanes === 4 ? 'C loops (AVX2)' : 'C loops',
+    description: vectorWidth === 4 ? 'C loops (AVX2)' : 'C loops',
     sigmoidBias(out, b, rows, nOut) {
       // The addon leaves to us the rare value exp.ts hands to Math.exp (|x| > 700: σ is 0, 1 or nearly so).
       const n = rows * nOut;
@@ -216,11 +217,6 @@ export let elementwise: Elementwise = nativeElementwise ?? jsElementwise;
 /** Why the addon did not load, or null when it did. */
 export function nativeLoadFailure(): string | null {
   return nativeElementwise === null ? loadFailure : null;
-}
-
-/** The loops in use as people read them, for start-up lines. */
-export function describeLoops(): string {
-  return elementwise.description;
 }
 
 /** Makes training use these loops from now on (the bench times both; `elementwise` is a live binding). */
