@@ -1,7 +1,8 @@
 /*
  * nabla_native: the worker's elementwise loops in C (shared/kernel/elementwise.ts loads it; the TypeScript loops
  * there are the fallback and the oracle). Every function computes exactly what its TypeScript twin computes, operation
- * for operation, in IEEE double arithmetic: the same bits, so workers with and without this addon agree.
+ * for operation, in IEEE double arithmetic: the same bits (but for which NaN ∞ − ∞ gives), so workers with and
+ * without this addon agree.
  *
  * Rules that keep the bits (checked by shared/kernel/elementwise.test.ts on random and edge values):
  * - binding.gyp compiles with -ffp-contract=off and without -ffast-math: no fused multiply-add, no reassociation;

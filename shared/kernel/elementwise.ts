@@ -15,7 +15,8 @@ import {
  * one result: the TypeScript loops below (the fallback, and the oracle in elementwise.test.ts) and their C twins in
  * native/elementwise.c, built at `npm install` when a C compiler is there (scripts/build-native.mjs). The C code does
  * the same IEEE double operations in the same order, and e^x with exp.ts's own tables, so either gives the same
- * bits: workers with and without the addon agree exactly, and nothing about it needs configuring.
+ * bits (which NaN an invalid operation yields aside; a NaN ends training anyway): workers with and without the addon
+ * agree exactly, and nothing about it needs configuring.
  *
  * All arrays are of one float type unless a signature says otherwise; a float32 element is widened to double when
  * read and rounded to nearest when stored, as a Float32Array does.
