@@ -207,7 +207,6 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
   // In this process, as in a worker, the loops see both float types (and here both kernels): the TypeScript ones run
   // as V8 compiles such polymorphic code, the C ones are unaffected.
   const loops = elementwise;
-  const native = nativeElementwise !== null && loops === nativeElementwise;
   const withTsLoops = (): number => {
     useElementwise(jsElementwise);
     try {
@@ -216,8 +215,12 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
       useElementwise(loops);
     }
   };
-  if (native) runFor(options.warmupMs, withTsLoops);
-  const modes: Array<[() => number, number[]]> = [[plain, plainRounds], [deterministic, detRounds], ...(native ? [[withTsLoops, tsRounds] as [() => number, number[]]] : [])];
+  const modes: Array<[() => number, number[]]> = [[plain, plainRounds], [deterministic, detRounds]];
+  const timesTsLoops = loops === nativeElementwise;
+  if (timesTsLoops) {
+    runFor(options.warmupMs, withTsLoops);
+    modes.push([withTsLoops, tsRounds]);
+  }
   const perRound = options.budgetMs / options.rounds / modes.length;
   for (let r = 0; r < options.rounds; r++) {
     // Rotate which goes first, so a burst of background load is not always charged to the same mode.
@@ -235,7 +238,7 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
   return {
     net: net.label, sizes: [...net.sizes], batch: m, kernel: gemm.name, dtype, chunks, plan: computer.planFor(m, chunks),
     plainSamplesPerSecond: plainSps, deterministicSamplesPerSecond: detSps, determinismCost: plainSps / detSps,
-    tsLoopsSamplesPerSecond: native ? median(tsRounds) : null, loops: loops.description,
+    tsLoopsSamplesPerSecond: timesTsLoops ? median(tsRounds) : null, loops: loops.description,
     plainRounds, deterministicRounds: detRounds,
     nominalFlopsPerSample: nominal, exactFlopsPerSample: exact,
     gflopsNominal, gflopsExact: (detSps * exact) / 1e9, fractionOfDgemm: gflopsNominal / dgemmGflops,

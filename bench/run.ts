@@ -242,11 +242,14 @@ function workerSlots({ net, kernel }: E2eGroup): WorkerSlot[] {
   return slots;
 }
 
-/** "" for one worker; "fan-out all", "fan-out auto → 1" (the fan-out auto chose) for more; ", --chunks 2" when given. */
+/**
+ * "" for one worker; "fan-out all", "fan-out auto → 1" (the fan-out auto chose) for more; then ", --chunks 2" and
+ * ", TypeScript loops" when so run.
+ */
 function fanOutLabel(r: E2eResult): string {
-  const chunks = `${r.chunks === null ? '' : `, --chunks ${r.chunks}`}${r.tsLoops ? ', TypeScript loops' : ''}`;
-  if (r.workers === 1) return chunks.slice(2);
-  return `fan-out ${r.fanOut}${r.fanOut === 'auto' && r.fanOutChosen !== null ? ` → ${r.fanOutChosen}` : ''}${r.shm ? '' : ', sockets only'}${chunks}`;
+  const options = `${r.chunks === null ? '' : `, --chunks ${r.chunks}`}${r.tsLoops ? ', TypeScript loops' : ''}`;
+  if (r.workers === 1) return options.slice(2);
+  return `fan-out ${r.fanOut}${r.fanOut === 'auto' && r.fanOutChosen !== null ? ` → ${r.fanOutChosen}` : ''}${r.shm ? '' : ', sockets only'}${options}`;
 }
 
 interface E2eGroup {

@@ -1,5 +1,4 @@
-import { elementwise } from '../shared/kernel/elementwise.js';
-import { describeKernel, selectGemm } from '../shared/kernel/select.js';
+import { describeCompute, selectGemm } from '../shared/kernel/select.js';
 import { initParams } from '../shared/network/init.js';
 import { shapeOf, sizesEqual, type Params } from '../shared/network/layout.js';
 import { readModelFile, writeModelFile } from '../shared/network/model-file.js';
@@ -65,7 +64,7 @@ export async function runTraining(config: TrainingConfig, localWorkers: number):
     event: 'start', sizes: [...layout.sizes], batch: config.batch, eta: config.eta, epochs: config.epochs,
     cost: config.cost, lambda: config.lambda, init: config.initPath ?? config.initScheme,
     trainSamples: dataset.train.count, testSamples: dataset.test?.count ?? 0, data: dataset.description,
-    kernel: gemm.name, kernelDescription: `${describeKernel(gemm)} + ${elementwise.description}`, dtype: config.dtype, chunks: job.maxChunks, seed: config.seed, referenceBackend: check?.backend ?? null, checkEvery: config.checkEvery,
+    kernel: gemm.name, kernelDescription: describeCompute(gemm), dtype: config.dtype, chunks: job.maxChunks, seed: config.seed, referenceBackend: check?.backend ?? null, checkEvery: config.checkEvery,
   });
 
   let workers: LocalWorkers | null = null;

@@ -17,10 +17,9 @@ const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r));
  * Fast enough to run after every step (JSON mode): the 32-bit words go round-robin to four independent lanes, each
  * h ← xorshift(imul(h ⊕ word, odd)) (elementwise.ts's hashWords, in C where the addon is built), so the CPU runs the
  * four multiply chains side by side (one serial chain was 0.80 ms for the [784,256,256,10] net's 269,322 float64
- * parameters, a fifth of a step; four lanes 0.29 ms). Every
- * lane step is a bijection of the lane's state, so any change to a single word changes the hash; each array's
- * length is mixed in, so moving a value between weights and biases does too. Both output halves depend on all four
- * lanes.
+ * parameters, a fifth of a step; four lanes 0.29 ms). Every lane step is a bijection of the lane's state, so any
+ * change to a single word changes the hash; each array's length is mixed in, so moving a value between weights and
+ * biases does too. Both output halves depend on all four lanes.
  */
 export function paramHash(params: Params): string {
   const lanes = Int32Array.of(0x811c9dc5, 0x27d4eb2f, 0x165667b1, 0x9e3779b1);

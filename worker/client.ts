@@ -1,8 +1,7 @@
 import { hostname } from 'node:os';
 import type { RawData, WebSocket } from 'ws';
 import type { Gemm } from '../shared/kernel/gemm.js';
-import { elementwise } from '../shared/kernel/elementwise.js';
-import { describeKernel } from '../shared/kernel/select.js';
+import { describeCompute } from '../shared/kernel/select.js';
 import { roundingFingerprint } from '../shared/kernel/rounding-probe.js';
 import { shapeOf } from '../shared/network/layout.js';
 import { decodeToWorker, encode, encodeTransient, encodeVia } from '../shared/protocol/codec.js';
@@ -183,7 +182,7 @@ function run(
             coordinatorLane = opened;
           }
           const via = coordinatorLane ? ', shared memory' : '';
-          options.log(`joined as ${message.workerId}: sizes ${shapeOf(message.sizes)}, ${cost} cost, ${dtype}, parameters v${message.version}, kernel ${describeKernel(options.gemm)} + ${elementwise.description}${via}`);
+          options.log(`joined as ${message.workerId}: sizes ${shapeOf(message.sizes)}, ${cost} cost, ${dtype}, parameters v${message.version}, kernel ${describeCompute(options.gemm)}${via}`);
           return;
         }
         case 'params':

@@ -159,9 +159,6 @@ interface NativeAddon {
 
 const ADDON_PATH = join('native', 'build', 'Release', 'nabla_native.node');
 
-/** Why the addon did not load (null when it did, or before the first try). */
-let loadFailure: string | null = null;
-
 /** The addon's file: native/build/Release under the package root, found upwards from this module (src or dist). */
 function findAddon(): string | null {
   for (let dir = dirname(fileURLToPath(import.meta.url)), up = 0; up < 4; up++, dir = dirname(dir)) {
@@ -171,24 +168,18 @@ function findAddon(): string | null {
   return null;
 }
 
-function loadNative(): Elementwise | null {
-  if (process.env.NABLA_NATIVE === 'off') {
-    loadFailure = 'NABLA_NATIVE=off';
-    return null;
-  }
+/** The C loops, or why they are not available. */
+function loadNative(): Elementwise | string {
+  if (process.env.NABLA_NATIVE === 'off') return 'NABLA_NATIVE=off';
   const path = findAddon();
-  if (path === null) {
-    loadFailure = `${ADDON_PATH} not built (npm install builds it when a C compiler is there; or run npm run build:native)`;
-    return null;
-  }
+  if (path === null) return `${ADDON_PATH} not built (npm install builds it when a C compiler is there; or run npm run build:native)`;
   let addon: NativeAddon;
   let vectorWidth: number;
   try {
     addon = createRequire(import.meta.url)(path) as NativeAddon;
     vectorWidth = addon.init(TWO_TO_J_OVER_64, POWERS_OF_TWO, LIMIT, SIXTY_FOUR_OVER_LN2, LN2_OVER_64_HI, LN2_OVER_64_LO);
   } catch (error) {
-    loadFailure = `${path}: ${(error as Error).message}`;
-    return null;
+    return `${path}: ${(error as Error).message}`;
   }
   return {
     name: 'native',
@@ -209,15 +200,17 @@ function loadNative(): Elementwise | null {
   };
 }
 
+const loaded = loadNative();
+
 /** The C loops, or null when the addon did not load (see nativeLoadFailure). */
-export const nativeElementwise: Elementwise | null = loadNative();
+export const nativeElementwise: Elementwise | null = typeof loaded === 'string' ? null : loaded;
 
 /** The loops training uses: the addon when it loads, else the TypeScript ones (same bits either way). */
 export let elementwise: Elementwise = nativeElementwise ?? jsElementwise;
 
 /** Why the addon did not load, or null when it did. */
 export function nativeLoadFailure(): string | null {
-  return nativeElementwise === null ? loadFailure : null;
+  return typeof loaded === 'string' ? loaded : null;
 }
 
 /** Makes training use these loops from now on (the bench times both; `elementwise` is a live binding). */

@@ -1,4 +1,5 @@
 import { blasLoadFailure, loadBlasGemm, type BlasGemm } from './blas-gemm.js';
+import { elementwise } from './elementwise.js';
 import type { Gemm } from './gemm.js';
 import { jsGemm } from './js-gemm.js';
 import { describeCore } from './openblas-core.js';
@@ -30,6 +31,11 @@ export function selectGemm(choice: KernelChoice): Gemm {
     default:
       return assertNever(choice);
   }
+}
+
+/** What computes, as start-up lines print it: the kernel (describeKernel) and the elementwise loops, "… + C loops (AVX2)". */
+export function describeCompute(gemm: Gemm): string {
+  return `${describeKernel(gemm)} + ${elementwise.description}`;
 }
 
 /** The kernel as people read it: its name, and for OpenBLAS the core type it runs, e.g. "openblas (SkylakeX, from the CPU's flags)". */
