@@ -49,6 +49,8 @@ export interface KernelResult {
   deterministicSamplesPerSecond: number;
   /** The deterministic path with the TypeScript elementwise loops; null when the C addon is not loaded (they ran above). */
   tsLoopsSamplesPerSecond: number | null;
+  /** Deterministic with the plan's ∇w bands off (each chunk's ∇w a whole matrix, then the tree), or null if the plan has none. */
+  unbandedSamplesPerSecond: number | null;
   /** Which elementwise loops the plain and deterministic rates ran with (Elementwise.description). */
   loops: string;
   /** Time per sample, deterministic / plain (> 1: determinism costs that factor). */
@@ -215,7 +217,19 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
       useElementwise(loops);
     }
   };
+  const unbandedPlan = { ...computer.planFor(m, chunks), bandValues: 0 };
+  const unbanded = (): number => {
+    const shard = shards[tDet++ % batches];
+    computer.computeWith(unbandedPlan, replica, shard, shard);
+    return m;
+  };
+  const unbandedRounds: number[] = [];
   const modes: Array<[() => number, number[]]> = [[plain, plainRounds], [deterministic, detRounds]];
+  const timesUnbanded = computer.planFor(m, chunks).bandValues > 0;
+  if (timesUnbanded) {
+    runFor(options.warmupMs, unbanded);
+    modes.push([unbanded, unbandedRounds]);
+  }
   const timesTsLoops = loops === nativeElementwise;
   if (timesTsLoops) {
     runFor(options.warmupMs, withTsLoops);
@@ -239,6 +253,7 @@ function measureNet(net: NetCase, gemm: Gemm, dgemmGflops: number, options: Kern
     net: net.label, sizes: [...net.sizes], batch: m, kernel: gemm.name, dtype, chunks, plan: computer.planFor(m, chunks),
     plainSamplesPerSecond: plainSps, deterministicSamplesPerSecond: detSps, determinismCost: plainSps / detSps,
     tsLoopsSamplesPerSecond: timesTsLoops ? median(tsRounds) : null, loops: loops.description,
+    unbandedSamplesPerSecond: timesUnbanded ? median(unbandedRounds) : null,
     plainRounds, deterministicRounds: detRounds,
     nominalFlopsPerSample: nominal, exactFlopsPerSample: exact,
     gflopsNominal, gflopsExact: (detSps * exact) / 1e9, fractionOfDgemm: gflopsNominal / dgemmGflops,

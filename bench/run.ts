@@ -81,12 +81,13 @@ async function main(): Promise<void> {
     say(`  nblas loads: ${blasLibrariesInThisProcess().join(', ') || '(no BLAS library mapped)'}`);
     say();
     say(table([
-      ['net', 'kernel', 'chunks', 'plan', 'plain/s', 'determ./s', 'TS loops/s', 'C loops ×', 'det/plain time', 'GFLOPS 6W plain|det', 'det exact', 'gemm 1024³', 'of gemm plain|det', 'agree', 'other CPU'],
+      ['net', 'kernel', 'chunks', 'plan', 'plain/s', 'determ./s', 'TS loops/s', 'C loops ×', 'bands ×', 'det/plain time', 'GFLOPS 6W plain|det', 'det exact', 'gemm 1024³', 'of gemm plain|det', 'agree', 'other CPU'],
       ...kernel.results.map((r) => {
         const d = kernel?.dgemm.find((x) => x.kernel === r.kernel && x.dtype === r.dtype);
         return [r.net, kernelLabel(r.kernel, r.dtype), String(r.chunks), fmtPlan(r.plan), fmtRate(r.plainSamplesPerSecond), fmtRate(r.deterministicSamplesPerSecond),
           r.tsLoopsSamplesPerSecond === null ? '—' : fmtRate(r.tsLoopsSamplesPerSecond),
           r.tsLoopsSamplesPerSecond === null ? '—' : fmtRatio(r.deterministicSamplesPerSecond / r.tsLoopsSamplesPerSecond),
+          r.unbandedSamplesPerSecond === null ? '—' : fmtRatio(r.deterministicSamplesPerSecond / r.unbandedSamplesPerSecond),
           fmtRatio(r.determinismCost), `${r.gflopsNominalPlain.toFixed(2)} | ${r.gflopsNominal.toFixed(2)}`, r.gflopsExact.toFixed(2),
           d ? d.gflops.toFixed(2) : '—', `${(r.fractionOfDgemmPlain * 100).toFixed(0)}% | ${(r.fractionOfDgemm * 100).toFixed(0)}%`, r.agreement.toExponential(0),
           fmtContention(r.contention)];
@@ -95,9 +96,12 @@ async function main(): Promise<void> {
     say('  plain = loadRows + one backpropSums over the whole mini-batch; determ. = ShardComputer.compute over chunks 0..K');
     say('  (the bits of each fixed chunk as its own batched pass, chunk sums added along the fixed tree): the worker\'s real path.');
     say('  plan = how it gets those bits on this kernel, probed bit for bit at the first shard (worker/plan-probe.ts): "G/pass"');
-    say('  = aligned blocks of G chunks share one forward pass and BP2; "+pairs" = an odd chunk\'s ∇w added by the GEMM (beta = 1).');
+    say('  = aligned blocks of G chunks share one forward pass and BP2; "+pairs" = an odd chunk\'s ∇w added by the GEMM (beta = 1);');
+    say('  "+bands" = a block\'s ∇w summed along the tree in cache-sized bands of rows.');
     say(`  TS loops = determ. with the elementwise loops (σ, σ', bias sums, input scaling) in TypeScript instead of the C addon`);
     say(`  (shared/kernel/elementwise.ts; same bits); C loops × = determ. ÷ TS loops. Rates above ran with the ${kernel.results[0]?.loops ?? '?'}.`);
+    say('  bands × = determ. ÷ determ. without the plan\'s ∇w bands (each chunk\'s ∇w a whole matrix, then the tree: more memory');
+    say('  traffic, same bits; shared/network/weight-tree.ts).');
     say('  det/plain time = time per sample deterministic ÷ plain: the cost of bit-identical results in the kernel.');
     say(`  GFLOPS 6W: 6 × weightCount flops per sample (2 for w·a forward, 4 for δᵀ·a and δ·w backward); det exact: the`);
     say(`  deterministic path counted as 6W − 2W₁ (no δ·w for the first layer): ${NETS.map((n) => `${n.label} ${nominalFlopsPerSample(n.layout)} vs ${exactFlopsPerSample(n.layout)}`).join('; ')}.`);
@@ -380,7 +384,7 @@ main().catch((error: unknown) => {
   process.exit(1);
 });
 
-/** A probed plan in a table cell: "4/pass+pairs" (see the kernel table's footnote). */
+/** A probed plan in a table cell: "4/pass+pairs+bands" (see the kernel table's footnote). */
 function fmtPlan(plan: ComputePlan): string {
-  return `${2 ** plan.groupLevel}/pass${plan.accumulatePairs ? '+pairs' : ''}`;
+  return `${2 ** plan.groupLevel}/pass${plan.accumulatePairs ? '+pairs' : ''}${plan.bandValues > 0 ? '+bands' : ''}`;
 }

@@ -1,10 +1,11 @@
 import type { SampleSet } from '../shared/data/samples.js';
 import { loadRows } from '../shared/data/samples.js';
-import type { Dtype, Floats } from '../shared/kernel/dtype.js';
+import { newFloats, type Dtype, type Floats } from '../shared/kernel/dtype.js';
 import type { Gemm } from '../shared/kernel/gemm.js';
 import { backpropChunkSums } from '../shared/network/backprop.js';
 import type { CostName } from '../shared/network/cost.js';
 import { outputSize, type ParamLayout, zeroParams } from '../shared/network/layout.js';
+import { bandCapacity, type WeightTree } from '../shared/network/weight-tree.js';
 import { createWorkspace, ensureCapacity, layerViews, type LayerViews, type Workspace } from '../shared/network/workspace.js';
 import type { BlockSum, ShardData } from '../shared/protocol/messages.js';
 import { combineTree, type NodeSum } from '../shared/reduction/combine.js';
@@ -28,14 +29,18 @@ export interface ShardRange {
  *   OpenBLAS does for some shapes and not for others; where it does, this saves packing the weights again for every
  *   chunk, what a chunk of 16 rows spends most of its time on);
  * - accumulatePairs: the ∇w of an odd chunk is added onto its even sibling's by the GEMM itself (beta = 1), which is
- *   the tree's first addition when the GEMM adds its product to C with one rounding.
+ *   the tree's first addition when the GEMM adds its product to C with one rounding;
+ * - bandValues > 0: a block's ∇w is summed along the tree in bands of about that many values (weight-tree.ts), which
+ *   stay in cache, instead of chunk by chunk over whole matrices: the same bits when the GEMM gives a band of rows
+ *   of a product the bits of the whole product.
  */
 export interface ComputePlan {
   readonly groupLevel: number;
   readonly accumulatePairs: boolean;
+  readonly bandValues: number;
 }
 
-export const CANONICAL_PLAN: ComputePlan = { groupLevel: 0, accumulatePairs: false };
+export const CANONICAL_PLAN: ComputePlan = { groupLevel: 0, accumulatePairs: false, bandValues: 0 };
 
 /**
  * Computes a shard: backprop over each chunk separately (so a chunk's sum never depends on which worker computed
@@ -45,6 +50,9 @@ export const CANONICAL_PLAN: ComputePlan = { groupLevel: 0, accumulatePairs: fal
 export class ShardComputer {
   private workspace: Workspace<Floats>;
   private readonly leaves: LayerViews<Floats>[] = [];
+  /** Scratch bands of the ∇w tree (weight-tree.ts), one per tree level below a block's, of bandScratchValues each. */
+  private readonly bandScratch: Floats[] = [];
+  private bandScratchValues = 0;
   /** The plan for each (batch size, chunks), probed on first use. */
   private readonly plans = new Map<string, ComputePlan>();
 
@@ -93,7 +101,16 @@ export class ShardComputer {
       }
       bounds.push(rows);
       const costs = new Array<number>(end - first).fill(0);
-      backpropChunkSums(this.gemm, replica, this.workspace, { bounds, sums, weightsTo, addWeights, costs }, this.cost);
+      const weightTree = plan.bandValues > 0 ? this.weightTree(plan, group.level, this.leaf(first - chunkStart).w) : undefined;
+      backpropChunkSums(this.gemm, replica, this.workspace, { bounds, sums, weightsTo, addWeights, costs, weightTree }, this.cost);
+      if (weightTree) {
+        // ∇w is the block's sum already; its cost and ∇b are added along the same tree, left + right.
+        const chunkSums = new Map<string, NodeSum>();
+        for (let c = first; c < end; c++) chunkSums.set(nodeKey({ level: 0, index: c }), { cost: costs[c - first], nablaW: NO_WEIGHTS[this.dtype], nablaB: sums[c - first].params.biases });
+        const { cost, nablaB } = combineTree(group, chunks, chunkSums, this.gemm);
+        leafSums.set(nodeKey(group), { cost, nablaB, nablaW: sums[0].params.weights });
+        continue;
+      }
       for (let c = first; c < end; c++) {
         const leaf = sums[c - first];
         const sum: NodeSum = { cost: costs[c - first], nablaW: leaf.params.weights, nablaB: leaf.params.biases };
@@ -112,11 +129,25 @@ export class ShardComputer {
     return alignedBlocks(chunkStart, chunkEnd).map((node) => ({ ...node, ...combineTree(node, chunks, leafSums, this.gemm) }));
   }
 
+  /** The ∇w tree of a block at `level`, into `to`, with this computer's scratch bands (grown on first use). */
+  private weightTree(plan: ComputePlan, level: number, to: readonly Floats[]): WeightTree<Floats> {
+    const values = bandCapacity(this.layout.layers, plan.bandValues);
+    if (values > this.bandScratchValues) {
+      this.bandScratch.length = 0;
+      this.bandScratchValues = values;
+    }
+    while (this.bandScratch.length < level) this.bandScratch.push(newFloats(this.dtype, values));
+    return { level, pairs: plan.accumulatePairs, bandValues: plan.bandValues, scratch: this.bandScratch, to };
+  }
+
   private leaf(i: number): LayerViews<Floats> {
     while (this.leaves.length <= i) this.leaves.push(layerViews(this.layout, zeroParams(this.layout, this.dtype)));
     return this.leaves[i];
   }
 }
+
+/** The ∇w of a leaf whose weights are summed elsewhere (the ∇w tree): the tree's additions of it are of no values. */
+const NO_WEIGHTS: Record<Dtype, Floats> = { float64: new Float64Array(0), float32: new Float32Array(0) };
 
 /** alignedBlocks(start, end), with every block above `maxLevel` cut into its aligned blocks of that level. */
 function cappedBlocks(start: number, end: number, maxLevel: number): TreeNode[] {

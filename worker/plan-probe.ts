@@ -1,6 +1,7 @@
 import { newFloats, sameBits, type Dtype, type Floats } from '../shared/kernel/dtype.js';
 import type { Gemm } from '../shared/kernel/gemm.js';
 import type { ParamLayout } from '../shared/network/layout.js';
+import { BAND_VALUES, bandRows } from '../shared/network/weight-tree.js';
 import { chunkOffset } from '../shared/reduction/tree.js';
 import { Rng } from '../shared/rng.js';
 import type { ComputePlan } from './compute.js';
@@ -14,7 +15,10 @@ import type { ComputePlan } from './compute.js';
  *   layer, the forward product a·wᵀ and BP2's δ·w over the block's rows must equal, row for row, the same products
  *   per chunk, and BP4's δᵀ·a of a chunk read in place inside the block must equal it read from a buffer of its own;
  * - accumulatePairs: for every pair of sibling chunks and layer, adding the second chunk's δᵀ·a onto the first's by
- *   the GEMM (beta = 1) must equal computing both and adding them (the tree's first addition).
+ *   the GEMM (beta = 1) must equal computing both and adding them (the tree's first addition);
+ * - bandValues (only with groupLevel > 0): for every chunk size and layer, BP4's δᵀ·a computed band by band (weight-tree.ts: rows [j0, j0 + m)
+ *   from δ's columns j0…, read in place after another chunk's rows) must equal the whole product's rows, with beta 0
+ *   and, where pairs are accumulated, beta 1.
  * Milliseconds on the nets we run (a few GEMMs of a mini-batch's size per layer and level).
  */
 export function probePlan(gemm: Gemm, layout: ParamLayout, dtype: Dtype, batchSize: number, chunks: number): ComputePlan {
@@ -75,8 +79,28 @@ export function probePlan(gemm: Gemm, layout: ParamLayout, dtype: Dtype, batchSi
     return true;
   };
 
+  /** A chunk of `rows` rows, placed after `rows` others as in a block: its bands give the whole product's rows. */
+  const bandsAgree = (rows: number, betas: readonly number[]): boolean => layout.layers.every(({ nIn, nOut }) => {
+    const delta = random(2 * rows * nOut).subarray(rows * nOut), a = random(2 * rows * nIn).subarray(rows * nIn);
+    const band = bandRows(nIn, nOut, BAND_VALUES);
+    return betas.every((beta) => {
+      const start = random(nOut * nIn);
+      const whole = product(true, false, nOut, nIn, rows, delta, a, beta, start.slice());
+      for (let j0 = 0; j0 < nOut; j0 += band) {
+        const m = Math.min(band, nOut - j0);
+        const banded = start.slice(j0 * nIn, (j0 + m) * nIn);
+        gemm.gemm(true, false, m, nIn, rows, 1, delta.subarray(j0), nOut, a, nIn, beta, banded, nIn);
+        if (!sameBits(banded, whole.subarray(j0 * nIn, (j0 + m) * nIn))) return false;
+      }
+      return true;
+    });
+  });
+
   const accumulatePairs = chunks > 1 && levelAgrees(1, (first) => pairAgrees(rowsOf(first), rowsOf(first + 1)));
   let groupLevel = 0;
   while (2 ** (groupLevel + 1) <= chunks && levelAgrees(groupLevel + 1, blockAgrees)) groupLevel++;
-  return { groupLevel, accumulatePairs };
+  // Bands pay where a block sums several chunks; a block of one chunk has no tree to keep in cache.
+  const chunkSizes = [...new Set(Array.from({ length: chunks }, (_, c) => rowsOf(c)))];
+  const banded = groupLevel > 0 && chunkSizes.every((rows) => bandsAgree(rows, accumulatePairs ? [0, 1] : [0]));
+  return { groupLevel, accumulatePairs, bandValues: banded ? BAND_VALUES : 0 };
 }

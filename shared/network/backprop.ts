@@ -3,6 +3,7 @@ import { elementwise } from '../kernel/elementwise.js';
 import type { Gemm } from '../kernel/gemm.js';
 import { type CostName, outputErrorAndCost } from './cost.js';
 import { feedforward } from './forward.js';
+import { sumWeightsAlongTree, type WeightTree } from './weight-tree.js';
 import type { LayerViews, Workspace } from './workspace.js';
 
 /**
@@ -22,7 +23,9 @@ export function backpropSums<F extends Floats>(
 /**
  * Where backpropChunkSums puts the sums of each chunk of the rows: chunk i is rows [bounds[i], bounds[i+1]).
  * Its cost goes to costs[i], its ∇b to sums[i].b, and its ∇w to weightsTo[i].w: overwriting it, or, when
- * addWeights[i], added onto what is there by the GEMM itself (beta = 1).
+ * addWeights[i], added onto what is there by the GEMM itself (beta = 1). Or else, when `weightTree` is given (the
+ * chunks then make up one aligned tree node), no chunk's ∇w is stored: their sum along the tree goes to
+ * weightTree.to (weight-tree.ts), and weightsTo and addWeights are not read.
  */
 export interface ChunkSums<F extends Floats> {
   readonly bounds: readonly number[];
@@ -30,6 +33,7 @@ export interface ChunkSums<F extends Floats> {
   readonly weightsTo: readonly LayerViews<F>[];
   readonly addWeights: readonly boolean[];
   readonly costs: number[];
+  readonly weightTree?: WeightTree<F>;
 }
 
 /**
@@ -42,7 +46,7 @@ export function backpropChunkSums<F extends Floats>(
 ): void {
   const { layers } = ws.layout;
   const L = layers.length;
-  const { bounds, sums, weightsTo, addWeights, costs } = chunks;
+  const { bounds, sums, weightsTo, addWeights, costs, weightTree } = chunks;
   const count = bounds.length - 1;
   const rows = bounds[count];
   feedforward(gemm, params, ws, rows);
@@ -62,10 +66,12 @@ export function backpropChunkSums<F extends Floats>(
       const first = bounds[c], end = bounds[c + 1];
       // BP3: ∂C/∂b^l_j = δ^l_j, summed over the chunk's samples in order.
       elementwise.sumRows(sums[c].b[l], delta, first, end, nOut);
+      if (weightTree) continue;
       // BP4: ∂C/∂w^l_jk = a^(l−1)_k δ^l_j, summed over the chunk's samples: nabla_w = δᵀ · a^(l−1).
       const deltaRows = delta.subarray(first * nOut, end * nOut), aRows = aPrev.subarray(first * nIn, end * nIn);
       gemm.gemm(true, false, nOut, nIn, end - first, 1, deltaRows, nOut, aRows, nIn, addWeights[c] ? 1 : 0, weightsTo[c].w[l], nIn);
     }
+    if (weightTree) sumWeightsAlongTree(gemm, weightTree, bounds, l, delta, aPrev, nIn, nOut); // BP4 of every chunk, summed
     if (l === 0) break;
     // BP2: δ^(l−1) = (δ^l · w^l) ⊙ σ'(z^(l−1)), i.e. the seed's (wᵀ δ) * sigmoid_prime(z) for every row.
     const deltaPrev = ws.deltas[l];
