@@ -30,9 +30,9 @@ export interface ShardRange {
  *   chunk, what a chunk of 16 rows spends most of its time on);
  * - accumulatePairs: the ∇w of an odd chunk is added onto its even sibling's by the GEMM itself (beta = 1), which is
  *   the tree's first addition when the GEMM adds its product to C with one rounding;
- * - bandValues > 0: a block's ∇w is summed along the tree in bands of about that many values (weight-tree.ts), which
- *   stay in cache, instead of chunk by chunk over whole matrices: the same bits when the GEMM gives a band of rows
- *   of a product the bits of the whole product.
+ * - bandValues > 0: each result block's ∇w is summed along the tree in bands of about that many values
+ *   (weight-tree.ts), which stay in cache, instead of chunk by chunk over whole matrices and then block by block: the
+ *   same bits when the GEMM gives a band of rows of a product the bits of the whole product.
  */
 export interface ComputePlan {
   readonly groupLevel: number;
@@ -85,8 +85,11 @@ export class ShardComputer {
       x: data.x, xDivisor: data.xDivisor, labels: data.labels, y: data.y, targetSize: nOut,
     };
     const leafSums = new Map<string, NodeSum>();
-    for (const group of cappedBlocks(chunkStart, chunkEnd, plan.groupLevel)) {
-      const [first, end] = nodeRange(group, chunks);
+    // With bands, each result block is one backprop call whose ∇w is summed in bands over all its chunks (its forward
+    // products and BP2 still run in passes of one group each); without, every group is a call of its own.
+    const calls = plan.bandValues > 0 ? alignedBlocks(chunkStart, chunkEnd) : cappedBlocks(chunkStart, chunkEnd, plan.groupLevel);
+    for (const call of calls) {
+      const [first, end] = nodeRange(call, chunks);
       const from = chunkOffset(m, chunks, first) - base;
       const rows = chunkOffset(m, chunks, end) - base - from;
       this.workspace = ensureCapacity(this.workspace, rows);
@@ -100,15 +103,16 @@ export class ShardComputer {
         addWeights.push(paired);
       }
       bounds.push(rows);
+      const passes = [0, ...cappedBlocks(first, end, plan.groupLevel).map((group) => chunkOffset(m, chunks, nodeRange(group, chunks)[1]) - base - from)];
       const costs = new Array<number>(end - first).fill(0);
-      const weightTree = plan.bandValues > 0 ? this.weightTree(plan, group.level, this.leaf(first - chunkStart).w) : undefined;
-      backpropChunkSums(this.gemm, replica, this.workspace, { bounds, sums, weightsTo, addWeights, costs, weightTree }, this.cost);
+      const weightTree = plan.bandValues > 0 ? this.weightTree(plan, call.level, this.leaf(first - chunkStart).w) : undefined;
+      backpropChunkSums(this.gemm, replica, this.workspace, { bounds, passes, sums, weightsTo, addWeights, costs, weightTree }, this.cost);
       if (weightTree) {
         // ∇w is the block's sum already; its cost and ∇b are added along the same tree, left + right.
         const chunkSums = new Map<string, NodeSum>();
         for (let c = first; c < end; c++) chunkSums.set(nodeKey({ level: 0, index: c }), { cost: costs[c - first], nablaW: NO_WEIGHTS[this.dtype], nablaB: sums[c - first].params.biases });
-        const { cost, nablaB } = combineTree(group, chunks, chunkSums, this.gemm);
-        leafSums.set(nodeKey(group), { cost, nablaB, nablaW: sums[0].params.weights });
+        const { cost, nablaB } = combineTree(call, chunks, chunkSums, this.gemm);
+        leafSums.set(nodeKey(call), { cost, nablaB, nablaW: sums[0].params.weights });
         continue;
       }
       for (let c = first; c < end; c++) {

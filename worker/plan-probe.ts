@@ -12,8 +12,8 @@ import type { ComputePlan } from './compute.js';
  * the products bit for bit. The products, not the gradients they lead to: a sigmoid absorbs a last-bit difference
  * of z more often than not, so a whole backprop pass on random data can agree by luck where real data would not.
  * - groupLevel ℓ: for every aligned block of up to 2^ℓ chunks (each distinct pattern of chunk sizes once) and every
- *   layer, the forward product a·wᵀ and BP2's δ·w over the block's rows must equal, row for row, the same products
- *   per chunk, and BP4's δᵀ·a of a chunk read in place inside the block must equal it read from a buffer of its own;
+ *   layer, the forward product a·wᵀ and BP2's δ·w over the block's rows (read in place after other rows) must equal,
+ *   row for row, the same products per chunk, and BP4's δᵀ·a of a chunk read in place inside the block must equal it read from a buffer of its own;
  * - accumulatePairs: for every pair of sibling chunks and layer, adding the second chunk's δᵀ·a onto the first's by
  *   the GEMM (beta = 1) must equal computing both and adding them (the tree's first addition);
  * - bandValues (only with groupLevel > 0): for every chunk size and layer, BP4's δᵀ·a computed band by band (weight-tree.ts: rows [j0, j0 + m)
@@ -42,7 +42,9 @@ export function probePlan(gemm: Gemm, layout: ParamLayout, dtype: Dtype, batchSi
     const sizes = Array.from({ length: count }, (_, i) => rowsOf(first + i));
     const total = sizes.reduce((s, r) => s + r, 0);
     return layout.layers.every(({ nIn, nOut }) => {
-      const a = random(total * nIn), w = random(nOut * nIn), delta = random(total * nOut);
+      // In place after another chunk's rows, as a pass reads them from a worker's workspace.
+      const pad = rowsOf(0);
+      const a = random((pad + total) * nIn).subarray(pad * nIn), w = random(nOut * nIn), delta = random((pad + total) * nOut).subarray(pad * nOut);
       const forward = product(false, true, total, nOut, nIn, a, w);
       const bp2 = product(false, false, total, nIn, nOut, delta, w);
       let row = 0;

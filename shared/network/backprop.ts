@@ -16,12 +16,13 @@ export function backpropSums<F extends Floats>(
   gemm: Gemm, params: LayerViews<F>, ws: Workspace<F>, rows: number, nabla: LayerViews<F>, cost: CostName,
 ): number {
   const costs = [0];
-  backpropChunkSums(gemm, params, ws, { bounds: [0, rows], sums: [nabla], weightsTo: [nabla], addWeights: [false], costs }, cost);
+  backpropChunkSums(gemm, params, ws, { bounds: [0, rows], passes: [0, rows], sums: [nabla], weightsTo: [nabla], addWeights: [false], costs }, cost);
   return costs[0];
 }
 
 /**
- * Where backpropChunkSums puts the sums of each chunk of the rows: chunk i is rows [bounds[i], bounds[i+1]).
+ * Where backpropChunkSums puts the sums of each chunk of the rows: chunk i is rows [bounds[i], bounds[i+1]). The
+ * forward products and BP2 run in passes over rows [passes[i], passes[i+1]), whose bounds are chunk bounds.
  * Its cost goes to costs[i], its ∇b to sums[i].b, and its ∇w to weightsTo[i].w: overwriting it, or, when
  * addWeights[i], added onto what is there by the GEMM itself (beta = 1). Or else, when `weightTree` is given (the
  * chunks then make up one aligned tree node), no chunk's ∇w is stored: their sum along the tree goes to
@@ -29,6 +30,7 @@ export function backpropSums<F extends Floats>(
  */
 export interface ChunkSums<F extends Floats> {
   readonly bounds: readonly number[];
+  readonly passes: readonly number[];
   readonly sums: readonly LayerViews<F>[];
   readonly weightsTo: readonly LayerViews<F>[];
   readonly addWeights: readonly boolean[];
@@ -37,19 +39,19 @@ export interface ChunkSums<F extends Floats> {
 }
 
 /**
- * backpropSums for several chunks of the rows at once: the forward pass and BP2 run over all rows in one GEMM each,
- * while every per-chunk sum (cost, BP3, BP4) covers its own rows only. Whether this gives the bits of one
- * backpropSums per chunk depends on the GEMM (worker/plan-probe.ts probes it); the maths is the same.
+ * backpropSums for several chunks of the rows at once: the forward pass and BP2 run over several chunks' rows in one
+ * GEMM each (a pass), while every per-chunk sum (cost, BP3, BP4) covers its own rows only. Whether this gives the
+ * bits of one backpropSums per chunk depends on the GEMM (worker/plan-probe.ts probes it); the maths is the same.
  */
 export function backpropChunkSums<F extends Floats>(
   gemm: Gemm, params: LayerViews<F>, ws: Workspace<F>, chunks: ChunkSums<F>, cost: CostName,
 ): void {
   const { layers } = ws.layout;
   const L = layers.length;
-  const { bounds, sums, weightsTo, addWeights, costs, weightTree } = chunks;
+  const { bounds, passes, sums, weightsTo, addWeights, costs, weightTree } = chunks;
   const count = bounds.length - 1;
   const rows = bounds[count];
-  feedforward(gemm, params, ws, rows);
+  feedforward(gemm, params, ws, rows, passes);
 
   // BP1: δ^L = ∇_a C ⊙ σ'(z^L) — (a − y) ⊙ a(1 − a) for the quadratic cost, a − y for cross-entropy.
   const nLast = layers[L - 1].nOut;
@@ -75,7 +77,10 @@ export function backpropChunkSums<F extends Floats>(
     if (l === 0) break;
     // BP2: δ^(l−1) = (δ^l · w^l) ⊙ σ'(z^(l−1)), i.e. the seed's (wᵀ δ) * sigmoid_prime(z) for every row.
     const deltaPrev = ws.deltas[l];
-    gemm.gemm(false, false, rows, nIn, nOut, 1, delta, nOut, params.w[l], nIn, 0, deltaPrev, nIn);
+    for (let p = 0; p + 1 < passes.length; p++) {
+      const first = passes[p], end = passes[p + 1];
+      gemm.gemm(false, false, end - first, nIn, nOut, 1, delta.subarray(first * nOut), nOut, params.w[l], nIn, 0, deltaPrev.subarray(first * nIn), nIn);
+    }
     elementwise.sigmoidPrimeTimes(deltaPrev, aPrev, rows * nIn);
   }
 }
