@@ -2,7 +2,7 @@ import type { Floats } from '../kernel/dtype.js';
 import type { Gemm } from '../kernel/gemm.js';
 
 /**
- * BP4 for a block of chunks, summed along the fixed tree in cache-sized tiles.
+ * BP4 for a block of chunks, summed along the fixed tree in cache-sized bands of rows.
  *
  * A chunk's ∇w of layer l is δᵀ·a^(l−1) over its rows (BP4), an [nOut × nIn] matrix; the fixed tree then adds the
  * chunks' matrices pairwise (shared/reduction/tree.ts). Done matrix by matrix, every chunk writes a whole matrix
