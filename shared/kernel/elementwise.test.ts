@@ -91,6 +91,16 @@ describe.skipIf(native === null).each(DTYPES)('the C elementwise loops give the 
     expect(native!.firstNonFinite(array)).toBe(jsElementwise.firstNonFinite(array));
     expect(jsElementwise.firstNonFinite(array)).toBe(values.findIndex((v) => !Number.isFinite(dtype === 'float32' ? Math.fround(v) : v)));
   });
+
+  // The C loop tests blocks of 2048 values at a time: bad values on either side of a block's edge, two in one array.
+  test.prop([fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: 9999 }), fc.constantFrom(NaN, Infinity, -Infinity, 3.5e38)], { numRuns: 200 })(
+    'firstNonFinite over many blocks', (first, second, bad) => {
+      const array = newFloats(dtype, 10_000).fill(0.25);
+      array[first] = bad;
+      array[second] = NaN;
+      expect(native!.firstNonFinite(array)).toBe(jsElementwise.firstNonFinite(array));
+      expect(native!.firstNonFinite(array)).toBe(dtype === 'float64' && bad === 3.5e38 ? second : Math.min(first, second));
+    });
 });
 
 describe.skipIf(native === null)('the C hash lanes', () => {
