@@ -195,9 +195,10 @@ describe('nabla monitor against a running cluster (real coordinator and worker p
     const plain = startNabla(['monitor', '--connect', url]); // stdout is a pipe: plain lines
     const json = startNabla(['monitor', '--connect', url, '--json']);
     let second: RunningProcess | null = null;
+    let secondWorker: RunningProcess | null = null;
     onTestFinished(async () => {
-      for (const proc of [first, worker, plain, json, second]) proc?.kill('SIGKILL');
-      await Promise.all([first, worker, plain, json, second].map((proc) => proc?.exited));
+      for (const proc of [first, worker, plain, json, second, secondWorker]) proc?.kill('SIGKILL');
+      await Promise.all([first, worker, plain, json, second, secondWorker].map((proc) => proc?.exited));
     });
 
     await json.waitFor((e) => e.event === 'status' && (e.snapshot as StatusSnapshot).progress.step > 0, 60_000);
@@ -215,7 +216,16 @@ describe('nabla monitor against a running cluster (real coordinator and worker p
     }
     first.kill('SIGKILL');
     await json.waitFor((e) => e.event === 'reconnecting', 10_000);
-    second = startNabla(['coordinator', '--listen', `127.0.0.1:${port}`, '--json', '--epochs', '1', '--check-every', '0']);
+    // The second job trains in a second or two, less than a monitor's backoff between attempts (up to ~6 s): a
+    // monitor that missed all of it could not know it ended. So it waits for a second worker, which joins once both
+    // monitors are back.
+    second = startNabla(['coordinator', '--listen', `127.0.0.1:${port}`, '--json', '--epochs', '1', '--check-every', '0', '--min-workers', '2']);
+    await json.waitFor((e) => e.event === 'connected' && json.events.filter((x) => x.event === 'connected').length === 2, 60_000);
+    for (const startedMs = Date.now(); plain.stdout().split('\n').filter((line) => line === `connected to ${url}`).length < 2;) {
+      if (Date.now() - startedMs > 60_000) throw new Error(`the plain monitor did not reconnect in 60 s:\n${plain.stdout()}`);
+      await sleep(100);
+    }
+    secondWorker = startNabla(['worker', '--connect', url, '--give-up-after', '30']);
     const [plainExit, jsonExit] = await Promise.all([plain.exited, json.exited]);
     expect(jsonExit.code, json.stderr()).toBe(0);
     expect(plainExit.code, plain.stderr()).toBe(0);
@@ -230,7 +240,7 @@ describe('nabla monitor against a running cluster (real coordinator and worker p
     expect(lines).toContain(`connected to ${url}`);
     expect(lines.some((line) => line.startsWith(`coordinator at ${url}: `) && /reconnecting in \d+\.\d s \(attempt \d+\)$/.test(line)), plain.stdout()).toBe(true);
     expect(lines.filter(isTrainingLine).length).toBeGreaterThan(0);
-    expect(lines.at(-2)).toMatch(/^\d\d:\d\d:\d\d · done · epoch 1\/1 step 800\/800 \(100\.0%\) · .* · accuracy \d+\.\d\d% · 1 worker/);
+    expect(lines.at(-2)).toMatch(/^\d\d:\d\d:\d\d · done · epoch 1\/1 step 800\/800 \(100\.0%\) · .* · accuracy \d+\.\d\d% · \d workers?/);
     expect(lines.at(-1)).toMatch(/^training finished: 1 epoch, 800 steps, test accuracy \d+\.\d\d%$/);
     // At most one summary line per 2 s (plus the final one).
     const summaries = lines.filter((line) => /^\d\d:\d\d:\d\d · /.test(line));
