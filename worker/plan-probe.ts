@@ -13,12 +13,13 @@ import type { ComputePlan } from './compute.js';
  * of z more often than not, so a whole backprop pass on random data can agree by luck where real data would not.
  * - groupLevel ℓ: for every aligned block of up to 2^ℓ chunks (each distinct pattern of chunk sizes once) and every
  *   layer, the forward product a·wᵀ and BP2's δ·w over the block's rows (read in place after other rows) must equal,
- *   row for row, the same products per chunk, and BP4's δᵀ·a of a chunk read in place inside the block must equal it read from a buffer of its own;
+ *   row for row, the same products per chunk, and BP4's δᵀ·a of a chunk read in place inside the block must equal
+ *   it read from a buffer of its own;
  * - accumulatePairs: for every pair of sibling chunks and layer, adding the second chunk's δᵀ·a onto the first's by
  *   the GEMM (beta = 1) must equal computing both and adding them (the tree's first addition);
- * - bandValues (only with groupLevel > 0): for every chunk size and layer, BP4's δᵀ·a computed band by band (weight-tree.ts: rows [j0, j0 + m)
- *   from δ's columns j0…, read in place after another chunk's rows) must equal the whole product's rows, with beta 0
- *   and, where pairs are accumulated, beta 1.
+ * - bandValues (only with groupLevel > 0): for every chunk size and layer, BP4's δᵀ·a computed band by band
+ *   (weight-tree.ts: rows [j0, j0 + m) from δ's columns j0…, read in place after another chunk's rows) must equal
+ *   the whole product's rows, with beta 0 and, where pairs are accumulated, beta 1.
  * Milliseconds on the nets we run (a few GEMMs of a mini-batch's size per layer and level).
  */
 export function probePlan(gemm: Gemm, layout: ParamLayout, dtype: Dtype, batchSize: number, chunks: number): ComputePlan {
