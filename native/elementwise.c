@@ -13,12 +13,15 @@
  *
  * Arguments are checked here, not trusted: a wrong type, a short array or an index out of range throws a TypeError
  * or RangeError instead of reading or writing outside a buffer.
+ *
+ * The addon also exports native/shared-map.c's mapShared (shared-memory lanes); module_init registers both.
  */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <node_api.h>
+#include "shared-map.h"
 
 /* exp.ts's constants and tables, set by init(). */
 static double LIMIT, SIXTY_FOUR_OVER_LN2, LN2_OVER_64_HI, LN2_OVER_64_LO;
@@ -432,6 +435,7 @@ static napi_value module_init(napi_env env, napi_value exports) {
     {"hashWords", NULL, hash_words, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof functions / sizeof functions[0], functions);
+  register_shared_map(env, exports);
   return exports;
 }
 

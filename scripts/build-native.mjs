@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Builds native/ (the C twins of the elementwise loops, shared/kernel/elementwise.ts) with node-gyp: run by
+// Builds native/ (the C twins of the elementwise loops, shared/kernel/elementwise.ts, and the mapping of
+// shared-memory lanes, shared/protocol/shm.ts) with node-gyp: run by
 // `npm install` / `npm ci` (the package's install script) and by `npm run build:native`. Optional: without a C
 // compiler or Node's headers the build fails, this says so, and nabla runs the same loops in TypeScript (same bits,
 // slower), so the install goes on (exit 0).
@@ -23,7 +24,7 @@ if (candidates.length === 0) {
 }
 const result = spawnSync(process.execPath, [candidates[0], 'rebuild', '--directory', nativeDir], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
 if (result.status === 0) {
-  say('built native/build/Release/nabla_native.node (the C elementwise loops)');
+  say('built native/build/Release/nabla_native.node (the C elementwise loops and shared-memory mapping)');
 } else {
   const tail = (result.stderr ?? '').trim().split('\n').filter((line) => /ERR!|error/.test(line)).slice(0, 4).join('\n  ');
   say(`could not build the C elementwise loops (needs a C compiler, make, python3 and Node's headers); nabla uses the ` +

@@ -1,8 +1,5 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Floats } from './dtype.js';
+import { nativeAddon } from '../native-addon.js';
 import {
   LIMIT, LN2_OVER_64_HI, LN2_OVER_64_LO, POWERS_OF_TWO, sigmoid, SIXTY_FOUR_OVER_LN2, TWO_TO_J_OVER_64,
 } from '../network/exp.js';
@@ -143,8 +140,8 @@ export const jsElementwise: Elementwise = {
   },
 };
 
-/** The addon's functions, as native/elementwise.c exports them (it checks its arguments and throws on bad ones). */
-interface NativeAddon {
+/** The addon's loops, as native/elementwise.c exports them (it checks its arguments and throws on bad ones). */
+interface NativeLoops {
   /** Returns how many values sigmoidBias takes at a time: 4 with AVX2 (unless NABLA_NATIVE_SCALAR is set), else 1. */
   init(twoToJOver64: Float64Array, powersOfTwo: Float64Array, limit: number, sixtyFourOverLn2: number, hi: number, lo: number): number;
   /** Stops at an index whose e^x argument is beyond ±LIMIT (or NaN) and returns it; rows·nOut when done. */
@@ -157,29 +154,15 @@ interface NativeAddon {
   hashWords(words: Int32Array, lanes: Int32Array): void;
 }
 
-const ADDON_PATH = join('native', 'build', 'Release', 'nabla_native.node');
-
-/** The addon's file: native/build/Release under the package root, found upwards from this module (src or dist). */
-function findAddon(): string | null {
-  for (let dir = dirname(fileURLToPath(import.meta.url)), up = 0; up < 4; up++, dir = dirname(dir)) {
-    const candidate = join(dir, ADDON_PATH);
-    if (existsSync(candidate)) return candidate;
-  }
-  return null;
-}
-
 /** The C loops, or why they are not available. */
 function loadNative(): Elementwise | string {
-  if (process.env.NABLA_NATIVE === 'off') return 'NABLA_NATIVE=off';
-  const path = findAddon();
-  if (path === null) return `${ADDON_PATH} not built (npm install builds it when a C compiler is there; or run npm run build:native)`;
-  let addon: NativeAddon;
+  if (typeof nativeAddon === 'string') return nativeAddon;
+  const addon = nativeAddon.addon as unknown as NativeLoops;
   let vectorWidth: number;
   try {
-    addon = createRequire(import.meta.url)(path) as NativeAddon;
     vectorWidth = addon.init(TWO_TO_J_OVER_64, POWERS_OF_TWO, LIMIT, SIXTY_FOUR_OVER_LN2, LN2_OVER_64_HI, LN2_OVER_64_LO);
   } catch (error) {
-    return `${path}: ${(error as Error).message}`;
+    return `${nativeAddon.path}: ${(error as Error).message}`;
   }
   return {
     name: 'native',

@@ -6,12 +6,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLayout } from '../network/layout.js';
 import { decodeToCoordinator, decodeToWorker, encode, encodeVia } from './codec.js';
 import { PROTOCOL_VERSION, type Gradients, type ParamsUpdate } from './messages.js';
+import { nativeAddon } from '../native-addon.js';
 import { ShmReader, ShmWriter, SHM_MIN_BYTES, SHM_REF_BYTES, SHM_ROOT } from './shm.js';
 import { refusalOf } from '../../test/support/refusal.js';
 
 // A layout whose weights are above the lane's threshold and whose biases are below it: both paths in one frame.
 const layout = createLayout([300, 100, 10]);
 const hasShm = existsSync(SHM_ROOT);
+// With the addon (native/shared-map.c) a writer copies frames into its slots' mappings; without it, it uses writev.
+const hasMapping = typeof nativeAddon !== 'string';
 const opened: Array<{ close(): void }> = [];
 
 function lane(): { writer: ShmWriter; reader: ShmReader } {
@@ -103,6 +106,22 @@ describe.skipIf(!hasShm)('shared-memory lane', () => {
     const error = refusalOf(() => decodeToCoordinator(encodeVia(message, writer), { layout, dtype: 'float64' }, reader));
     expect(error.code).toBe('not-finite');
     expect(error.message).toContain('nablaW[12345] is NaN');
+  });
+
+  it(`frames of changing sizes read back bit for bit (writes ${hasMapping ? 'through the slots\' mappings, which grow' : 'with writev: the addon is not loaded'})`, () => {
+    const { writer, reader } = lane();
+    // Each slot sees a small frame, then ones several times larger (mapped anew), then a small one again.
+    // Networks [n, 8]: 8n float64 weights, 1 to 40 times SHM_MIN_BYTES (plus a little, off the 64 KiB grain).
+    [1, 1, 1, 1, 9, 9, 40, 9, 1, 40, 1, 9].forEach((times, i) => {
+      const net = createLayout([times * (SHM_MIN_BYTES / 64) + 3, 8]);
+      const sent: ParamsUpdate = {
+        type: 'params', v: PROTOCOL_VERSION, version: i,
+        weights: Float64Array.from({ length: net.weightCount }, (_, k) => Math.sin(k * 0.37 + i)), biases: new Float64Array(8).fill(i),
+      };
+      const decoded = decodeToWorker(encodeVia(sent, writer), { layout: net, dtype: 'float64' }, reader) as ParamsUpdate;
+      expect(Buffer.from(decoded.weights.buffer, decoded.weights.byteOffset, decoded.weights.byteLength).equals(Buffer.from(sent.weights.buffer))).toBe(true);
+    });
+    expect(writer.failure).toBeNull();
   });
 
   it('refuses references in frames that may not carry them: only params go to a worker, only gradients come back', () => {
