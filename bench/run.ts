@@ -117,13 +117,13 @@ async function main(): Promise<void> {
   const e2e: E2eResult[] = [];
   if (options.sections.has('e2e')) {
     say();
-    say('── 2. End to end: `nabla train --json --workers K` (coordinator + K local worker processes over loopback WebSocket) ──');
+    say('── 2. End to end: `nabla train --json --workers W` (coordinator + W local worker processes over loopback WebSocket) ──');
     for (const group of e2eGroups(quick)) {
       if ('skip' in group) {
         say(`  ${group.skip}`);
         continue;
       }
-      // Rounds interleave the configurations (K=1, K=2…, K=1, K=2…) so slow drift hits all alike.
+      // Rounds interleave the configurations (W=1, W=2…, W=1, W=2…) so slow drift hits all alike.
       const slots = workerSlots(group);
       const runs = slots.map((): E2eResult[] => []);
       for (let round = 0; round < group.rounds; round++) {
@@ -131,14 +131,14 @@ async function main(): Promise<void> {
           const config: E2eConfig = { net: group.net, workers, kernel: group.kernel, dtype: group.dtype, fanOut, shm, chunks, tsLoops, epochs: group.epochs };
           const r = await measureQuietly(() => runE2e(config, 180_000), gate, quietBudget);
           runs[i].push(r);
-          say(`  ${r.tsLoops ? 'NABLA_NATIVE=off ' : ''}${r.net} K=${r.workers} --fan-out ${r.fanOut}${r.shm ? '' : ' --no-shm'}${r.chunks === null ? '' : ` --chunks ${r.chunks}`} --kernel ${r.kernelOption} --dtype ${r.dtype} (${r.kernel ?? '?'}) round ${round + 1}/${group.rounds}: epochs ${r.epochRates.map((x) => Math.round(x)).join(', ')} samples/s; ` +
+          say(`  ${r.tsLoops ? 'NABLA_NATIVE=off ' : ''}${r.net} W=${r.workers} --fan-out ${r.fanOut}${r.shm ? '' : ' --no-shm'}${r.chunks === null ? '' : ` --chunks ${r.chunks}`} --kernel ${r.kernelOption} --dtype ${r.dtype} (${r.kernel ?? '?'}) round ${round + 1}/${group.rounds}: epochs ${r.epochRates.map((x) => Math.round(x)).join(', ')} samples/s; ` +
             `${r.fanOutChosen === null ? '' : `auto chose ${r.fanOutChosen} of ${r.workers}; `}${r.wallSeconds.toFixed(1)} s wall; other CPU ${fmtContention(r.contention)}${r.retried ? ' (re-measured)' : ''}${r.error ? `; ERROR ${r.error}` : ''}`);
         }
       }
       for (const slot of runs) e2e.push(poolRuns(slot));
     }
     say();
-    const rows: string[][] = [['net', 'kernel', 'workers', 'samples/s', 'K=2 ÷ K=1', 'epochs used', 'wire KiB/step', 'test acc.', 'paramHash', 'other CPU']];
+    const rows: string[][] = [['net', 'kernel', 'workers', 'samples/s', 'W=2 ÷ W=1', 'epochs used', 'wire KiB/step', 'test acc.', 'paramHash', 'other CPU']];
     for (const r of e2e) {
       const one = e2e.find((x) => x.net === r.net && x.kernelOption === r.kernelOption && x.dtype === r.dtype && x.workers === 1 && x.chunks === null && !x.tsLoops);
       rows.push([r.net, kernelLabel(r.kernel ?? r.kernelOption, r.dtype), `${r.workers} ${fanOutLabel(r)}`.trim(), fmtRate(r.samplesPerSecond),
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     }
     say(table(rows));
     say('  samples/s = the epoch events\' samplesPerSecond (training wall time, evaluation excluded), median over epochs 2..E of');
-    say('  every run (epoch 1 of each run is its JIT warm-up). Same paramHash for K=1 and K=2 = bit-identical parameters.');
+    say('  every run (epoch 1 of each run is its JIT warm-up). Same paramHash for W=1 and W=2 = bit-identical parameters.');
     say('  wire KiB/step = WebSocket bytes per step, both directions, as the epoch event reports it.');
     say('  fan-out all: every step split over both workers; auto (the default): the coordinator measured both fan-outs and');
     say('  kept the faster ("→ 1": one worker per step, the other idle). Any fan-out gives the same bits.');
@@ -331,7 +331,7 @@ function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[],
     add(`${p.label}${p.error ? ' (FAILED)' : ''}`, `${p.procs}×${p.threads}`, p.samplesPerSecond, p.contention);
   }
   const bestE2e = e2e.filter((x) => x.net === net.label && !x.error).sort((x, y) => y.samplesPerSecond - x.samplesPerSecond)[0];
-  if (bestE2e && b) notes.push(`best nabla train (${bestE2e.kernel}, K=${bestE2e.workers}) ÷ PyTorch DDP f32: ${fmtRatio(bestE2e.samplesPerSecond / b)}`);
+  if (bestE2e && b) notes.push(`best nabla train (${kernelLabel(bestE2e.kernel ?? bestE2e.kernelOption, bestE2e.dtype)}, ${bestE2e.workers} worker${bestE2e.workers > 1 ? 's' : ''}${fanOutLabel(bestE2e) ? `, ${fanOutLabel(bestE2e)}` : ''}) ÷ PyTorch DDP f32: ${fmtRatio(bestE2e.samplesPerSecond / b)}`);
   const ddp64 = peer('torch-ddp-f64')?.samplesPerSecond;
   if (bestE2e && ddp64) notes.push(`best nabla train ÷ PyTorch DDP f64 (same precision as Nabla): ${fmtRatio(bestE2e.samplesPerSecond / ddp64)}`);
   // Issue #8: the same two cores, used as two single-threaded Nabla workers or as one numpy process with 2 BLAS threads.
@@ -352,7 +352,7 @@ function summarise(net: NetCase, kernel: KernelSection | null, e2e: E2eResult[],
     const oneWorker = e2e.filter((x) => x.net === net.label && x.workers === 1 && x.kernel === 'openblas' && x.dtype === dtype && x.chunks === null && !x.error);
     const [k1, withTs] = [oneWorker.find((x) => !x.tsLoops), oneWorker.find((x) => x.tsLoops)];
     const kd = kernel?.results.find((x) => x.net === net.label && x.kernel === 'openblas' && x.dtype === dtype);
-    if (k1 && kd) notes.push(`nabla train K=1 (openblas ${dtype}) reaches ${(100 * k1.samplesPerSecond / kd.deterministicSamplesPerSecond).toFixed(0)}% of the deterministic kernel alone: the rest is coordinator, protocol and update`);
+    if (k1 && kd) notes.push(`nabla train, 1 worker (openblas ${dtype}) reaches ${(100 * k1.samplesPerSecond / kd.deterministicSamplesPerSecond).toFixed(0)}% of the deterministic kernel alone: the rest is coordinator, protocol and update`);
     if (k1 && withTs) notes.push(`C elementwise loops, end to end (1 worker, openblas ${dtype}): ${fmtRatio(k1.samplesPerSecond / withTs.samplesPerSecond)} the samples/s with the TypeScript loops`);
   }
   return {
