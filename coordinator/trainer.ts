@@ -5,7 +5,7 @@ import type { CostName } from '../shared/network/cost.js';
 import { evaluate, type Evaluation } from '../shared/network/evaluate.js';
 import type { ParamLayout, Params } from '../shared/network/layout.js';
 import { sgdStep } from '../shared/network/sgd.js';
-import { paramHash } from '../shared/param-hash.js';
+import { hashLanes, hashOfLanes, paramHash } from '../shared/param-hash.js';
 import { Rng, type RngState } from '../shared/rng.js';
 import type { SelfUpdate } from '../shared/protocol/messages.js';
 import type { Cluster } from './cluster.js';
@@ -182,7 +182,9 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
       });
       const gradient = { weights: result.sum.nablaW, biases: result.sum.nablaB };
       if (plan.check?.shouldCheck(position.step)) plan.check.submit(position.step, layout, params, miniBatch, gradient);
-      const fingerprint = sgdStep(params, gradient, update.eta, m, update.lambda, update.n);
+      // With --json every step reports its parameters' hash: mixed in the update's own pass (param-hash.ts).
+      const lanes = plan.hashSteps ? hashLanes() : undefined;
+      const fingerprint = sgdStep(params, gradient, update.eta, m, update.lambda, update.n, undefined, lanes);
       if (fingerprint === null) {
         throw new DivergedError(`training diverged at step ${position.step + 1} (epoch ${position.epoch}): the update made parameters ` +
           `infinite or NaN; lower --eta (now ${eta})${lambda > 0 ? ' or --lambda' : ''}. Checkpoints written so far are intact.`);
@@ -200,7 +202,7 @@ export async function train(plan: TrainPlan, cluster: Cluster, gemm: Gemm, repor
       finishStep = () => {
         reporter.emit({
           event: 'step', step: done.step, epoch: done.epoch, batchSize: m, cost: result.sum.cost / m,
-          paramHash: plan.hashSteps ? paramHash(params) : null,
+          paramHash: lanes ? hashOfLanes(lanes) : null,
           workers, ms, reissued: result.reissued, dropped: result.dropped,
         });
         reporter.progress?.(done.epoch, epochs, Math.ceil(done.from / batch), stepsPerEpoch(),

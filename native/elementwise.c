@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <node_api.h>
 #include "shared-map.h"
 
@@ -263,12 +264,45 @@ static napi_value sum_rows(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* ── sgdStep(weights, biases, nablaW, nablaB, outW, outB, rate, decay) ──────────────────────────────────────
+/* param-hash.ts's mixing (see hashWords below): one round of the four lanes over four consecutive words. */
+#define MIX4(h0, h1, h2, h3, a, b, c, d)                                                                      \
+  do {                                                                                                        \
+    h0 = (h0 ^ (a)) * 0x85ebca6bu; h1 = (h1 ^ (b)) * 0xc2b2ae35u;                                             \
+    h2 = (h2 ^ (c)) * 0x27d4eb2fu; h3 = (h3 ^ (d)) * 0x165667b1u;                                             \
+    h0 ^= h0 >> 15; h1 ^= h1 >> 13; h2 ^= h2 >> 16; h3 ^= h3 >> 15;                                           \
+  } while (0)
+
+/* Words into the lanes: word i into lane i mod 4, the last n mod 4 into lane 0 (hashWords' whole rule). */
+static void mix_words(uint32_t *lane, const uint32_t *w, size_t n) {
+  uint32_t h0 = lane[0], h1 = lane[1], h2 = lane[2], h3 = lane[3];
+  const size_t whole = n - n % 4;
+  size_t i = 0;
+  for (; i < whole; i += 4) MIX4(h0, h1, h2, h3, w[i], w[i + 1], w[i + 2], w[i + 3]);
+  for (; i < n; i++) {
+    h0 = (h0 ^ w[i]) * 0x85ebca6bu;
+    h0 ^= h0 >> 15;
+  }
+  lane[0] = h0; lane[1] = h1; lane[2] = h2; lane[3] = h3;
+}
+
+/* After an array: its length (in values) into lane 0, as paramHash does between the weights and the biases. */
+static void mix_length(uint32_t *lane, size_t length) {
+  lane[0] = (lane[0] ^ (uint32_t)length) * 0x01000193u;
+}
+
+/* The two 32-bit halves of a double, low first (the words an Int32Array over a Float64Array sees, little-endian). */
+static inline uint32_t low_word(double x) { uint64_t u; memcpy(&u, &x, 8); return (uint32_t)u; }
+static inline uint32_t high_word(double x) { uint64_t u; memcpy(&u, &x, 8); return (uint32_t)(u >> 32); }
+
+/* ── sgdStep(weights, biases, nablaW, nablaB, outW, outB, rate, decay, lanes) ───────────────────────────────
  * sgd.ts's update and fingerprint, same order of operations: w ← decay·w − rate·∇w (four interleaved partial sums
  * of the new weights), b ← b − rate·∇b (a fifth sum); the new values also go to outW/outB (float32, rounded) when
- * those are arrays, not null. Returns ((s0 + s1) + (s2 + s3)) + sb. */
+ * those are arrays, not null. Returns ((s0 + s1) + (s2 + s3)) + sb. With `lanes` (an Int32Array of 4, else null),
+ * also mixes the new parameters into param-hash.ts's lanes exactly as paramHash(weights, biases) would: the weights'
+ * words in the update's own loop (the multiplications run beside its memory traffic instead of in a pass of their
+ * own), then their length, the biases' words, their length. */
 
-#define SGD_LOOP(N, O)                                                                                        \
+#define SGD_LOOP(N, O, HASHED)                                                                                \
   {                                                                                                           \
     const N *nw = (const N *)nabla_w.data;                                                                    \
     const N *nb = (const N *)nabla_b.data;                                                                    \
@@ -283,6 +317,11 @@ static napi_value sum_rows(napi_env env, napi_callback_info info) {
       w[i] = w0; w[i + 1] = w1; w[i + 2] = w2; w[i + 3] = w3;                                                 \
       ow[i] = (O)w0; ow[i + 1] = (O)w1; ow[i + 2] = (O)w2; ow[i + 3] = (O)w3;                                 \
       s0 += w0; s1 += w1; s2 += w2; s3 += w3;                                                                 \
+      if (HASHED) {                                                                                           \
+        /* Words 8k … 8k + 7: lanes 0, 1, 2, 3, 0, 1, 2, 3. */                                                \
+        MIX4(h0, h1, h2, h3, low_word(w0), high_word(w0), low_word(w1), high_word(w1));                       \
+        MIX4(h0, h1, h2, h3, low_word(w2), high_word(w2), low_word(w3), high_word(w3));                       \
+      }                                                                                                       \
     }                                                                                                         \
     for (; i < n_w; i++) {                                                                                    \
       const double wi = decay * w[i] - rate * (double)nw[i];                                                  \
@@ -299,8 +338,8 @@ static napi_value sum_rows(napi_env env, napi_callback_info info) {
   }
 
 static napi_value sgd_step(napi_env env, napi_callback_info info) {
-  ARGS(8)
-  Array weights, biases, nabla_w, nabla_b, out_w, out_b;
+  ARGS(9)
+  Array weights, biases, nabla_w, nabla_b, out_w, out_b, lanes;
   double rate, decay;
   if (!get_array(env, argv[0], &weights) || !get_array(env, argv[1], &biases) ||
       weights.type != napi_float64_array || biases.type != napi_float64_array)
@@ -318,14 +357,33 @@ static napi_value sgd_step(napi_env env, napi_callback_info info) {
     return throw_error(env, 0, "sgdStep: outW and outB must be null or Float32Arrays as long as the parameters");
   if (!get_number(env, argv[6], &rate) || !get_number(env, argv[7], &decay))
     return throw_error(env, 0, "sgdStep: rate and decay must be numbers");
+  napi_valuetype lanes_kind;
+  napi_typeof(env, argv[8], &lanes_kind);
+  const int hashed = lanes_kind != napi_null;
+  if (hashed && (!get_array(env, argv[8], &lanes) || lanes.type != napi_int32_array || lanes.length != 4))
+    return throw_error(env, 0, "sgdStep: lanes must be null or an Int32Array of 4");
   double *w = (double *)weights.data, *b = (double *)biases.data;
   void *out_w_data = rounded ? out_w.data : weights.data, *out_b_data = rounded ? out_b.data : biases.data;
   const int64_t n_w = (int64_t)weights.length, n_b = (int64_t)biases.length, whole = n_w - n_w % 4;
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0, sb = 0;
-  if (nabla_w.type == napi_float64_array) {
-    if (rounded) SGD_LOOP(double, float) else SGD_LOOP(double, double)
+  uint32_t *lane = hashed ? (uint32_t *)lanes.data : NULL;
+  uint32_t h0 = hashed ? lane[0] : 0, h1 = hashed ? lane[1] : 0, h2 = hashed ? lane[2] : 0, h3 = hashed ? lane[3] : 0;
+  if (hashed) {
+    if (nabla_w.type == napi_float64_array) {
+      if (rounded) SGD_LOOP(double, float, 1) else SGD_LOOP(double, double, 1)
+    } else {
+      if (rounded) SGD_LOOP(float, float, 1) else SGD_LOOP(float, double, 1)
+    }
+    /* The weights after the loop's groups of four, and the biases: few enough for a pass of their own. */
+    lane[0] = h0; lane[1] = h1; lane[2] = h2; lane[3] = h3;
+    mix_words(lane, (const uint32_t *)(w + whole), 2 * (size_t)(n_w - whole));
+    mix_length(lane, (size_t)n_w);
+    mix_words(lane, (const uint32_t *)b, 2 * (size_t)n_b);
+    mix_length(lane, (size_t)n_b);
+  } else if (nabla_w.type == napi_float64_array) {
+    if (rounded) SGD_LOOP(double, float, 0) else SGD_LOOP(double, double, 0)
   } else {
-    if (rounded) SGD_LOOP(float, float) else SGD_LOOP(float, double)
+    if (rounded) SGD_LOOP(float, float, 0) else SGD_LOOP(float, double, 0)
   }
   return number_value(env, ((s0 + s1) + (s2 + s3)) + sb);
 }
@@ -398,26 +456,7 @@ static napi_value hash_words(napi_env env, napi_callback_info info) {
   if (!get_array(env, argv[0], &words) || words.type != napi_int32_array || !get_array(env, argv[1], &lanes) ||
       lanes.type != napi_int32_array || lanes.length != 4)
     return throw_error(env, 0, "hashWords: words must be an Int32Array and lanes an Int32Array of 4");
-  const uint32_t *w = (const uint32_t *)words.data;
-  uint32_t *lane = (uint32_t *)lanes.data;
-  uint32_t h0 = lane[0], h1 = lane[1], h2 = lane[2], h3 = lane[3];
-  const size_t n = words.length, whole = n - n % 4;
-  size_t i = 0;
-  for (; i < whole; i += 4) {
-    h0 = (h0 ^ w[i]) * 0x85ebca6bu;
-    h1 = (h1 ^ w[i + 1]) * 0xc2b2ae35u;
-    h2 = (h2 ^ w[i + 2]) * 0x27d4eb2fu;
-    h3 = (h3 ^ w[i + 3]) * 0x165667b1u;
-    h0 ^= h0 >> 15;
-    h1 ^= h1 >> 13;
-    h2 ^= h2 >> 16;
-    h3 ^= h3 >> 15;
-  }
-  for (; i < n; i++) {
-    h0 = (h0 ^ w[i]) * 0x85ebca6bu;
-    h0 ^= h0 >> 15;
-  }
-  lane[0] = h0; lane[1] = h1; lane[2] = h2; lane[3] = h3;
+  mix_words((uint32_t *)lanes.data, (const uint32_t *)words.data, words.length);
   return NULL;
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { paramHash } from './param-hash.js';
+import { jsElementwise, nativeElementwise } from './kernel/elementwise.js';
+import { hashLanes, hashOfLanes, paramHash } from './param-hash.js';
 
 const params = (weights: number[], biases: number[]) => ({ weights: new Float64Array(weights), biases: new Float64Array(biases) });
 
@@ -46,4 +47,23 @@ describe('paramHash', () => {
     const view = { weights: backing.subarray(2, 9), biases: backing.subarray(9, 11) };
     expect(paramHash(view)).toBe(paramHash(params([...backing.subarray(2, 9)], [...backing.subarray(9, 11)])));
   });
+
+  // The C loops only where the addon is built (elementwise.test.ts says when it is not).
+  const loopsUnderTest = [['TypeScript', jsElementwise] as const, ...(nativeElementwise ? [['C', nativeElementwise] as const] : [])];
+  it.each(loopsUnderTest)(
+    'is what sgdStep mixes into its lanes while it updates (%s loops): every tail length, float64 and float32 sums, with and without a float32 copy',
+    (_, loops) => {
+      for (let weights = 1; weights <= 13; weights++) {
+        for (const biases of [1, 2, 5]) {
+          for (const [Sums, rounded] of [[Float64Array, false], [Float32Array, true], [Float32Array, false]] as const) {
+            const updated = params(values(weights, weights), values(biases, biases));
+            const lanes = hashLanes();
+            loops.sgdStep(updated.weights, updated.biases, Sums.from(values(weights, 7)), Sums.from(values(biases, 8)),
+              rounded ? new Float32Array(weights) : null, rounded ? new Float32Array(biases) : null, 0.3, 0.999, lanes);
+            expect(hashOfLanes(lanes), `${weights} weights, ${biases} biases`).toBe(paramHash(updated));
+          }
+        }
+      }
+    },
+  );
 });

@@ -71,13 +71,16 @@ describe.skipIf(native === null).each(DTYPES)('the C elementwise loops give the 
   test.prop([
     fc.array(fc.tuple(fc.double({ min: -3, max: 3, noNaN: true }), zValue), { maxLength: 203 }),
     fc.array(fc.tuple(fc.double({ min: -3, max: 3, noNaN: true }), zValue), { maxLength: 13 }),
-    fc.double({ min: 1e-4, max: 10, noNaN: true }), fc.constantFrom(1, 0.9999, 0.5), fc.boolean(),
-  ], { numRuns: 300 })('sgdStep: the update, its float32 copy and its fingerprint', (w, b, rate, decay, rounded) => {
+    fc.double({ min: 1e-4, max: 10, noNaN: true }), fc.constantFrom(1, 0.9999, 0.5), fc.boolean(), fc.boolean(),
+  ], { numRuns: 300 })('sgdStep: the update, its float32 copy, its fingerprint and its hash lanes', (w, b, rate, decay, rounded, hashed) => {
     const weights = Float64Array.from(w, ([x]) => x), biases = Float64Array.from(b, ([x]) => x);
     const nablaW = floats(dtype, w.map(([, g]) => g)), nablaB = floats(dtype, b.map(([, g]) => g));
     const outW = new Float32Array(w.length), outB = new Float32Array(b.length);
-    expectSameEffect([weights, biases, nablaW, nablaB, outW, outB], (impl, [pw, pb, gw, gb, ow, ob]) =>
-      impl.sgdStep(pw as Float64Array, pb as Float64Array, gw, gb, rounded ? ow as Float32Array : null, rounded ? ob as Float32Array : null, rate, decay));
+    // Lanes travel as a Float64Array's bytes (expectSameEffect copies and compares float arrays).
+    const lanes = new Float64Array(Int32Array.of(0x811c9dc5, 0x27d4eb2f, 0x165667b1, 0x9e3779b1).buffer);
+    expectSameEffect([weights, biases, nablaW, nablaB, outW, outB, lanes], (impl, [pw, pb, gw, gb, ow, ob, ln]) =>
+      impl.sgdStep(pw as Float64Array, pb as Float64Array, gw, gb, rounded ? ow as Float32Array : null, rounded ? ob as Float32Array : null, rate, decay,
+        hashed ? new Int32Array(ln.buffer, ln.byteOffset, 4) : null));
   });
 
   test.prop([fc.uint8Array({ minLength: 2, maxLength: 900 }), fc.constantFrom(255, 1, 3, 0.1, 65535)], { numRuns: 100 })('lookupBytes', (bytes, divisor) => {
@@ -126,9 +129,10 @@ describe.skipIf(native === null)('the C elementwise loops check their arguments'
     expect(messageOf(() => c.sigmoidPrimeTimes(f64, f64, 11))).toMatch(/no larger than either/);
     expect(messageOf(() => c.sumRows(f64, f64, 3, 2, 1))).toMatch(/first ≤ end/);
     expect(messageOf(() => c.sumRows(f64, f64, 0, 2, 6))).toMatch(/end·width/);
-    expect(messageOf(() => c.sgdStep(f64, f64, f64, f32, null, null, 1, 1))).toMatch(/one type/);
-    expect(messageOf(() => c.sgdStep(f64, f64, new Float64Array(9), f64, null, null, 1, 1))).toMatch(/as many values/);
-    expect(messageOf(() => c.sgdStep(f64, f64, f64, f64, f64 as unknown as Float32Array, f32, 1, 1))).toMatch(/outW and outB/);
+    expect(messageOf(() => c.sgdStep(f64, f64, f64, f32, null, null, 1, 1, null))).toMatch(/one type/);
+    expect(messageOf(() => c.sgdStep(f64, f64, new Float64Array(9), f64, null, null, 1, 1, null))).toMatch(/as many values/);
+    expect(messageOf(() => c.sgdStep(f64, f64, f64, f64, f64 as unknown as Float32Array, f32, 1, 1, null))).toMatch(/outW and outB/);
+    expect(messageOf(() => c.sgdStep(f64, f64, f64, f64, null, null, 1, 1, new Int32Array(3)))).toMatch(/lanes must be null or an Int32Array of 4/);
     expect(messageOf(() => c.lookupBytes(f64, 0, new Uint8Array(4), 0, 1, new Float64Array(255)))).toMatch(/table a Float64Array of 256/);
     expect(messageOf(() => c.lookupBytes(f64, 8, new Uint8Array(4), 0, 3, new Float64Array(256)))).toMatch(/within both arrays/);
     expect(messageOf(() => c.firstNonFinite(new Uint8Array(3) as unknown as Float64Array))).toMatch(/Float64Array or Float32Array/);

@@ -32,11 +32,13 @@ export interface Elementwise {
   /**
    * sgd.ts's update in place: w ← decay·w − rate·∇w, b ← b − rate·∇b; the new values also into outW/outB (a float32
    * copy, rounded) unless those are null. Returns the fingerprint ((s0 + s1) + (s2 + s3)) + sb: new weight i added
-   * into partial sum i mod 4 (the last length mod 4 into s0), new biases into sb.
+   * into partial sum i mod 4 (the last length mod 4 into s0), new biases into sb. `lanes` (unless null): the new
+   * parameters mixed in as param-hash.ts mixes them (hashWords over the weights' words, their length into lane 0,
+   * the same for the biases), in the update's own pass where the addon does it.
    */
   sgdStep(
     weights: Float64Array, biases: Float64Array, nablaW: Floats, nablaB: Floats,
-    outW: Float32Array | null, outB: Float32Array | null, rate: number, decay: number,
+    outW: Float32Array | null, outB: Float32Array | null, rate: number, decay: number, lanes: Int32Array | null,
   ): number;
   /** Byte inputs into network form: out[outOffset + k] ← table[bytes[bytesOffset + k]] for k < count (table: 256 values). */
   lookupBytes(out: Floats, outOffset: number, bytes: Uint8Array, bytesOffset: number, count: number, table: Float64Array): void;
@@ -47,6 +49,11 @@ export interface Elementwise {
    * i mod 4, the last length mod 4 into lane 0; each lane h ← imul(h ⊕ word, odd), h ← h ⊕ (h >>> shift).
    */
   hashWords(words: Int32Array, lanes: Int32Array): void;
+}
+
+/** param-hash.ts's step between two arrays: the array's length (in values) into lane 0. */
+export function mixLength(lanes: Int32Array, length: number): void {
+  lanes[0] = Math.imul(lanes[0] ^ length, 0x01000193);
 }
 
 export const jsElementwise: Elementwise = {
@@ -71,7 +78,7 @@ export const jsElementwise: Elementwise = {
       for (let j = 0; j < width; j++) sum[j] += m[row + j];
     }
   },
-  sgdStep(weights, biases, nablaW, nablaB, outW, outB, rate, decay) {
+  sgdStep(weights, biases, nablaW, nablaB, outW, outB, rate, decay, lanes) {
     // Without a float32 copy the new value is stored twice into the same place: cheaper than a second loop.
     const toW = outW ?? weights, toB = outB ?? biases;
     let s0 = 0, s1 = 0, s2 = 0, s3 = 0, sb = 0;
@@ -97,6 +104,12 @@ export const jsElementwise: Elementwise = {
       biases[j] = b;
       toB[j] = b;
       sb += b;
+    }
+    if (lanes) {
+      for (const array of [weights, biases]) {
+        jsElementwise.hashWords(new Int32Array(array.buffer, array.byteOffset, array.byteLength / 4), lanes);
+        mixLength(lanes, array.length);
+      }
     }
     return ((s0 + s1) + (s2 + s3)) + sb;
   },

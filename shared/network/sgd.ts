@@ -17,14 +17,16 @@ import type { Params } from './layout.js';
  * chain of dependent additions was the loop's bottleneck (0.26 → 0.18 ms for the 269,322 parameters of
  * [784,256,256,10]). Returns null when the sum is not finite: a parameter came out infinite or NaN (training
  * diverged; the caller must not use them), or — equally fatal — they sum past 1.8e308.
+ * `hashLanes` (param-hash.ts): the new parameters are also mixed into these lanes, in the same pass, so that
+ * hashOfLanes gives paramHash(params) without reading them again.
  */
 export function sgdStep(
-  params: Params, nablaSums: Params<Floats>, eta: number, m: number, lambda = 0, n = 1, rounded?: Params<Float32Array>,
+  params: Params, nablaSums: Params<Floats>, eta: number, m: number, lambda = 0, n = 1, rounded?: Params<Float32Array>, hashLanes?: Int32Array,
 ): number | null {
   const rate = eta / m;
   const decay = 1 - eta * (lambda / n);
   const { weights, biases } = params;
-  const sum = elementwise.sgdStep(weights, biases, nablaSums.weights, nablaSums.biases, rounded?.weights ?? null, rounded?.biases ?? null, rate, decay);
+  const sum = elementwise.sgdStep(weights, biases, nablaSums.weights, nablaSums.biases, rounded?.weights ?? null, rounded?.biases ?? null, rate, decay, hashLanes ?? null);
   // A NaN or ±∞ parameter makes the sum NaN or ±∞ (∞ − ∞ is NaN), so a finite sum means finite parameters.
   return Number.isFinite(sum) ? sum : null;
 }
