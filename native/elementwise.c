@@ -302,6 +302,8 @@ static inline uint32_t high_word(double x) { uint64_t u; memcpy(&u, &x, 8); retu
  * words in the update's own loop (the multiplications run beside its memory traffic instead of in a pass of their
  * own), then their length, the biases' words, their length. */
 
+/* HASHED is a constant of each expansion, not a flag tested in the loop: with the test inside, the plain update ran
+ * 0.12 against 0.09 ms and the hashed one 0.40 against 0.33 ms ([784,256,256,10]'s parameters, float32 sums). */
 #define SGD_LOOP(N, O, HASHED)                                                                                \
   {                                                                                                           \
     const N *nw = (const N *)nabla_w.data;                                                                    \

@@ -1,4 +1,4 @@
-import { elementwise, mixLength } from './kernel/elementwise.js';
+import { elementwise, mixParams } from './kernel/elementwise.js';
 import type { Params } from './network/layout.js';
 
 /** murmur3's 32-bit finalizer: a bijection that spreads every input bit over the output. */
@@ -25,10 +25,7 @@ const rotl = (x: number, r: number): number => (x << r) | (x >>> (32 - r));
  */
 export function paramHash(params: Params): string {
   const lanes = hashLanes();
-  for (const array of [params.weights, params.biases]) {
-    elementwise.hashWords(new Int32Array(array.buffer, array.byteOffset, array.byteLength / 4), lanes);
-    mixLength(lanes, array.length);
-  }
+  mixParams(elementwise.hashWords, lanes, params.weights, params.biases);
   return hashOfLanes(lanes);
 }
 

@@ -2,6 +2,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { DTYPES, newFloats, type Dtype, type Floats } from './dtype.js';
 import { elementwise, jsElementwise, nativeElementwise, nativeLoadFailure } from './elementwise.js';
+import { hashLanes } from '../param-hash.js';
 import { thrownBy } from '../../test/support/thrown.js';
 
 // The C addon is built by `npm install` where a compiler is (CI: always). Without it these cases cannot run; the
@@ -77,7 +78,7 @@ describe.skipIf(native === null).each(DTYPES)('the C elementwise loops give the 
     const nablaW = floats(dtype, w.map(([, g]) => g)), nablaB = floats(dtype, b.map(([, g]) => g));
     const outW = new Float32Array(w.length), outB = new Float32Array(b.length);
     // Lanes travel as a Float64Array's bytes (expectSameEffect copies and compares float arrays).
-    const lanes = new Float64Array(Int32Array.of(0x811c9dc5, 0x27d4eb2f, 0x165667b1, 0x9e3779b1).buffer);
+    const lanes = new Float64Array(hashLanes().buffer);
     expectSameEffect([weights, biases, nablaW, nablaB, outW, outB, lanes], (impl, [pw, pb, gw, gb, ow, ob, ln]) =>
       impl.sgdStep(pw as Float64Array, pb as Float64Array, gw, gb, rounded ? ow as Float32Array : null, rounded ? ob as Float32Array : null, rate, decay,
         hashed ? new Int32Array(ln.buffer, ln.byteOffset, 4) : null));

@@ -51,9 +51,15 @@ export interface Elementwise {
   hashWords(words: Int32Array, lanes: Int32Array): void;
 }
 
-/** param-hash.ts's step between two arrays: the array's length (in values) into lane 0. */
-export function mixLength(lanes: Int32Array, length: number): void {
-  lanes[0] = Math.imul(lanes[0] ^ length, 0x01000193);
+/**
+ * param-hash.ts's mixing of the parameters into its lanes, with `hashWords` (either implementation's): each array's
+ * 32-bit words, then its length (in values) into lane 0; the weights, then the biases.
+ */
+export function mixParams(hashWords: Elementwise['hashWords'], lanes: Int32Array, weights: Float64Array, biases: Float64Array): void {
+  for (const array of [weights, biases]) {
+    hashWords(new Int32Array(array.buffer, array.byteOffset, array.byteLength / 4), lanes);
+    lanes[0] = Math.imul(lanes[0] ^ array.length, 0x01000193);
+  }
 }
 
 export const jsElementwise: Elementwise = {
@@ -105,12 +111,7 @@ export const jsElementwise: Elementwise = {
       toB[j] = b;
       sb += b;
     }
-    if (lanes) {
-      for (const array of [weights, biases]) {
-        jsElementwise.hashWords(new Int32Array(array.buffer, array.byteOffset, array.byteLength / 4), lanes);
-        mixLength(lanes, array.length);
-      }
-    }
+    if (lanes) mixParams(jsElementwise.hashWords, lanes, weights, biases);
     return ((s0 + s1) + (s2 + s3)) + sb;
   },
   lookupBytes(out, outOffset, bytes, bytesOffset, count, table) {
