@@ -390,28 +390,35 @@ static napi_value sgd_step(napi_env env, napi_callback_info info) {
   return number_value(env, ((s0 + s1) + (s2 + s3)) + sb);
 }
 
-/* ── lookupBytes(out, outOffset, bytes, bytesOffset, count, table) ──────────────────────────────────────────────
- * Byte inputs into network form: out[outOffset + k] ← table[bytes[bytesOffset + k]] (table: 256 doubles, v / divisor). */
+/* ── lookupInts(out, outOffset, ints, intsOffset, count, table) ────────────────────────────────────────────────
+ * Stored integer inputs (uint8 pixels, uint16 thousandths) into network form: out[outOffset + k] ←
+ * table[ints[intsOffset + k]], the table holding v / divisor for every value the type can hold (256 or 65,536
+ * doubles, computed once by the caller): the quotients the division per value gives, without a division each. */
 
-#define LOOKUP_LOOP(T)                                                                                        \
+#define LOOKUP_LOOP(T, I)                                                                                     \
   {                                                                                                           \
     T *o = (T *)out.data + out_offset;                                                                        \
-    const uint8_t *src = (const uint8_t *)bytes.data + bytes_offset;                                          \
+    const I *src = (const I *)ints.data + ints_offset;                                                        \
     const double *t = (const double *)table.data;                                                             \
     for (int64_t k = 0; k < count; k++) o[k] = (T)t[src[k]];                                                  \
   }
 
-static napi_value lookup_bytes(napi_env env, napi_callback_info info) {
+static napi_value lookup_ints(napi_env env, napi_callback_info info) {
   ARGS(6)
-  Array out, bytes, table;
-  int64_t out_offset, bytes_offset, count;
-  if (!get_array(env, argv[0], &out) || !is_float(&out) || !get_array(env, argv[2], &bytes) || bytes.type != napi_uint8_array ||
-      !get_array(env, argv[5], &table) || table.type != napi_float64_array || table.length != 256)
-    return throw_error(env, 0, "lookupBytes: out must be a Float64Array or Float32Array, bytes a Uint8Array, table a Float64Array of 256");
-  if (!get_index(env, argv[1], &out_offset) || !get_index(env, argv[3], &bytes_offset) || !get_index(env, argv[4], &count) ||
-      (uint64_t)(out_offset + count) > out.length || (uint64_t)(bytes_offset + count) > bytes.length)
-    return throw_error(env, 1, "lookupBytes: offsets and count must be integers within both arrays");
-  if (out.type == napi_float64_array) LOOKUP_LOOP(double) else LOOKUP_LOOP(float)
+  Array out, ints, table;
+  int64_t out_offset, ints_offset, count;
+  if (!get_array(env, argv[0], &out) || !is_float(&out) || !get_array(env, argv[2], &ints) ||
+      (ints.type != napi_uint8_array && ints.type != napi_uint16_array) || !get_array(env, argv[5], &table) ||
+      table.type != napi_float64_array || table.length != (ints.type == napi_uint8_array ? 256u : 65536u))
+    return throw_error(env, 0, "lookupInts: out must be a Float64Array or Float32Array, ints a Uint8Array (table: Float64Array of 256) or Uint16Array (table: Float64Array of 65536)");
+  if (!get_index(env, argv[1], &out_offset) || !get_index(env, argv[3], &ints_offset) || !get_index(env, argv[4], &count) ||
+      (uint64_t)(out_offset + count) > out.length || (uint64_t)(ints_offset + count) > ints.length)
+    return throw_error(env, 1, "lookupInts: offsets and count must be integers within both arrays");
+  if (ints.type == napi_uint8_array) {
+    if (out.type == napi_float64_array) LOOKUP_LOOP(double, uint8_t) else LOOKUP_LOOP(float, uint8_t)
+  } else {
+    if (out.type == napi_float64_array) LOOKUP_LOOP(double, uint16_t) else LOOKUP_LOOP(float, uint16_t)
+  }
   return NULL;
 }
 
@@ -471,7 +478,7 @@ static napi_value module_init(napi_env env, napi_value exports) {
     {"sigmoidPrimeTimes", NULL, sigmoid_prime_times, NULL, NULL, NULL, napi_default, NULL},
     {"sumRows", NULL, sum_rows, NULL, NULL, NULL, napi_default, NULL},
     {"sgdStep", NULL, sgd_step, NULL, NULL, NULL, napi_default, NULL},
-    {"lookupBytes", NULL, lookup_bytes, NULL, NULL, NULL, napi_default, NULL},
+    {"lookupInts", NULL, lookup_ints, NULL, NULL, NULL, napi_default, NULL},
     {"firstNonFinite", NULL, first_non_finite, NULL, NULL, NULL, napi_default, NULL},
     {"hashWords", NULL, hash_words, NULL, NULL, NULL, napi_default, NULL},
   };

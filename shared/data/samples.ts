@@ -55,16 +55,10 @@ export function loadRows(
   set: SampleSet, indices: Uint32Array | null, from: number, rows: number,
   xOut: Floats, yOut: Floats, outputSize: number,
 ): void {
-  const { inputSize, x, xDivisor, labels, y } = set;
-  // Bytes take 256 values: divide each once (the same quotients the division per value gives) and look them up.
-  const quotients = x instanceof Uint8Array && xDivisor !== 1 ? byteQuotients(xDivisor) : null;
+  loadInputs(set, indices, from, rows, xOut);
+  const { labels, y } = set;
   for (let r = 0; r < rows; r++) {
     const sample = indices ? indices[from + r] : from + r;
-    const src = sample * inputSize;
-    const dst = r * inputSize;
-    if (quotients) elementwise.lookupBytes(xOut, dst, x as Uint8Array, src, inputSize, quotients);
-    else if (xDivisor === 1) for (let k = 0; k < inputSize; k++) xOut[dst + k] = x[src + k];
-    else for (let k = 0; k < inputSize; k++) xOut[dst + k] = x[src + k] / xDivisor;
     const yRow = r * outputSize;
     if (labels) {
       yOut.fill(0, yRow, yRow + outputSize);
@@ -75,11 +69,35 @@ export function loadRows(
   }
 }
 
-/** v / divisor for every byte v, computed once per divisor (the last one asked for is kept). */
-let quotientCache: { divisor: number; table: Float64Array } | null = null;
-function byteQuotients(divisor: number): Float64Array {
-  if (quotientCache?.divisor !== divisor) quotientCache = { divisor, table: Float64Array.from({ length: 256 }, (_, v) => v / divisor) };
-  return quotientCache.table;
+/** loadRows's inputs: x / xDivisor into `xOut`, row after row. */
+function loadInputs(set: SampleSet, indices: Uint32Array | null, from: number, rows: number, xOut: Floats): void {
+  const { inputSize, x, xDivisor } = set;
+  const ints = x instanceof Uint8Array || x instanceof Uint16Array ? x : null;
+  // Integers take few values: divide each once (the same quotients the division per value gives) and look them up.
+  const quotients = ints && xDivisor !== 1 ? integerQuotients(ints, xDivisor) : null;
+  if (ints && quotients && !indices) {
+    // Consecutive samples are one block of inputs: one call for all of them.
+    elementwise.lookupInts(xOut, 0, ints, from * inputSize, rows * inputSize, quotients);
+    return;
+  }
+  for (let r = 0; r < rows; r++) {
+    const src = (indices ? indices[from + r] : from + r) * inputSize;
+    const dst = r * inputSize;
+    if (ints && quotients) elementwise.lookupInts(xOut, dst, ints, src, inputSize, quotients);
+    else if (xDivisor === 1) for (let k = 0; k < inputSize; k++) xOut[dst + k] = x[src + k];
+    else for (let k = 0; k < inputSize; k++) xOut[dst + k] = x[src + k] / xDivisor;
+  }
+}
+
+/** v / divisor for every value v of the integer type, computed once per type and divisor (the last ones are kept). */
+const quotientCache = { bytes: { divisor: NaN, table: new Float64Array(256) }, shorts: { divisor: NaN, table: new Float64Array(65536) } };
+function integerQuotients(x: Uint8Array | Uint16Array, divisor: number): Float64Array {
+  const cached = x instanceof Uint8Array ? quotientCache.bytes : quotientCache.shorts;
+  if (cached.divisor !== divisor) {
+    for (let v = 0; v < cached.table.length; v++) cached.table[v] = v / divisor;
+    cached.divisor = divisor;
+  }
+  return cached.table;
 }
 
 /** The class a sample belongs to: its label, or the argmax of its target vector. */

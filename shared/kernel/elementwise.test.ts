@@ -84,10 +84,11 @@ describe.skipIf(native === null).each(DTYPES)('the C elementwise loops give the 
         hashed ? new Int32Array(ln.buffer, ln.byteOffset, 4) : null));
   });
 
-  test.prop([fc.uint8Array({ minLength: 2, maxLength: 900 }), fc.constantFrom(255, 1, 3, 0.1, 65535)], { numRuns: 100 })('lookupBytes', (bytes, divisor) => {
-    const count = bytes.length - 2;
-    const table = Float64Array.from({ length: 256 }, (_, v) => v / divisor);
-    expectSameEffect([newFloats(dtype, count + 5)], (impl, [out]) => impl.lookupBytes(out, 5, bytes, 2, count, table));
+  const integers = fc.oneof(fc.uint8Array({ minLength: 2, maxLength: 900 }), fc.uint16Array({ minLength: 2, maxLength: 900 }));
+  test.prop([integers, fc.constantFrom(255, 1000, 1, 3, 0.1, 65535)], { numRuns: 100 })('lookupInts', (ints, divisor) => {
+    const count = ints.length - 2;
+    const table = Float64Array.from({ length: ints instanceof Uint8Array ? 256 : 65536 }, (_, v) => v / divisor);
+    expectSameEffect([newFloats(dtype, count + 5)], (impl, [out]) => impl.lookupInts(out, 5, ints, 2, count, table));
   });
 
   test.prop([fc.array(zValue, { maxLength: 300 })], { numRuns: 200 })('firstNonFinite', (values) => {
@@ -134,8 +135,11 @@ describe.skipIf(native === null)('the C elementwise loops check their arguments'
     expect(messageOf(() => c.sgdStep(f64, f64, new Float64Array(9), f64, null, null, 1, 1, null))).toMatch(/as many values/);
     expect(messageOf(() => c.sgdStep(f64, f64, f64, f64, f64 as unknown as Float32Array, f32, 1, 1, null))).toMatch(/outW and outB/);
     expect(messageOf(() => c.sgdStep(f64, f64, f64, f64, null, null, 1, 1, new Int32Array(3)))).toMatch(/lanes must be null or an Int32Array of 4/);
-    expect(messageOf(() => c.lookupBytes(f64, 0, new Uint8Array(4), 0, 1, new Float64Array(255)))).toMatch(/table a Float64Array of 256/);
-    expect(messageOf(() => c.lookupBytes(f64, 8, new Uint8Array(4), 0, 3, new Float64Array(256)))).toMatch(/within both arrays/);
+    expect(messageOf(() => c.lookupInts(f64, 0, new Uint8Array(4), 0, 1, new Float64Array(255)))).toMatch(/table: Float64Array of 256/);
+    expect(messageOf(() => c.lookupInts(f64, 0, new Uint16Array(4), 0, 1, new Float64Array(256)))).toMatch(/table: Float64Array of 65536/);
+    expect(messageOf(() => c.lookupInts(f64, 0, new Int16Array(4) as unknown as Uint16Array, 0, 1, new Float64Array(65536)))).toMatch(/Uint8Array .* or Uint16Array/);
+    expect(messageOf(() => c.lookupInts(f64, 8, new Uint8Array(4), 0, 3, new Float64Array(256)))).toMatch(/within both arrays/);
+    expect(messageOf(() => jsElementwise.lookupInts(f64, 0, new Uint16Array(4), 0, 1, new Float64Array(256)))).toMatch(/every value of the integer type/);
     expect(messageOf(() => c.firstNonFinite(new Uint8Array(3) as unknown as Float64Array))).toMatch(/Float64Array or Float32Array/);
     expect(messageOf(() => c.hashWords(new Int32Array(8), new Int32Array(3)))).toMatch(/Int32Array of 4/);
   });

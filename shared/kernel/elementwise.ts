@@ -40,8 +40,11 @@ export interface Elementwise {
     weights: Float64Array, biases: Float64Array, nablaW: Floats, nablaB: Floats,
     outW: Float32Array | null, outB: Float32Array | null, rate: number, decay: number, lanes: Int32Array | null,
   ): number;
-  /** Byte inputs into network form: out[outOffset + k] ← table[bytes[bytesOffset + k]] for k < count (table: 256 values). */
-  lookupBytes(out: Floats, outOffset: number, bytes: Uint8Array, bytesOffset: number, count: number, table: Float64Array): void;
+  /**
+   * Stored integer inputs into network form: out[outOffset + k] ← table[ints[intsOffset + k]] for k < count, the
+   * table holding a quotient for every value the type can hold (256 for a Uint8Array, 65,536 for a Uint16Array).
+   */
+  lookupInts(out: Floats, outOffset: number, ints: Uint8Array | Uint16Array, intsOffset: number, count: number, table: Float64Array): void;
   /** The index of the first infinite or NaN value, or -1 (every received parameter and gradient is checked). */
   firstNonFinite(values: Floats): number;
   /**
@@ -114,8 +117,9 @@ export const jsElementwise: Elementwise = {
     if (lanes) mixParams(jsElementwise.hashWords, lanes, weights, biases);
     return ((s0 + s1) + (s2 + s3)) + sb;
   },
-  lookupBytes(out, outOffset, bytes, bytesOffset, count, table) {
-    for (let k = 0; k < count; k++) out[outOffset + k] = table[bytes[bytesOffset + k]];
+  lookupInts(out, outOffset, ints, intsOffset, count, table) {
+    if (table.length !== (ints instanceof Uint8Array ? 256 : 65536)) throw new TypeError('lookupInts: the table must hold a value for every value of the integer type');
+    for (let k = 0; k < count; k++) out[outOffset + k] = table[ints[intsOffset + k]];
   },
   firstNonFinite(values) {
     // The common case in one branch-free pass: x·0 is 0 for every finite x and NaN otherwise, summed in four
@@ -163,7 +167,7 @@ interface NativeLoops {
   sigmoidPrimeTimes(delta: Floats, a: Floats, n: number): void;
   sumRows(sum: Floats, m: Floats, first: number, end: number, width: number): void;
   sgdStep(...args: Parameters<Elementwise['sgdStep']>): number;
-  lookupBytes(...args: Parameters<Elementwise['lookupBytes']>): void;
+  lookupInts(...args: Parameters<Elementwise['lookupInts']>): void;
   firstNonFinite(values: Floats): number;
   hashWords(words: Int32Array, lanes: Int32Array): void;
 }
@@ -191,7 +195,7 @@ function loadNative(): Elementwise | string {
     sigmoidPrimeTimes: addon.sigmoidPrimeTimes,
     sumRows: addon.sumRows,
     sgdStep: addon.sgdStep,
-    lookupBytes: addon.lookupBytes,
+    lookupInts: addon.lookupInts,
     firstNonFinite: addon.firstNonFinite,
     hashWords: addon.hashWords,
   };
