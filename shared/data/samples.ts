@@ -89,10 +89,15 @@ function loadInputs(set: SampleSet, indices: Uint32Array | null, from: number, r
   }
 }
 
-/** v / divisor for every value v of the integer type, computed once per type and divisor (the last ones are kept). */
-const quotientCache = { bytes: { divisor: NaN, table: new Float64Array(256) }, shorts: { divisor: NaN, table: new Float64Array(65536) } };
+/**
+ * v / divisor for every value v of the integer type, computed once per type and divisor (the last divisor of each
+ * type is kept; a table is allocated on first use, by the number of values the type holds).
+ */
+const quotientTables = new Map<number, { divisor: number; table: Float64Array }>();
 function integerQuotients(x: Uint8Array | Uint16Array, divisor: number): Float64Array {
-  const cached = x instanceof Uint8Array ? quotientCache.bytes : quotientCache.shorts;
+  const values = x instanceof Uint8Array ? 256 : 65536;
+  let cached = quotientTables.get(values);
+  if (!cached) quotientTables.set(values, (cached = { divisor: NaN, table: new Float64Array(values) }));
   if (cached.divisor !== divisor) {
     for (let v = 0; v < cached.table.length; v++) cached.table[v] = v / divisor;
     cached.divisor = divisor;
