@@ -15,6 +15,14 @@ import { freePort } from '../support/free-port.js';
 const base = ['--data', 'mnist', '--sizes', '784,30,10', '--epochs', '2', '--batch', '100', '--eta', '3', '--kernel', 'js', '--seed', '9'];
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** What a stalled run looked like: the coordinator's last events and the tail of every process's stderr. */
+function describeStall(coordinator: RunningProcess, workers: readonly RunningProcess[]): string {
+  const tail = (text: string) => text.trim().split('\n').slice(-8).join('\n    ');
+  const lastEvents = coordinator.events.slice(-12).map((e) => JSON.stringify(e).slice(0, 300)).join('\n    ');
+  return `the coordinator's last events:\n    ${lastEvents}\n  its stderr:\n    ${tail(coordinator.stderr())}\n` +
+    workers.map((w, i) => `  worker ${i + 1}'s stderr:\n    ${tail(w.stderr())}`).join('\n');
+}
+
 const stepHashes = (events: Array<Record<string, unknown>>) =>
   new Map(events.filter((e) => e.event === 'step').map((e) => [e.step as number, e.paramHash as string]));
 
@@ -48,12 +56,14 @@ describe('chaos', () => {
     let workerKills = 0;
     let coordinatorKills = 0;
     try {
-      // Let training get going, then kill at random moments until the job is done.
+      // Let training get going, then kill at random moments until every kill is done (should the job end first, the
+      // test fails below, short of kills); then wait for the end, which may take a while on a loaded machine.
       await coordinators[0].waitFor((e) => e.event === 'step' && (e.step as number) >= 3);
       for (let round = 0; ; round++) {
         const current = coordinators[coordinators.length - 1];
         if (current.events.some((e) => e.event === 'done')) break;
-        if (round > 400) throw new Error('the job did not finish');
+        if (coordinatorKills === 2 && workerKills >= 14) break;
+        if (round > 400) throw new Error(`the kills did not happen within 400 rounds; ${describeStall(current, workers)}`);
         await sleep(60 + rng.nextInt(150));
         if (current.events.some((e) => e.event === 'done')) break;
         const stepsSoFar = current.events.filter((e) => e.event === 'step').length;
@@ -73,7 +83,9 @@ describe('chaos', () => {
         }
       }
       const last = coordinators[coordinators.length - 1];
-      const done = await last.waitFor((e) => e.event === 'done', 120_000);
+      const done = await last.waitFor((e) => e.event === 'done', 120_000).catch((error: Error) => {
+        throw new Error(`the job did not finish after the kills (${error.message.split('\n')[0]}); ${describeStall(last, workers)}`);
+      });
       expect((await last.exited).code).toBe(0);
 
       expect(workerKills).toBeGreaterThanOrEqual(10);
