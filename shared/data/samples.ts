@@ -72,19 +72,19 @@ export function loadRows(
 /** loadRows's inputs: x / xDivisor into `xOut`, row after row. */
 function loadInputs(set: SampleSet, indices: Uint32Array | null, from: number, rows: number, xOut: Floats): void {
   const { inputSize, x, xDivisor } = set;
-  const ints = x instanceof Uint8Array || x instanceof Uint16Array ? x : null;
-  // Integers take few values: divide each once (the same quotients the division per value gives) and look them up.
-  const quotients = ints && xDivisor !== 1 ? integerQuotients(ints, xDivisor) : null;
-  if (ints && quotients && !indices) {
-    // Consecutive samples are one block of inputs: one call for all of them.
-    elementwise.lookupInts(xOut, 0, ints, from * inputSize, rows * inputSize, quotients);
+  const rowStart = (r: number): number => (indices ? indices[from + r] : from + r) * inputSize;
+  if ((x instanceof Uint8Array || x instanceof Uint16Array) && xDivisor !== 1) {
+    // Integers take few values: divide each once (the same quotients the division per value gives) and look them up;
+    // consecutive samples are one block of inputs, so one call for all of them.
+    const quotients = integerQuotients(x, xDivisor);
+    if (!indices) elementwise.lookupInts(xOut, 0, x, from * inputSize, rows * inputSize, quotients);
+    else for (let r = 0; r < rows; r++) elementwise.lookupInts(xOut, r * inputSize, x, rowStart(r), inputSize, quotients);
     return;
   }
   for (let r = 0; r < rows; r++) {
-    const src = (indices ? indices[from + r] : from + r) * inputSize;
+    const src = rowStart(r);
     const dst = r * inputSize;
-    if (ints && quotients) elementwise.lookupInts(xOut, dst, ints, src, inputSize, quotients);
-    else if (xDivisor === 1) for (let k = 0; k < inputSize; k++) xOut[dst + k] = x[src + k];
+    if (xDivisor === 1) for (let k = 0; k < inputSize; k++) xOut[dst + k] = x[src + k];
     else for (let k = 0; k < inputSize; k++) xOut[dst + k] = x[src + k] / xDivisor;
   }
 }

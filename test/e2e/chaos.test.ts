@@ -13,6 +13,9 @@ import { freePort } from '../support/free-port.js';
  * computes each step, applies the update itself and runs ahead, and in float32 needs the float64 master on rejoining.
  */
 const base = ['--data', 'mnist', '--sizes', '784,30,10', '--epochs', '2', '--batch', '100', '--eta', '3', '--kernel', 'js', '--seed', '9'];
+/** The kills each case goes through: workers SIGKILLed (and restarted), then coordinators restarted with --resume. */
+const WORKER_KILLS = 14;
+const COORDINATOR_RESTARTS = 2;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** What a stalled run looked like: the coordinator's last events and the tail of every process's stderr. */
@@ -62,19 +65,19 @@ describe('chaos', () => {
       for (let round = 0; ; round++) {
         const current = coordinators[coordinators.length - 1];
         if (current.events.some((e) => e.event === 'done')) break;
-        if (coordinatorKills === 2 && workerKills >= 14) break;
+        if (coordinatorKills === COORDINATOR_RESTARTS && workerKills >= WORKER_KILLS) break;
         if (round > 400) throw new Error(`the kills did not happen within 400 rounds; ${describeStall(current, workers)}`);
         await sleep(60 + rng.nextInt(150));
         if (current.events.some((e) => e.event === 'done')) break;
         const stepsSoFar = current.events.filter((e) => e.event === 'step').length;
-        if (coordinatorKills < 2 && workerKills >= 4 * (coordinatorKills + 1) && stepsSoFar > 8) {
+        if (coordinatorKills < COORDINATOR_RESTARTS && workerKills >= 4 * (coordinatorKills + 1) && stepsSoFar > 8) {
           current.kill('SIGKILL');
           await current.exited;
           coordinatorKills++;
           const restarted = startCoordinator(true);
           coordinators.push(restarted);
           await restarted.waitFor((e) => e.event === 'listening');
-        } else if (workerKills < 14) {
+        } else if (workerKills < WORKER_KILLS) {
           const victim = rng.nextInt(workers.length);
           workers[victim].kill('SIGKILL');
           await workers[victim].exited;
